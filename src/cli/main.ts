@@ -1,0 +1,26 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { registerCommands } from './commands.js';
+import { reportError } from './output.js';
+
+// The bin must start fast: command files import the library lazily, inside their actions.
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+const program = new Command('dropship')
+  .description('Stage source with buildpacks, package OCI images, run them in hardened runC containers')
+  .version(pkg.version, '-V, --version')
+  .showHelpAfterError('(run with --help for usage)')
+  .exitOverride();
+
+registerCommands(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) {
+    process.exitCode = error.exitCode;
+  } else {
+    process.exitCode = reportError(error);
+  }
+}
