@@ -1,0 +1,97 @@
+import { createContainer, type ExitInfo } from '../container/index.js';
+import { ensureUnpacked } from '../oci/index.js';
+import { defaultIdMap, type IdMap } from '../security/idmap.js';
+import { ensureStack } from '../stack/index.js';
+import { formatBytes, parseSize } from '../util/units.js';
+
+export const DEFAULT_TASK_MEMORY = '1G';
+export const TASK_LABEL = 'dropship.task';
+
+export interface TaskOptions {
+  /** Stack whose layer is the task's root filesystem (built on first use). */
+  stack: string;
+  args: string[];
+  /** Default vcap: tasks run unprivileged like apps. */
+  user?: 'vcap' | 'root';
+  /** Bytes or a size like `64M`; default 1G. Swap is not allowed beyond it. */
+  memory?: string | number;
+  pids?: number;
+  /** Bytes or a size like `1G`: quota of the task's writable layer (none when omitted). */
+  disk?: string | number;
+  /** Kill the task after this long (no limit when omitted). */
+  timeoutMs?: number;
+  env?: Record<string, string>;
+  cwd?: string;
+  runtime?: 'runc' | 'crun';
+  stdin?: 'inherit' | 'ignore';
+  onStdout?: (chunk: Buffer) => void;
+  onStderr?: (chunk: Buffer) => void;
+}
+
+export interface TaskResult extends ExitInfo {
+  containerId: string;
+  /** Why the task ended abnormally (timeout, out of memory), in words a user can act on. */
+  message?: string;
+}
+
+/** The stack's layer, unpacked with ids shifted for `idMap`: the lowerdir of a task's rootfs. */
+export async function stackLowerDirs(stack: string, idMap: IdMap = defaultIdMap()): Promise<string[]> {
+  const info = await ensureStack(stack);
+  return [await ensureUnpacked(info.diffId, idMap)];
+}
+
+function describe(args: string[]): string {
+  const text = args.join(' ');
+  return `task \`${text.length > 60 ? `${text.slice(0, 57)}...` : text}\``;
+}
+
+/**
+ * A one-off command in a hardened container on a bare stack (like `cf run-task`): the container
+ * is always removed afterwards, whether the command finished, timed out or ran out of memory.
+ * Programs that can be interrupted call installCleanupHandlers() so that Ctrl-C removes it too.
+ */
+export async function runTask(options: TaskOptions): Promise<TaskResult> {
+  const memoryBytes = parseSize(options.memory ?? DEFAULT_TASK_MEMORY, '--memory');
+  const idMap = defaultIdMap();
+  const lowerDirs = await stackLowerDirs(options.stack, idMap);
+  const user = options.user ?? 'vcap';
+  const container = await createContainer({
+    lowerDirs,
+    args: options.args,
+    user,
+    env: options.env,
+    cwd: options.cwd ?? (user === 'vcap' ? '/home/vcap' : '/'),
+    limits: {
+      memoryBytes,
+      ...(options.pids === undefined ? {} : { pids: options.pids }),
+      ...(options.disk === undefined ? {} : { diskBytes: parseSize(options.disk, '--disk') }),
+    },
+    runtime: options.runtime,
+    idMap,
+    labels: { [TASK_LABEL]: options.stack },
+    stdin: options.stdin,
+    onStdout: options.onStdout,
+    onStderr: options.onStderr,
+  });
+  let timedOut = false;
+  const timer =
+    options.timeoutMs === undefined
+      ? undefined
+      : setTimeout(() => {
+          timedOut = true;
+          void container.kill('SIGKILL');
+        }, options.timeoutMs);
+  try {
+    const exit = await container.wait();
+    const result: TaskResult = { ...exit, timedOut, containerId: container.id };
+    if (timedOut) {
+      result.message = `${describe(options.args)} timed out after ${options.timeoutMs! / 1000}s and was killed`;
+    } else if (exit.oomKilled) {
+      result.message = `${describe(options.args)} was killed: out of memory (limit ${formatBytes(memoryBytes)})`;
+    }
+    return result;
+  } finally {
+    if (timer) clearTimeout(timer);
+    await container.destroy();
+  }
+}
