@@ -1,0 +1,55 @@
+import { readFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { parse } from 'yaml';
+import { DropshipError } from '../errors.js';
+
+export interface BuildpackMetadata {
+  name: string;
+  version: string;
+  stacks: string[];
+}
+
+async function readOptional(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+/**
+ * Name, version and stacks from a buildpack directory, read the way Cloud Foundry buildpacks
+ * publish them: `manifest.yml` (`name` or `language`, `version`, `stacks` or the `cf_stacks` of
+ * its dependencies) and a `VERSION` file. A bare directory of scripts is named after itself.
+ */
+export async function readBuildpackMetadata(dir: string): Promise<BuildpackMetadata> {
+  const manifestPath = join(dir, 'manifest.yml');
+  const text = await readOptional(manifestPath);
+  const versionFile = (await readOptional(join(dir, 'VERSION')))?.trim();
+  let manifest: Record<string, unknown> = {};
+  if (text !== undefined) {
+    try {
+      manifest = (parse(text) as Record<string, unknown> | null) ?? {};
+    } catch (error) {
+      throw new DropshipError('BUILDPACK_MANIFEST_INVALID', `${manifestPath} is not valid YAML: ${(error as Error).message}`, {
+        hint: 'fix the YAML syntax of the buildpack manifest',
+        cause: error,
+      });
+    }
+    if (typeof manifest !== 'object' || Array.isArray(manifest)) manifest = {};
+  }
+  const name = String(manifest.name ?? manifest.language ?? basename(dir));
+  const version = String(manifest.version ?? versionFile ?? '');
+  let stacks: string[] = [];
+  if (Array.isArray(manifest.stacks)) {
+    stacks = manifest.stacks.map(String);
+  } else if (Array.isArray(manifest.dependencies)) {
+    const set = new Set<string>();
+    for (const dep of manifest.dependencies as Array<{ cf_stacks?: unknown }>) {
+      if (Array.isArray(dep?.cf_stacks)) for (const s of dep.cf_stacks) set.add(String(s));
+    }
+    stacks = [...set].sort();
+  }
+  return { name, version, stacks };
+}

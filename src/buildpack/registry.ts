@@ -1,0 +1,209 @@
+import { cp, mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { join, relative, resolve as resolvePath } from 'node:path';
+import { execa } from 'execa';
+import { DropshipError } from '../errors.js';
+import { homePaths } from '../home.js';
+import { writeJsonAtomic } from '../util/atomic.js';
+import { withLock } from '../util/lock.js';
+import { extractBuildpackArchive } from './archive.js';
+import { builtinBuildpacksDir, builtinNames } from './builtin.js';
+import { fetchBuildpack } from './fetch.js';
+import { readBuildpackMetadata } from './metadata.js';
+import type { BuildpackListing } from './types.js';
+
+/** One entry of the detect order as stored in registry.json. */
+export type RegistryEntry =
+  | { name: string; source: 'builtin' }
+  | { name: string; source: 'registered'; origin: string; dir: string };
+
+interface RegistryFile {
+  version: 1;
+  order: RegistryEntry[];
+}
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+
+function registryPaths(home?: string) {
+  const paths = homePaths(home);
+  return {
+    file: join(paths.buildpacks, 'registry.json'),
+    lock: join(paths.locks, 'buildpacks.lock'),
+    store: join(paths.buildpacks, 'registered'),
+  };
+}
+
+/**
+ * The detect order. Built-ins are entries like any other (they can be moved), and a built-in
+ * added by a newer dropship joins at the end of an existing order.
+ */
+export async function readOrder(home?: string): Promise<RegistryEntry[]> {
+  const { file } = registryPaths(home);
+  let order: RegistryEntry[] = [];
+  try {
+    order = (JSON.parse(await readFile(file, 'utf8')) as RegistryFile).order;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
+      throw new DropshipError('BUILDPACK_REGISTRY_INVALID', `${file} is unreadable: ${(error as Error).message}`, {
+        hint: `fix or remove ${file} (registered buildpacks would have to be created again)`,
+        cause: error,
+      });
+    }
+  }
+  const builtins = await builtinNames();
+  order = order.filter((e) => e.source !== 'builtin' || builtins.includes(e.name));
+  for (const name of builtins) {
+    if (!order.some((e) => e.name === name)) order.push({ name, source: 'builtin' });
+  }
+  return order;
+}
+
+export function entryDir(entry: RegistryEntry): string {
+  return entry.source === 'builtin' ? join(builtinBuildpacksDir(), entry.name) : entry.dir;
+}
+
+export async function listBuildpacks(home?: string): Promise<BuildpackListing[]> {
+  const order = await readOrder(home);
+  return Promise.all(order.map(async (entry, i) => {
+    const meta = await readBuildpackMetadata(entryDir(entry)).catch(() => ({ version: '', stacks: [] as string[] }));
+    return {
+      position: i + 1,
+      name: entry.name,
+      version: meta.version,
+      stacks: meta.stacks,
+      source: entry.source,
+      origin: entry.source === 'builtin' ? entryDir(entry) : entry.origin,
+    };
+  }));
+}
+
+function checkPosition(position: number | undefined, length: number): number | undefined {
+  if (position === undefined) return undefined;
+  if (!Number.isInteger(position) || position < 1) {
+    throw new DropshipError('BUILDPACK_POSITION_INVALID', `--position: '${position}' is not a position (1 is first)`, {
+      hint: `give a whole number from 1 to ${length}`,
+    });
+  }
+  return Math.min(position, length);
+}
+
+/**
+ * Copy, extract or download `origin` into the store as `<store>/<name>`, replacing what was
+ * there only once the new copy is complete. Returns the buildpack's root (it may be nested).
+ */
+async function importBuildpack(origin: string, store: string, name: string, home?: string): Promise<string> {
+  const staging = join(store, `.${name}.${process.pid}.new`);
+  await rm(staging, { recursive: true, force: true });
+  await mkdir(staging, { recursive: true });
+  try {
+    let root: string;
+    if (/^https?:\/\//i.test(origin)) {
+      const fetched = await fetchBuildpack(origin, { home });
+      await cp(fetched.dir, join(staging, 'bp'), { recursive: true, verbatimSymlinks: true });
+      root = join(staging, 'bp');
+    } else {
+      const info = await stat(origin).catch(() => undefined);
+      if (!info) {
+        throw new DropshipError('BUILDPACK_NOT_FOUND', `buildpack path ${origin} does not exist`, {
+          hint: 'give a directory with bin/, a .tgz or .zip, or an http(s) URL',
+        });
+      }
+      if (info.isDirectory()) {
+        await cp(origin, join(staging, 'bp'), { recursive: true, verbatimSymlinks: true });
+        await execa('chmod', ['-R', 'u+rwX,go+rX,go-w', join(staging, 'bp')]);
+        root = join(staging, 'bp');
+      } else {
+        root = await extractBuildpackArchive(origin, join(staging, 'bp'), origin);
+      }
+    }
+    const bin = await stat(join(root, 'bin')).catch(() => undefined);
+    if (!bin?.isDirectory()) {
+      throw new DropshipError('BUILDPACK_INVALID', `${origin} is not a buildpack: it has no bin/ directory`, {
+        hint: 'a V2 buildpack has bin/detect, bin/supply or bin/finalize (or bin/compile) and bin/release',
+      });
+    }
+    const dir = join(store, name);
+    await rm(dir, { recursive: true, force: true });
+    await rename(staging, dir);
+    return join(dir, relative(staging, root));
+  } catch (error) {
+    await rm(staging, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+async function save(file: string, order: RegistryEntry[]): Promise<void> {
+  await writeJsonAtomic(file, { version: 1, order } satisfies RegistryFile);
+}
+
+/** `dropship buildpack create NAME PATH|URL [--position N]` (default: last). */
+export async function createBuildpack(name: string, origin: string, options: { position?: number; home?: string } = {}): Promise<BuildpackListing> {
+  if (!NAME.test(name)) {
+    throw new DropshipError('BUILDPACK_NAME_INVALID', `buildpack name '${name}' is not allowed`, {
+      hint: 'use letters, digits, dot, dash and underscore, starting with a letter or digit',
+    });
+  }
+  const paths = registryPaths(options.home);
+  const source = /^https?:\/\//i.test(origin) ? origin : resolvePath(origin);
+  return withLock(paths.lock, async () => {
+    const order = await readOrder(options.home);
+    if (order.some((e) => e.name === name)) {
+      throw new DropshipError('BUILDPACK_EXISTS', `a buildpack named '${name}' already exists`, {
+        hint: `use 'dropship buildpack update ${name} --path ${origin}' to replace it`,
+      });
+    }
+    const position = checkPosition(options.position, order.length + 1) ?? order.length + 1;
+    const dir = await importBuildpack(source, paths.store, name, options.home);
+    order.splice(position - 1, 0, { name, source: 'registered', origin: source, dir });
+    await save(paths.file, order);
+    return (await listBuildpacks(options.home))[position - 1]!;
+  });
+}
+
+/** `dropship buildpack update NAME [--position N] [--path P]`. */
+export async function updateBuildpack(name: string, options: { position?: number; path?: string; home?: string }): Promise<BuildpackListing> {
+  const paths = registryPaths(options.home);
+  return withLock(paths.lock, async () => {
+    const order = await readOrder(options.home);
+    const index = order.findIndex((e) => e.name === name);
+    if (index < 0) throw notRegistered(name);
+    let entry = order[index]!;
+    if (options.path !== undefined) {
+      if (entry.source === 'builtin') {
+        throw new DropshipError('BUILDPACK_BUILTIN', `'${name}' is built in; its files ship with dropship`, {
+          hint: `register your version under another name: dropship buildpack create my-${name} ${options.path}`,
+        });
+      }
+      const source = /^https?:\/\//i.test(options.path) ? options.path : resolvePath(options.path);
+      const dir = await importBuildpack(source, paths.store, name, options.home);
+      entry = { name, source: 'registered', origin: source, dir };
+    }
+    order.splice(index, 1);
+    const position = checkPosition(options.position, order.length + 1) ?? index + 1;
+    order.splice(position - 1, 0, entry);
+    await save(paths.file, order);
+    return (await listBuildpacks(options.home))[position - 1]!;
+  });
+}
+
+/** `dropship buildpack delete NAME`. Built-ins cannot be deleted, only moved. */
+export async function deleteBuildpack(name: string, options: { home?: string } = {}): Promise<void> {
+  const paths = registryPaths(options.home);
+  await withLock(paths.lock, async () => {
+    const order = await readOrder(options.home);
+    const entry = order.find((e) => e.name === name);
+    if (!entry) throw notRegistered(name);
+    if (entry.source === 'builtin') {
+      throw new DropshipError('BUILDPACK_BUILTIN', `'${name}' is built in and cannot be deleted`, {
+        hint: `move it to the end of the detect order instead: dropship buildpack update ${name} --position ${order.length}`,
+      });
+    }
+    await save(paths.file, order.filter((e) => e !== entry));
+    await rm(join(paths.store, name), { recursive: true, force: true });
+  });
+}
+
+function notRegistered(name: string): DropshipError {
+  return new DropshipError('BUILDPACK_NOT_FOUND', `no buildpack named '${name}'`, {
+    hint: "'dropship buildpacks' lists the built-in and registered buildpacks",
+  });
+}

@@ -1,0 +1,26 @@
+/** Where a buildpack came from, as the user named it. */
+export type BuildpackSource = 'builtin' | 'registered' | 'directory' | 'archive' | 'url';
+
+/** A buildpack ready to mount: a local directory with `bin/`. */
+export interface Buildpack {
+  /** Stable key (Cloud Foundry's `buildpack_key`): the name for built-in/registered ones, else the path or URL given. */
+  key: string;
+  name: string;
+  version: string;
+  /** Stacks it declares; empty means it does not say (any stack). */
+  stacks: string[];
+  source: BuildpackSource;
+  /** Host directory holding `bin/`. */
+  dir: string;
+}
+
+/** One row of `dropship buildpacks`: the detect order. */
+export interface BuildpackListing {
+  position: number;
+  name: string;
+  version: string;
+  stacks: string[];
+  source: 'builtin' | 'registered';
+  /** Where it was registered from (path or URL), or the built-in directory. */
+  origin: string;
+}

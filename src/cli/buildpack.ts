@@ -1,0 +1,65 @@
+import type { Command } from 'commander';
+import { printJson, printTable } from './output.js';
+
+function position(value: string): number {
+  return Number(value);
+}
+
+export function register(program: Command): void {
+  const buildpack = program.command('buildpack').description('register buildpacks and place them in the detect order');
+
+  buildpack
+    .command('create')
+    .description('register a buildpack from a directory, .tgz/.zip or http(s) URL')
+    .argument('<name>', 'name to register it under')
+    .argument('<path-or-url>', 'directory with bin/, .tgz, .zip, or URL (optionally #sha256=<hex>)')
+    .option('--position <n>', 'place in the detect order (1 is first; default last)', position)
+    .option('--json', 'print the new entry as JSON')
+    .action(async (name: string, origin: string, flags: { position?: number; json?: boolean }) => {
+      const { createBuildpack } = await import('../buildpack/index.js');
+      const entry = await createBuildpack(name, origin, { position: flags.position });
+      if (flags.json) printJson(entry);
+      else process.stdout.write(`created buildpack ${entry.name}${entry.version ? ` ${entry.version}` : ''} at position ${entry.position}\n`);
+    });
+
+  buildpack
+    .command('update')
+    .description("move a buildpack in the detect order, or replace a registered buildpack's files")
+    .argument('<name>')
+    .option('--position <n>', 'new place in the detect order (1 is first)', position)
+    .option('--path <path-or-url>', 'new directory, .tgz/.zip or URL for a registered buildpack')
+    .option('--json', 'print the entry as JSON')
+    .action(async (name: string, flags: { position?: number; path?: string; json?: boolean }) => {
+      const { updateBuildpack } = await import('../buildpack/index.js');
+      const entry = await updateBuildpack(name, { position: flags.position, path: flags.path });
+      if (flags.json) printJson(entry);
+      else process.stdout.write(`updated buildpack ${entry.name}${entry.version ? ` ${entry.version}` : ''}: position ${entry.position}\n`);
+    });
+
+  buildpack
+    .command('delete')
+    .description('remove a registered buildpack')
+    .argument('<name>')
+    .action(async (name: string) => {
+      const { deleteBuildpack } = await import('../buildpack/index.js');
+      await deleteBuildpack(name);
+      process.stdout.write(`deleted buildpack ${name}\n`);
+    });
+
+  program
+    .command('buildpacks')
+    .description('list the detect order: built-in and registered buildpacks')
+    .option('--json', 'print as JSON')
+    .action(async (flags: { json?: boolean }) => {
+      const { listBuildpacks } = await import('../buildpack/index.js');
+      const list = await listBuildpacks();
+      if (flags.json) {
+        printJson(list);
+        return;
+      }
+      printTable(
+        ['POSITION', 'NAME', 'VERSION', 'STACKS', 'SOURCE'],
+        list.map((b) => [String(b.position), b.name, b.version || '-', b.stacks.join(',') || 'any', b.source === 'builtin' ? 'built-in' : b.origin]),
+      );
+    });
+}

@@ -1,0 +1,223 @@
+import type { Command } from 'commander';
+import type { StagingEvent, StagingResult } from '../staging/index.js';
+import { collect } from './output.js';
+
+interface StageFlags {
+  buildpack?: string[];
+  stack?: string;
+  name?: string;
+  env?: string[];
+  command?: string;
+  droplet?: string;
+  result?: string;
+  timeout: string;
+  memory: string;
+  cache: boolean;
+  json?: boolean;
+}
+
+const TAG = '[STG/0]';
+
+/** Settles when a phase's `done`/`failed`/`skipped` event arrives, whichever side comes first. */
+class PhaseWaiter {
+  private readonly entries = new Map<string, { promise: Promise<'done' | 'skipped'>; resolve: (v: 'done' | 'skipped') => void; reject: (e: unknown) => void; settled: boolean }>();
+
+  private entry(key: string) {
+    let entry = this.entries.get(key);
+    if (!entry) {
+      let resolve!: (v: 'done' | 'skipped') => void;
+      let reject!: (e: unknown) => void;
+      const promise = new Promise<'done' | 'skipped'>((res, rej) => {
+        resolve = res;
+        reject = rej;
+      });
+      promise.catch(() => undefined);
+      entry = { promise, resolve, reject, settled: false };
+      this.entries.set(key, entry);
+    }
+    return entry;
+  }
+
+  wait(key: string): Promise<'done' | 'skipped'> {
+    return this.entry(key).promise;
+  }
+
+  settle(key: string, status: 'done' | 'skipped' | Error): void {
+    const entry = this.entry(key);
+    if (entry.settled) return;
+    entry.settled = true;
+    if (status instanceof Error) entry.reject(status);
+    else entry.resolve(status);
+  }
+
+  /** The staging ended: whatever still waits ends with it. */
+  finish(error?: unknown): void {
+    for (const [key, entry] of this.entries) {
+      if (!entry.settled) this.settle(key, error instanceof Error ? error : 'skipped');
+    }
+  }
+}
+
+function phaseKey(event: { phase: string; buildpack?: string }): string {
+  return event.buildpack ? `${event.phase}:${event.buildpack}` : event.phase;
+}
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(2)}s`;
+}
+
+function summary(result: StagingResult): string {
+  const types = Object.entries(result.processTypes).map(([t, c]) => `  ${t}: ${c}`).join('\n');
+  const cache = result.cache.reused ? 'reused' : 'cold';
+  return [
+    `droplet:       ${result.droplet.path} (${result.droplet.bytes} bytes, ${result.droplet.digest})`,
+    `result:        ${result.resultPath}`,
+    `buildpack:     ${result.detectedBuildpack}`,
+    `start command: ${result.startCommand}`,
+    `process types:\n${types}`,
+    `cache:         ${cache}, ${result.cache.bytes} bytes in ${result.cache.dir}`,
+    `time:          ${seconds(result.timings.totalMs)} (buildpack scripts ${seconds(result.timings.scriptsMs)})`,
+  ].join('\n') + '\n';
+}
+
+async function withListr(run: (onEvent: (e: StagingEvent) => void) => Promise<StagingResult>): Promise<StagingResult> {
+  const { Listr, PRESET_TIMER } = await import('listr2');
+  const waiter = new PhaseWaiter();
+  let output: ((line: string) => void) | undefined;
+  let plan: Array<{ name: string; steps: string[] }> | undefined;
+  let planned: () => void = () => undefined;
+  const planKnown = new Promise<void>((resolve) => (planned = resolve));
+  const warnings: string[] = [];
+  const onEvent = (event: StagingEvent) => {
+    if (event.type === 'phase' && event.status !== 'start') {
+      waiter.settle(phaseKey(event), event.status === 'failed' ? new Error(`${event.title} failed`) : event.status);
+    } else if (event.type === 'log') {
+      output?.(event.line);
+    } else if (event.type === 'plan') {
+      plan = event.buildpacks;
+      planned();
+    } else if (event.type === 'warning') {
+      warnings.push(event.message);
+    }
+  };
+  type Wrapper = { output: string; skip(message?: string): void; title: string };
+  const step = (title: string, key: string) => ({
+    title,
+    task: async (_ctx: unknown, task: Wrapper) => {
+      output = (line) => (task.output = line);
+      if ((await waiter.wait(key)) === 'skipped') task.skip(`${title} (skipped)`);
+    },
+    rendererOptions: { bottomBar: 8, persistentOutput: false },
+  });
+  const titles: Record<string, string> = { supply: 'Supplying', finalize: 'Finalizing', compile: 'Compiling' };
+  const list = new Listr([
+    step('Downloading buildpacks', 'download'),
+    step('Copying app source', 'upload'),
+    step('Detecting', 'detect'),
+    {
+      title: 'Running buildpacks',
+      task: async (_ctx: unknown, task: { newListr: (tasks: unknown[]) => unknown }) => {
+        await Promise.race([planKnown, waiter.wait('__end__')]);
+        if (!plan) return;
+        return task.newListr(plan.flatMap((bp) => bp.steps.map((s) => step(`${titles[s]} ${bp.name}`, `${s}:${bp.name}`))));
+      },
+    },
+    step('Releasing', 'release'),
+    step('Packaging droplet', 'package'),
+    step('Saving cache', 'cache'),
+  ] as never[], { exitOnError: true, rendererOptions: { timer: PRESET_TIMER, collapseSubtasks: false } });
+  const staging = run(onEvent).then(
+    (result) => {
+      waiter.settle('__end__', 'done');
+      waiter.finish();
+      return result;
+    },
+    (error: unknown) => {
+      waiter.settle('__end__', error instanceof Error ? error : new Error(String(error)));
+      waiter.finish(error);
+      throw error;
+    },
+  );
+  await list.run().catch(() => undefined);
+  const result = await staging;
+  for (const message of warnings) process.stderr.write(`warning: ${message}\n`);
+  return result;
+}
+
+function plainEvent(event: StagingEvent): void {
+  switch (event.type) {
+    case 'log':
+      process.stdout.write(`${TAG} ${event.line}\n`);
+      break;
+    case 'phase':
+      if (event.status === 'start') process.stdout.write(`${TAG} ${event.title}...\n`);
+      else if (event.status === 'skipped') process.stdout.write(`${TAG} ${event.title}\n`);
+      else process.stdout.write(`${TAG} ${event.title}: ${event.status} in ${seconds(event.durationMs ?? 0)}\n`);
+      break;
+    case 'warning':
+      process.stderr.write(`${TAG} warning: ${event.message}\n`);
+      break;
+    case 'plan':
+      if (event.detected) process.stdout.write(`${TAG} Detected: ${event.detected}\n`);
+      break;
+  }
+}
+
+export function register(program: Command): void {
+  program
+    .command('stage')
+    .description('stage an app with buildpacks in a hardened container: droplet.tgz and result.json')
+    .argument('<app-dir>', 'the app source')
+    .option('-b, --buildpack <name|dir|file|url>', 'buildpack to use, repeatable (all but the last supply); none: detect', collect)
+    .option('--stack <name>', 'stack to stage on (tiny, bookworm)', 'tiny')
+    .option('--name <app>', 'app name (keys the staging cache); default: the directory name')
+    .option('-e, --env <K=V>', 'environment variable for buildpacks, repeatable', collect)
+    .option('-c, --command <cmd>', 'start command for the web process (overrides Procfile and buildpack)')
+    .option('--droplet <out.tgz>', 'where to write the droplet', 'droplet.tgz')
+    .option('--result <out.json>', 'where to write result.json (default: beside the droplet)')
+    .option('--timeout <duration>', 'staging time limit', '15m')
+    .option('--memory <size>', 'staging memory limit', '1G')
+    .option('--no-cache', 'start from an empty staging cache')
+    .option('--json', 'JSON lines: events, then the result (or the error)')
+    .action(async (appDir: string, flags: StageFlags) => {
+      const lib = await import('../staging/index.js');
+      const controller = new AbortController();
+      const onSigint = () => controller.abort();
+      process.once('SIGINT', onSigint);
+      process.once('SIGTERM', onSigint);
+      const options = {
+        appDir,
+        buildpacks: flags.buildpack,
+        stack: flags.stack,
+        name: flags.name,
+        env: lib.parseEnvAssignments(flags.env ?? []),
+        command: flags.command,
+        dropletPath: flags.droplet,
+        resultPath: flags.result,
+        timeout: flags.timeout,
+        memory: flags.memory,
+        noCache: !flags.cache,
+        signal: controller.signal,
+      };
+      try {
+        if (flags.json) {
+          const line = (value: unknown) => process.stdout.write(JSON.stringify(value) + '\n');
+          try {
+            const result = await lib.stage({ ...options, onEvent: (e) => line(e.type === 'log' ? { ...e, source: 'STG/0' } : e) });
+            line({ type: 'result', ...result });
+          } catch (error) {
+            const e = error as { code?: string; message?: string; hint?: string; exitCode?: number };
+            line({ type: 'error', code: e.code ?? 'ERROR', message: e.message ?? String(error), hint: e.hint, exit_code: e.exitCode ?? 1 });
+            process.exitCode = e.exitCode ?? 1;
+          }
+          return;
+        }
+        const tty = Boolean(process.stdout.isTTY) && !process.env.CI;
+        const result = tty ? await withListr((onEvent) => lib.stage({ ...options, onEvent })) : await lib.stage({ ...options, onEvent: plainEvent });
+        process.stdout.write(summary(result));
+      } finally {
+        process.off('SIGINT', onSigint);
+        process.off('SIGTERM', onSigint);
+      }
+    });
+}

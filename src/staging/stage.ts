@@ -1,0 +1,299 @@
+import { chown, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { detectOrder, resolveBuildpack, supportsStack, type Buildpack } from '../buildpack/index.js';
+import { createContainer } from '../container/index.js';
+import type { BindMount, Container } from '../container/types.js';
+import { DropshipError, isDropshipError } from '../errors.js';
+import { homePaths } from '../home.js';
+import { hostGid, hostUid, VCAP_GID, VCAP_UID } from '../security/idmap.js';
+import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
+import { withLock } from '../util/lock.js';
+import { prepareCache, pruneCache, treeBytes } from './cache.js';
+import { PhaseClock } from './clock.js';
+import { readConfined } from './confined.js';
+import { writeDroplet } from './droplet.js';
+import { buildpackEnv } from './env.js';
+import { buildpackMount, CONTAINER } from './layout.js';
+import { configVarsScript, resultJson, stagingInfo, type BuildpackRecord, type ResultJson } from './metadata.js';
+import { normalizeStagingOptions, type NormalizedStagingOptions } from './options.js';
+import { finalize, supply, type BuildHooks } from './phases/build.js';
+import { detect } from './phases/detect.js';
+import { release } from './phases/release.js';
+import { checkDetectable, planBuildpacks, type PlannedBuildpack } from './plan.js';
+import { mergeProcesses, startCommand } from './processes.js';
+import { parseProcfile } from './procfile.js';
+import { parseLaunchYaml, type LaunchProcess } from './release.js';
+import { ContainerStepRunner } from './runner.js';
+import { checkAppDir, copyAppSource } from './source.js';
+import { stackRootfs } from './stack-rootfs.js';
+import type { StagingOptions, StagingPhase, StagingResult } from './types.js';
+
+const DROPLET_DIRS = ['app', 'deps', 'profile.d', 'tmp', 'logs'];
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** What is known so far, so that result.json can be written whatever step fails. */
+interface Progress {
+  buildpacks: BuildpackRecord[];
+  detected?: string;
+}
+
+/**
+ * Stage an app: buildpacks run step by step in one hardened staging container (as vcap, no
+ * network unless a hook attaches it), orchestrated from here; the droplet is packed on the host
+ * after the container is gone. result.json is written on success and on failure.
+ */
+export async function stage(options: StagingOptions): Promise<StagingResult> {
+  const opts = normalizeStagingOptions(options);
+  const paths = homePaths(opts.home);
+  const progress: Progress = { buildpacks: [] };
+  await checkAppDir(opts.appDir);
+  await mkdir(paths.tmp, { recursive: true });
+  const work = await mkdtemp(join(paths.tmp, `staging-${opts.name}-`));
+  const live: { container?: Container; network?: { teardown(): Promise<void> } } = {};
+  const stopContainer = async () => {
+    const { container, network } = live;
+    live.container = undefined;
+    live.network = undefined;
+    await network?.teardown().catch(() => undefined);
+    await container?.destroy();
+  };
+  const onAbort = () => {
+    live.container?.kill('SIGKILL').catch(() => undefined);
+  };
+  opts.signal?.addEventListener('abort', onAbort);
+  try {
+    if (opts.signal?.aborted) throw cancelled();
+    return await withLock(join(paths.locks, `staging-cache-${opts.name}.lock`), () => run(opts, work, progress, live, stopContainer), {
+      timeoutMs: opts.timeoutMs,
+    });
+  } catch (error) {
+    const failure = opts.signal?.aborted ? cancelled() : error;
+    await stopContainer().catch(() => undefined);
+    await writeJsonAtomic(opts.resultPath, failedResult(progress, failure)).catch(() => undefined);
+    throw failure;
+  } finally {
+    opts.signal?.removeEventListener('abort', onAbort);
+    await stopContainer().catch(() => undefined);
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+function cancelled(): DropshipError {
+  return new DropshipError('STAGING_CANCELLED', 'staging was cancelled; the staging container and its files were removed', {
+    hint: 'run the staging again',
+    exitCode: 130,
+  });
+}
+
+function failedResult(progress: Progress, error: unknown): ResultJson {
+  const dropship = isDropshipError(error) ? error : undefined;
+  const details = dropship?.details ?? {};
+  return resultJson({
+    buildpacks: progress.buildpacks,
+    detected: progress.detected,
+    processTypes: {},
+    error: {
+      code: dropship?.code ?? 'STAGING_FAILED',
+      message: error instanceof Error ? error.message : String(error),
+      exit_code: dropship?.exitCode ?? 1,
+      ...(typeof details.buildpack === 'string' ? { buildpack: details.buildpack } : {}),
+      ...(typeof details.step === 'string' ? { step: details.step } : {}),
+    },
+  });
+}
+
+function records(plan: PlannedBuildpack[]): BuildpackRecord[] {
+  return plan.map((p) => ({ key: p.buildpack.key, name: p.buildpack.name, version: p.buildpack.version }));
+}
+
+function stepsOf(p: PlannedBuildpack): StagingPhase[] {
+  if (!p.final) return ['supply'];
+  if (p.has.finalize) return p.has.supply ? ['supply', 'finalize'] : ['finalize'];
+  return ['compile'];
+}
+
+const STEP_TITLE: Record<string, string> = { supply: 'Supplying', finalize: 'Finalizing', compile: 'Compiling' };
+
+async function run(
+  opts: NormalizedStagingOptions,
+  work: string,
+  progress: Progress,
+  live: { container?: Container; network?: { teardown(): Promise<void> } },
+  stopContainer: () => Promise<void>,
+): Promise<StagingResult> {
+  const started = Date.now();
+  const deadline = started + opts.timeoutMs;
+  const paths = homePaths(opts.home);
+  const clock = new PhaseClock(opts.emit);
+  const warnings: string[] = [];
+  const warn = (message: string) => {
+    warnings.push(message);
+    opts.emit({ type: 'warning', message });
+  };
+  const owner = { uid: hostUid(opts.idMap, VCAP_UID), gid: hostGid(opts.idMap, VCAP_GID) };
+  const tree = join(work, 'droplet');
+  const envDir = join(work, 'env');
+  const scratch = join(work, 'scratch');
+
+  // Buildpacks first: a wrong -b fails in milliseconds, before anything is copied.
+  const { named, candidates } = await clock.run('download', 'Downloading buildpacks', async () => {
+    if (opts.buildpacks.length === 0) {
+      const order = await detectOrder(opts.stack, opts.home);
+      await checkDetectable(order);
+      return { named: undefined, candidates: order };
+    }
+    const resolved: Buildpack[] = [];
+    for (const [i, value] of opts.buildpacks.entries()) {
+      const bp = await resolveBuildpack(value, i, { home: opts.home, scratchDir: scratch });
+      if (!supportsStack(bp, opts.stack)) {
+        throw new DropshipError('BUILDPACK_STACK_UNSUPPORTED', `buildpack '${bp.name}' does not support stack '${opts.stack}' (it supports: ${bp.stacks.join(', ')})`, {
+          hint: `stage with --stack ${bp.stacks[0]}, or choose another buildpack`,
+        });
+      }
+      resolved.push(bp);
+    }
+    return { named: resolved, candidates: resolved };
+  });
+  let plan: PlannedBuildpack[] | undefined;
+  if (named) {
+    plan = await planBuildpacks(named);
+    progress.buildpacks = records(plan);
+    opts.emit({ type: 'plan', buildpacks: plan.map((p) => ({ name: p.buildpack.name, steps: stepsOf(p) })) });
+  }
+
+  await mkdir(tree);
+  for (const dir of DROPLET_DIRS) {
+    await mkdir(join(tree, dir));
+    await chown(join(tree, dir), owner.uid, owner.gid);
+  }
+  await mkdir(envDir, { mode: 0o755 });
+  for (const [name, value] of Object.entries(opts.env)) {
+    if (!ENV_NAME.test(name)) {
+      throw new DropshipError('INVALID_ENV', `env: '${name}' is not a valid variable name`, { hint: 'use letters, digits and underscores' });
+    }
+    await writeFile(join(envDir, name), value, { mode: 0o644 });
+  }
+  const cacheDir = join(paths.cache, opts.name);
+  const cache = await prepareCache(cacheDir, plan ? plan.map((p) => p.cacheKey) : ['final'], owner, opts.noCache);
+  const lowerDirs = await (opts.rootfs ?? stackRootfs)(opts.stack, opts.idMap, opts.home);
+  const env = buildpackEnv({ appName: opts.name, stack: opts.stack, memoryBytes: opts.memoryBytes, userEnv: opts.env, services: opts.services });
+  const mounts: BindMount[] = [
+    { source: join(tree, 'app'), destination: CONTAINER.build },
+    { source: join(tree, 'deps'), destination: CONTAINER.deps },
+    { source: join(tree, 'profile.d'), destination: CONTAINER.profileD },
+    { source: envDir, destination: CONTAINER.envDir, readonly: true },
+    { source: cacheDir, destination: CONTAINER.cache },
+    ...candidates.map((bp, i) => ({ source: bp.dir, destination: buildpackMount(i), readonly: true })),
+  ];
+  // The container starts while the app is copied into its (already bind-mounted) build dir.
+  const [creation, copiedResult] = await Promise.allSettled([
+    createContainer({
+      lowerDirs,
+      args: ['/bin/sleep', '2147483647'],
+      user: 'vcap',
+      env,
+      cwd: CONTAINER.build,
+      hostname: 'staging',
+      mounts,
+      limits: { memoryBytes: opts.memoryBytes },
+      network: 'none',
+      runtime: opts.runtime,
+      idMap: opts.idMap,
+      labels: { role: 'staging', app: opts.name },
+    }),
+    clock.run('upload', 'Copying app source', () => copyAppSource(opts.appDir, join(tree, 'app'), owner)),
+  ]);
+  if (creation.status === 'fulfilled') live.container = creation.value;
+  if (copiedResult.status === 'rejected') throw copiedResult.reason;
+  if (creation.status === 'rejected') throw creation.reason;
+  const copied = copiedResult.value;
+  if (copied.skipped.length) warn(`not copied (sockets, fifos or devices): ${copied.skipped.join(', ')}`);
+  if (opts.network) live.network = await opts.network(live.container!);
+  const container = live.container!;
+  const runner = new ContainerStepRunner(container, {
+    env,
+    cwd: CONTAINER.build,
+    deadline,
+    maxOutputBytes: opts.maxOutputBytes,
+    signal: opts.signal,
+    onLine: (line, stream) => opts.emit({ type: 'log', line, stream }),
+  });
+
+  if (!plan) {
+    const detection = await clock.run('detect', 'Detecting', () =>
+      detect(runner, candidates.map((bp, i) => ({ buildpack: bp, mount: buildpackMount(i) })), opts.limits));
+    progress.detected = detection.detected;
+    plan = await planBuildpacks([detection.winner.buildpack], candidates.indexOf(detection.winner.buildpack));
+    progress.buildpacks = records(plan);
+    opts.emit({ type: 'plan', buildpacks: plan.map((p) => ({ name: p.buildpack.name, steps: stepsOf(p) })), detected: detection.detected });
+  } else {
+    clock.skip('detect', 'Detecting (skipped: buildpacks named)');
+  }
+  const final = plan[plan.length - 1]!;
+  progress.detected ??= final.buildpack.name;
+
+  const hooks: BuildHooks = {
+    onStep: (step, p) => clock.start(step, `${STEP_TITLE[step]} ${p.buildpack.name}`, p.buildpack.name),
+    onStepDone: (step, p, outcome) => clock.end(step, `${STEP_TITLE[step]} ${p.buildpack.name}`, outcome.exitCode === 0 && !outcome.timedOut, p.buildpack.name),
+  };
+  await supply(runner, plan, opts.limits, hooks);
+  await finalize(runner, final, opts.limits, hooks);
+  const released = await clock.run('release', 'Releasing', () => release(runner, final, opts.limits));
+  // Nothing of the staging may run while the host reads what it wrote: once init is dead the
+  // kernel has killed every process of its pid namespace. The rest of the teardown overlaps.
+  await container.kill('SIGKILL');
+  await container.wait();
+  const teardown = stopContainer();
+
+  const launch: LaunchProcess[][] = [];
+  for (const p of plan) {
+    const text = await readConfined(join(tree, 'deps'), `${p.depsIdx}/launch.yml`);
+    if (text !== undefined) launch.push(parseLaunchYaml(text, `deps/${p.depsIdx}/launch.yml of buildpack '${p.buildpack.name}'`));
+  }
+  const procfileText = await readConfined(join(tree, 'app'), 'Procfile');
+  const table = mergeProcesses({
+    release: released.defaultProcessTypes,
+    launch,
+    procfile: procfileText === undefined ? undefined : parseProcfile(procfileText),
+    command: opts.command,
+  });
+  const types = Object.keys(table.processTypes);
+  if (types.length === 0) {
+    throw new DropshipError('NO_START_COMMAND', `the app has no start command: buildpack '${final.buildpack.name}' defines no process types and there is no Procfile`, {
+      hint: "add a Procfile with a line like 'web: ./start --port $PORT', or stage with --command './start'",
+      exitCode: 224,
+      details: { buildpack: final.buildpack.key, step: 'release' },
+    });
+  }
+  let start = startCommand(table.processTypes);
+  if (table.processTypes.web === undefined) {
+    start ??= table.processTypes[types[0]!]!;
+    warn(`no 'web' process type (found: ${types.join(', ')}): the app gets no HTTP traffic and a port health check will fail; ` +
+      `it starts '${start}'. Add 'web:' to the Procfile or use --command, or run it with a process health check`);
+  }
+
+  const configScript = configVarsScript(released.configVars);
+  if (configScript) await writeFileAtomic(join(tree, 'profile.d', '000_config_vars.sh'), configScript, { mode: 0o755 });
+  await writeFile(join(tree, 'staging_info.yml'), stagingInfo(progress.detected, start!));
+  const droplet = await clock.run('package', 'Packaging droplet', () => writeDroplet(tree, opts.dropletPath));
+  const keep = plan.map((p) => p.cacheKey);
+  const pruned = await clock.run('cache', 'Saving cache', () => pruneCache(cacheDir, keep));
+  const cacheBytes = await treeBytes(cacheDir);
+
+  const result = resultJson({ buildpacks: progress.buildpacks, detected: progress.detected, processTypes: table.processTypes });
+  await writeJsonAtomic(opts.resultPath, result);
+  await teardown;
+  return {
+    app: opts.name,
+    stack: opts.stack,
+    droplet,
+    resultPath: opts.resultPath,
+    result,
+    detectedBuildpack: progress.detected,
+    startCommand: start!,
+    processTypes: table.processTypes,
+    warnings,
+    cache: { dir: cacheDir, reused: cache.reused, bytes: cacheBytes, pruned },
+    timings: { totalMs: Date.now() - started, scriptsMs: runner.scriptsMs, phases: clock.timings },
+  };
+}
