@@ -1,0 +1,156 @@
+import { readFile } from 'node:fs/promises';
+import { DropshipError } from '../errors.js';
+import { VCAP_GID, VCAP_UID } from '../security/idmap.js';
+import type { Descriptor, Digest } from './digest.js';
+import { writeDropletLayer } from './droplet-layer.js';
+import { type ImageConfig, type ImageName, Label, commitImage, imageArchitecture, parseImageName } from './image.js';
+import { APP_DIR, LAUNCHER_PATH } from './launcher.js';
+import { type Store, openStore } from './layout.js';
+import { MediaType } from './media-types.js';
+import { withImageLock } from './store-lock.js';
+import { reproducibleMtime } from './tar-write.js';
+
+/** The stack build an image sits on (the stack room's StackInfo has these fields). */
+export interface BaseLayer {
+  name: string;
+  diffId: Digest;
+  digest: Digest;
+  size: number;
+  mediaType?: string;
+}
+
+/** The parts of staging's result.json that go into an image. */
+export interface ImageResultJson {
+  lifecycle_metadata?: {
+    detected_buildpack?: string;
+    buildpack_key?: string;
+    buildpacks?: Array<{ key?: string; name?: string; version?: string }>;
+  };
+  process_types?: Record<string, string>;
+  processes?: Array<{ type: string; command: string }>;
+}
+
+export interface BuildImageOptions {
+  droplet: string;
+  /** result.json: a path or its parsed content. */
+  result?: string | ImageResultJson;
+  stack: BaseLayer;
+  /** NAME[:TAG] */
+  tag: string;
+  /** Seconds since 1970 for mtimes and `created`; default SOURCE_DATE_EPOCH or 1980-01-01T00:00:01Z. */
+  sourceDateEpoch?: number;
+  store?: Store;
+}
+
+export interface BuiltImage {
+  name: string;
+  tag: string;
+  digest: Digest;
+  size: number;
+  layers: Array<{ digest: Digest; diffId: Digest; size: number }>;
+  startCommand?: string;
+  processTypes: Record<string, string>;
+  warnings: string[];
+}
+
+export const IMAGE_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+async function loadResult(result: BuildImageOptions['result']): Promise<ImageResultJson | undefined> {
+  if (result === undefined || typeof result === 'object') return result;
+  try {
+    return JSON.parse(await readFile(result, 'utf8')) as ImageResultJson;
+  } catch (error) {
+    throw new DropshipError('RESULT_UNREADABLE', `cannot read staging result ${result}: ${(error as Error).message}`, {
+      cause: error,
+      hint: 'give the result.json that dropship stage wrote beside the droplet, or leave --result out',
+    });
+  }
+}
+
+/** Process types: result.json's processes, then its process_types, then the droplet's start command as web. */
+function processTypesOf(result: ImageResultJson | undefined, startCommand: string | undefined): Record<string, string> {
+  const types: Record<string, string> = {};
+  for (const [type, command] of Object.entries(result?.process_types ?? {})) types[type] = command;
+  for (const p of result?.processes ?? []) types[p.type] = p.command;
+  if (types.web === undefined && startCommand) types.web = startCommand;
+  return Object.fromEntries(Object.entries(types).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+/**
+ * A droplet on a stack as an OCI image in the store: the stack's layer (reused by digest) and
+ * the droplet layer, a config that runs the web process through the launcher, tagged NAME:TAG.
+ * Everything is derived from the inputs and the fixed epoch, so the same droplet on the same
+ * stack build gives the same manifest digest.
+ */
+export async function buildImage(options: BuildImageOptions): Promise<BuiltImage> {
+  const name = parseImageName(options.tag, '--tag');
+  const store = options.store ?? openStore();
+  const epoch = options.sourceDateEpoch ?? reproducibleMtime();
+  const result = await loadResult(options.result);
+  await store.layout.ensure();
+  return withImageLock(store, () => buildLocked(store, name, options, epoch, result));
+}
+
+async function buildLocked(store: Store, name: ImageName, options: BuildImageOptions, epoch: number, result: ImageResultJson | undefined): Promise<BuiltImage> {
+  const created = new Date(epoch * 1000).toISOString();
+  const stack = options.stack;
+  const baseSize = await store.blobs.size(stack.digest);
+  if (baseSize === undefined) {
+    throw new DropshipError('STACK_LAYER_MISSING', `the layer of stack ${stack.name} (${stack.digest}) is not in the store`, {
+      hint: `run dropship stack build ${stack.name}`,
+    });
+  }
+  const droplet = await writeDropletLayer(options.droplet, store.blobs, { mtime: epoch });
+  const warnings = droplet.skipped.map((s) => `skipped droplet entry ${s}: only files, directories and links go into images`);
+  const processTypes = processTypesOf(result, droplet.stagingInfo?.start_command);
+  const startCommand = processTypes.web;
+  if (startCommand === undefined) {
+    warnings.push(`the droplet has no web start command (no web process in result.json, no start_command in staging_info.yml): the image needs a command when run`);
+  }
+  const meta = result?.lifecycle_metadata;
+  // Name and version only: a buildpack's key can be a path on the staging host, which would make
+  // the digest depend on where the checkout lives.
+  const buildpacks = (meta?.buildpacks ?? []).map((b) => ({ name: b.name ?? '', version: b.version ?? '' }));
+  const labels: Record<string, string> = {
+    [Label.stack]: stack.name,
+    [Label.stackDigest]: stack.diffId,
+    [Label.buildpacks]: JSON.stringify(buildpacks),
+    [Label.detectedBuildpack]: meta?.detected_buildpack ?? droplet.stagingInfo?.detected_buildpack ?? '',
+    [Label.processTypes]: JSON.stringify(processTypes),
+    [Label.sourceDigest]: droplet.sourceDigest,
+  };
+  const config: ImageConfig = {
+    created,
+    architecture: imageArchitecture(),
+    os: 'linux',
+    config: {
+      User: `${VCAP_UID}:${VCAP_GID}`,
+      Env: [`PATH=${IMAGE_PATH}`, 'LANG=en_US.UTF-8', `HOME=${APP_DIR}`, 'TMPDIR=/home/vcap/tmp', 'DEPS_DIR=/home/vcap/deps', 'PORT=8080'],
+      Entrypoint: [LAUNCHER_PATH],
+      ...(startCommand !== undefined ? { Cmd: [startCommand] } : {}),
+      WorkingDir: APP_DIR,
+      ExposedPorts: { '8080/tcp': {} },
+      Labels: labels,
+    },
+    rootfs: { type: 'layers', diff_ids: [stack.diffId, droplet.diffId] },
+    history: [
+      { created, created_by: `dropship stack build ${stack.name}`, comment: `stack ${stack.name} ${stack.diffId}` },
+      { created, created_by: 'dropship image build', comment: `droplet ${droplet.sourceDigest}` },
+    ],
+  };
+  const base: Descriptor = { mediaType: stack.mediaType ?? MediaType.layer, digest: stack.digest, size: baseSize };
+  const descriptor = await commitImage(store, name.ref, [base, droplet.descriptor], config);
+  return {
+    name: name.name,
+    tag: name.tag,
+    digest: descriptor.digest,
+    size: base.size + droplet.descriptor.size,
+    layers: [
+      { digest: base.digest, diffId: stack.diffId, size: base.size },
+      { digest: droplet.descriptor.digest, diffId: droplet.diffId, size: droplet.descriptor.size },
+    ],
+    startCommand,
+    processTypes,
+    warnings,
+  };
+}
