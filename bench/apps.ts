@@ -1,0 +1,177 @@
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { request } from 'node:http';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { deleteApp, runApp, scaleApp } from '../src/app/api.js';
+import { loadAppImage } from '../src/app/image-rootfs.js';
+import { readSupervisorRecord } from '../src/app/state.js';
+import { homePaths } from '../src/home.js';
+import { defaultIdMap } from '../src/security/idmap.js';
+import { ensureTestImage } from '../test/integration/app/fixture.js';
+import { median, type Row } from './row.js';
+
+const RUNS = Number(process.env.DROPSHIP_BENCH_RUNS ?? 5);
+const MAIN = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+/** A dist/ built before the app room existed has a CLI without `run`. */
+const BUILT = existsSync(fileURLToPath(new URL('../dist/app/supervisor-main.js', import.meta.url)));
+const round = (ms: number) => Math.round(ms * 10) / 10;
+
+function exec(file: string, args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${file} ${args.join(' ')}: exit ${code}: ${stderr.trim()}`))));
+  });
+}
+
+function get(port: number): Promise<number> {
+  return new Promise((resolve) => {
+    const req = request({ host: '127.0.0.1', port, path: '/cgi-bin/index', agent: false, timeout: 1000 }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(0));
+    req.end();
+  });
+}
+
+async function firstAnswer(port: number, limitMs = 60_000): Promise<void> {
+  const deadline = Date.now() + limitMs;
+  while ((await get(port)) !== 200) {
+    if (Date.now() > deadline) throw new Error(`nothing answered on port ${port} within ${limitMs} ms`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+async function rssBytes(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  return Number(/^VmRSS:\s+(\d+) kB$/m.exec(status)![1]) * 1024;
+}
+
+const mb = (bytes: number) => `${Math.round(bytes / 1024 / 1024)} MB`;
+const IDLE = Number(process.env.DROPSHIP_BENCH_IDLE_INSTANCES ?? 100);
+
+async function hostMemoryUsed(): Promise<number> {
+  const info = await readFile('/proc/meminfo', 'utf8');
+  const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB$`, 'm').exec(info)![1]) * 1024;
+  return kb('MemTotal') - kb('MemAvailable');
+}
+
+/**
+ * The same image's layers as one overlay and the same server script, started by a bare
+ * `runc run -d` in the host's network namespace: no user namespace, seccomp, cgroup limits,
+ * veth, supervisor or health check. The floor dropship's start is measured against.
+ */
+async function bareRuncBundle(image: string, port: number): Promise<{ dir: string; cleanup: () => Promise<void> }> {
+  const { lowerDirs } = await loadAppImage(image, defaultIdMap());
+  await mkdir(homePaths().tmp, { recursive: true });
+  const dir = await mkdtemp(join(homePaths().tmp, 'bench-apps-'));
+  for (const sub of ['rootfs', 'upper', 'work']) await mkdir(join(dir, sub));
+  await exec('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${[...lowerDirs].reverse().join(':')},upperdir=${join(dir, 'upper')},workdir=${join(dir, 'work')}`, join(dir, 'rootfs')]);
+  await exec('runc', ['spec', '--bundle', dir]);
+  const spec = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8'));
+  spec.process.terminal = false;
+  spec.process.args = ['/bin/sh', '/app/web.sh'];
+  spec.process.env = ['PATH=/bin', `PORT=${port}`, 'INSTANCE_INDEX=0'];
+  spec.root = { path: join(dir, 'rootfs'), readonly: false };
+  spec.linux.namespaces = spec.linux.namespaces.filter((n: { type: string }) => n.type !== 'network');
+  await writeFile(join(dir, 'config.json'), JSON.stringify(spec));
+  return {
+    dir,
+    cleanup: async () => {
+      await exec('umount', [join(dir, 'rootfs')]).catch(() => undefined);
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * `dropship run -d` as users run it (the built CLI and supervisor from dist/) when built;
+ * otherwise the library under tsx, whose supervisor also starts under tsx (slower, and said so).
+ */
+async function runDetached(image: string, name: string, port: number, memory = '256M'): Promise<void> {
+  if (BUILT) {
+    await exec(process.execPath, [MAIN, 'run', image, '--name', name, '-d', '-p', String(port), '-m', memory, '--stop-timeout', '1']);
+    return;
+  }
+  await runApp({ image, name, detach: true, port: String(port), memory, stopTimeout: 1 });
+}
+
+export async function benchApps(): Promise<Row[]> {
+  const image = await ensureTestImage();
+  const rows: Row[] = [];
+  const barePort = 18000 + Math.floor(Math.random() * 1000);
+  const bare = await bareRuncBundle(image, barePort);
+  const bareTimes: number[] = [];
+  try {
+    for (let i = -1; i < RUNS; i++) {
+      const id = `bench-apps-${randomBytes(4).toString('hex')}`;
+      const start = process.hrtime.bigint();
+      await exec('runc', ['run', '-d', '--bundle', bare.dir, id]);
+      await firstAnswer(barePort);
+      if (i >= 0) bareTimes.push(Number(process.hrtime.bigint() - start) / 1e6);
+      await exec('runc', ['delete', '-f', id]);
+    }
+  } finally {
+    await bare.cleanup();
+  }
+
+  const ourTimes: number[] = [];
+  let rssOne = 0;
+  for (let i = -1; i < RUNS; i++) {
+    const name = `bench-app-${randomBytes(3).toString('hex')}`;
+    try {
+      const port = barePort + 1 + i + 1;
+      const start = process.hrtime.bigint();
+      await runDetached(image, name, port);
+      await firstAnswer(port);
+      if (i >= 0) ourTimes.push(Number(process.hrtime.bigint() - start) / 1e6);
+      if (i === RUNS - 1) rssOne = await rssBytes((await readSupervisorRecord(name))!.pid);
+    } finally {
+      await deleteApp(name).catch(() => undefined);
+    }
+  }
+  const ours = median(ourTimes);
+  const peer = median(bareTimes);
+  rows.push({
+    name: 'app: run -d to first healthy HTTP answer (tiny stack, busybox httpd)',
+    median_ms: round(ours),
+    peer: 'bare runc run -d of the same rootfs until it answers',
+    peer_median_ms: round(peer),
+    ratio: Math.round((ours / peer) * 100) / 100,
+    note: `${BUILT ? 'dist/cli/main.js' : 'library under tsx (run npm run build for the real CLI)'}; aim ≤ 1.5×; includes the CLI and supervisor processes, layer cache lookup, hardened container, veth, health probe, router; supervisor RSS with 1 instance ${mb(rssOne)}`,
+  });
+
+  const name = `bench-app-${randomBytes(3).toString('hex')}`;
+  try {
+    await runDetached(image, name, barePort + RUNS + 2, '32M');
+    const start = process.hrtime.bigint();
+    await scaleApp(name, { instances: 20 });
+    const scaleMs = Number(process.hrtime.bigint() - start) / 1e6;
+    const pid = (await readSupervisorRecord(name))!.pid;
+    const rssTwenty = await rssBytes(pid);
+    rows.push({
+      name: 'app: scale 1 → 20 instances until all healthy',
+      median_ms: round(scaleMs),
+      note: `one run; supervisor RSS ${mb(rssOne)} with 1 instance, ${mb(rssTwenty)} with 20 (${mb((rssTwenty - rssOne) / 19)} per instance)`,
+    });
+    const usedBefore = await hostMemoryUsed();
+    const startIdle = process.hrtime.bigint();
+    await scaleApp(name, { instances: IDLE });
+    const idleMs = Number(process.hrtime.bigint() - startIdle) / 1e6;
+    rows.push({
+      name: `app: scale 20 → ${IDLE} idle instances (32M each) until all healthy`,
+      median_ms: round(idleMs),
+      note: `one run; all healthy; supervisor RSS ${mb(await rssBytes(pid))}; host memory in use grew ${mb((await hostMemoryUsed()) - usedBefore)}; aim 100`,
+    });
+  } finally {
+    await deleteApp(name).catch(() => undefined);
+  }
+  return rows;
+}

@@ -1,0 +1,83 @@
+import { randomUUID } from 'node:crypto';
+import { DropshipError } from '../errors.js';
+import { defaultIdMap } from '../security/idmap.js';
+import { formatBytes, parseSize } from '../util/units.js';
+import { instanceEnv } from './env.js';
+import { resolveImageUser } from './image-user.js';
+import { APP_LABEL, requireAppSpec } from './state.js';
+import type { TaskResult } from './task.js';
+
+export interface AppTaskOptions {
+  args: string[];
+  /** Default: the app's memory limit. */
+  memory?: string | number;
+  timeoutMs?: number;
+  env?: Record<string, string>;
+  stdin?: 'inherit' | 'ignore';
+  onStdout?: (chunk: Buffer) => void;
+  onStderr?: (chunk: Buffer) => void;
+}
+
+/**
+ * `dropship run-task APP -- CMD`, like `cf run-task`: a one-off container from the app's image,
+ * as the image's user, with the app's env and limits, through the image's Entrypoint (the
+ * launcher, so profile.d scripts run first). Loopback network only. Always removed afterwards.
+ */
+export async function runAppTask(name: string, options: AppTaskOptions): Promise<TaskResult> {
+  const spec = await requireAppSpec(name);
+  if (options.args.length === 0) {
+    throw new DropshipError('INVALID_OPTION', `run-task ${name}: no command given`, { hint: `put the command after --, e.g. dropship run-task ${name} -- sh -c 'echo hi'` });
+  }
+  // Containers and images load here, not with the room: `dropship ps` never needs them.
+  const [{ createContainer }, { loadAppImage }, { TASK_LABEL }] = await Promise.all([
+    import('../container/index.js'),
+    import('./image-rootfs.js'),
+    import('./task.js'),
+  ]);
+  const idMap = defaultIdMap();
+  const image = await loadAppImage(spec.image, idMap);
+  const memoryBytes = options.memory === undefined ? spec.memoryBytes : parseSize(options.memory, '--memory');
+  const guid = randomUUID();
+  const env = instanceEnv({
+    appName: spec.name,
+    appId: spec.id,
+    processType: 'task',
+    instanceIndex: 0,
+    instanceGuid: guid,
+    port: spec.containerPort,
+    ip: '127.0.0.1',
+    memoryBytes,
+    diskBytes: spec.diskBytes,
+    fds: 16384,
+    services: spec.services,
+    imageEnv: image.config.Env,
+    userEnv: { ...spec.env, ...options.env },
+  });
+  const container = await createContainer({
+    id: `dropship-${spec.name}-task-${guid.slice(0, 8)}`,
+    lowerDirs: image.lowerDirs,
+    args: [...(image.config.Entrypoint ?? []), ...options.args],
+    env,
+    cwd: image.config.WorkingDir || '/',
+    user: await resolveImageUser(image.config.User, image.lowerDirs, spec.image),
+    limits: { memoryBytes, diskBytes: spec.diskBytes },
+    idMap,
+    labels: { [APP_LABEL]: spec.name, [TASK_LABEL]: 'app' },
+    stdin: options.stdin,
+    onStdout: options.onStdout,
+    onStderr: options.onStderr,
+  });
+  let timedOut = false;
+  const timer = options.timeoutMs === undefined ? undefined : setTimeout(() => ((timedOut = true), void container.kill('SIGKILL')), options.timeoutMs);
+  try {
+    const exit = await container.wait();
+    const result: TaskResult = { ...exit, timedOut, containerId: container.id };
+    const what = `task \`${options.args.join(' ').slice(0, 60)}\` of ${spec.name}`;
+    if (timedOut) result.message = `${what} timed out after ${options.timeoutMs! / 1000}s and was killed`;
+    else if (exit.oomKilled) result.message = `${what} was killed: out of memory (limit ${formatBytes(memoryBytes)})`;
+    return result;
+  } finally {
+    if (timer) clearTimeout(timer);
+    await container.destroy();
+  }
+}

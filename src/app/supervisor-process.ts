@@ -1,0 +1,62 @@
+import { spawn } from 'node:child_process';
+import { open, readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { DropshipError } from '../errors.js';
+import { callControl } from './control.js';
+import { appPaths, processAlive, readSupervisorRecord } from './state.js';
+
+/** The supervisor's entry module, beside this one (.ts under tsx in tests, .js from dist/). */
+function entryModule(): string {
+  const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+  return fileURLToPath(new URL(`./supervisor-main${ext}`, import.meta.url));
+}
+
+export type SupervisorState = { kind: 'running'; pid: number } | { kind: 'stopped' } | { kind: 'dead'; pid: number };
+
+/** Whether the app's supervisor lives; `dead` means it was killed without cleaning up. */
+export async function supervisorState(name: string): Promise<SupervisorState> {
+  const record = await readSupervisorRecord(name);
+  if (!record) return { kind: 'stopped' };
+  return processAlive(record.pid) ? { kind: 'running', pid: record.pid } : { kind: 'dead', pid: record.pid };
+}
+
+/**
+ * Start the app's supervisor as a background process of its own session, so it outlives the
+ * CLI; its own output goes to supervisor.log (0600). Resolves once its control socket answers.
+ */
+export async function spawnSupervisor(name: string, timeoutMs = 60_000): Promise<number> {
+  const paths = appPaths(name);
+  const log = await open(paths.supervisorLog, 'a', 0o600);
+  let exited: { code: number | null } | undefined;
+  const child = spawn(process.execPath, [...process.execArgv, entryModule(), name], {
+    detached: true,
+    stdio: ['ignore', log.fd, log.fd],
+    env: process.env,
+  });
+  child.once('exit', (code) => (exited = { code }));
+  await log.close();
+  const deadline = Date.now() + timeoutMs;
+  try {
+    for (;;) {
+      if (exited) {
+        const tail = (await readFile(paths.supervisorLog, 'utf8').catch(() => '')).trim().split('\n').slice(-5).join('\n');
+        throw new DropshipError('SUPERVISOR_FAILED', `the supervisor of '${name}' exited (code ${exited.code}) before it was ready${tail ? `:\n${tail}` : ''}`, {
+          hint: `see ${paths.supervisorLog}`,
+        });
+      }
+      try {
+        await callControl(paths.socket, { op: 'status' }, 2000);
+        return child.pid!;
+      } catch {
+        if (Date.now() > deadline) {
+          throw new DropshipError('SUPERVISOR_TIMEOUT', `the supervisor of '${name}' did not come up within ${timeoutMs / 1000}s`, {
+            hint: `see ${paths.supervisorLog}`,
+          });
+        }
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+  } finally {
+    child.unref();
+  }
+}

@@ -1,0 +1,25 @@
+import type { Command } from 'commander';
+import type { LogEntry } from '../app/index.js';
+
+export function register(program: Command): void {
+  program
+    .command('logs')
+    .description("show an app's logs: timestamped, tagged [APP/PROC/WEB/0], [HEALTH/0], [CELL/0]")
+    .argument('<app>', 'app name')
+    .option('--recent', 'print the stored logs and exit (the default)')
+    .option('-f, --follow', 'print the stored logs, then new lines as they come, until Ctrl-C')
+    .option('-n, --lines <n>', 'only the last N stored lines')
+    .option('--json', 'one JSON object per line')
+    .action(async (name: string, options: { recent?: boolean; follow?: boolean; lines?: string; json?: boolean }) => {
+      const app = await import('../app/index.js');
+      const print = (entry: LogEntry) => process.stdout.write((options.json ? JSON.stringify(entry) : app.formatLogEntry(entry)) + '\n');
+      const limit = options.lines === undefined ? undefined : Number(options.lines);
+      for (const entry of await app.recentLogs(name, { limit })) print(entry);
+      if (!options.follow) return;
+      const controller = new AbortController();
+      const stop = () => controller.abort();
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
+      await app.followAppLogs(name, print, controller.signal);
+    });
+}

@@ -1,0 +1,22 @@
+import type { Command } from 'commander';
+import { DropshipError } from '../errors.js';
+import { printJson } from './output.js';
+import { printApps } from './ps.js';
+
+export function register(program: Command): void {
+  program
+    .command('restart')
+    .description('restart an app; --rolling replaces instances one at a time without downtime')
+    .argument('<app>', 'app name')
+    .option('--rolling', 'start each new instance and wait for it to be healthy before stopping the old one')
+    .option('--json', 'print JSON')
+    .action(async (name: string, options: { rolling?: boolean; json?: boolean }) => {
+      const app = await import('../app/index.js');
+      const result = await app.restartApp(name, { rolling: options.rolling });
+      if (options.json) printJson(result);
+      else printApps(await app.listApps(name));
+      if (!result.running) {
+        throw new DropshipError('START_FAILED', `not every instance of '${name}' became healthy`, { hint: `see \`dropship logs ${name} --recent\`` });
+      }
+    });
+}
