@@ -1,0 +1,31 @@
+// The network room: a veth per container on the dropship0 bridge, host ports, security groups.
+export { attachNetwork, ensureNetwork, prepareNetwork, teardownNetwork } from './attach.js';
+export { gcNetwork, type NetworkGcReport } from './gc.js';
+export {
+  applySecurityGroups,
+  bindSecurityGroup,
+  createSecurityGroup,
+  deleteSecurityGroup,
+  listSecurityGroups,
+  refreshBindings,
+  unbindSecurityGroup,
+  updateSecurityGroup,
+  type BindTarget,
+  type RefreshReport,
+} from './security-groups.js';
+export { DEFAULT_SUBNET, loadNetworkConfig, type NetworkConfig } from './config.js';
+export { parsePortMapping, DEFAULT_CONTAINER_PORT, PORT_POOL_START } from './ports.js';
+export { parseRules } from './rules.js';
+export { publicNetworkRanges, NON_PUBLIC_CIDRS } from './defaults.js';
+export { BRIDGE } from './names.js';
+export type {
+  AttachOptions,
+  HostPort,
+  NetworkAttachment,
+  NetworkKind,
+  PortMapping,
+  PreparedNetwork,
+  SecurityGroup,
+  SecurityGroupInfo,
+  SecurityGroupRule,
+} from './types.js';

@@ -1,0 +1,83 @@
+import { uniqueName } from '../../helpers/env.js';
+import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { cleanupContainer } from '../../../src/container/index.js';
+import { homePaths } from '../../../src/home.js';
+import { attachNetwork, createSecurityGroup, deleteSecurityGroup, ensureNetwork, gcNetwork } from '../../../src/network/index.js';
+import { hostNetworkState, startContainer, testRootfs } from './world.js';
+
+async function leaseIds(): Promise<string[]> {
+  const text = await readFile(join(homePaths().network, 'leases.json'), 'utf8').catch(() => '{"leases":{}}');
+  return Object.keys((JSON.parse(text) as { leases: Record<string, unknown> }).leases).sort();
+}
+
+test.before(async () => {
+  await ensureNetwork();
+});
+
+test('teardown leaves no veth, rule, chain or lease behind, and can run twice', async () => {
+  const group = uniqueName('h5sg');
+  await createSecurityGroup(group, [{ protocol: 'tcp', destination: '198.18.0.0/15', ports: '80,443', log: true }]);
+  const container = await startContainer(uniqueName('h5clean'));
+  try {
+    const before = hostNetworkState([container.id]);
+    assert.equal(before, { links: [], rules: [], claims: [] });
+    const network = await attachNetwork({ containerId: container.id, pid: await container.pid(), kind: 'running', ports: [{}], securityGroups: [group] });
+    const during = hostNetworkState([container.id]);
+    assert.is(during.links.length, 1, 'a veth was added');
+    assert.is(during.claims.length, 2, 'its address and host port were claimed host-wide');
+    assert.ok((await leaseIds()).includes(container.id), 'a lease was taken');
+    assert.ok(during.rules.some((rule) => rule.includes('--dport') && rule.includes('DNAT')), 'a DNAT rule was added');
+    assert.ok(during.rules.some((rule) => rule.includes('LOG')), 'a LOG rule was added');
+    await network.teardown();
+    await network.teardown();
+    assert.equal(hostNetworkState([container.id]), before);
+    assert.not.ok((await leaseIds()).includes(container.id), 'the lease was released');
+  } finally {
+    await container.destroy();
+    await deleteSecurityGroup(group).catch(() => undefined);
+  }
+});
+
+const CHILD = `
+const { createContainer } = await import(${JSON.stringify(new URL('../../../src/container/index.ts', import.meta.url).pathname)});
+const { attachNetwork } = await import(${JSON.stringify(new URL('../../../src/network/index.ts', import.meta.url).pathname)});
+const [id, rootfs] = process.argv.slice(1);
+const container = await createContainer({ id, lowerDirs: [rootfs], args: ['/bin/busybox', 'sleep', '3600'], user: 'root', network: 'none' });
+await attachNetwork({ containerId: id, pid: await container.pid(), kind: 'running', ports: [{}] });
+process.stdout.write('ready\\n');
+setInterval(() => {}, 1000);
+`;
+
+test('after kill -9 of dropship, gc removes the container network', async () => {
+  const rootfs = await testRootfs();
+  const id = uniqueName('h5killed');
+  const before = hostNetworkState([id]);
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', CHILD, id, rootfs], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      child.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('ready') && resolve());
+      child.on('exit', (code) => reject(new Error(`child exited with ${code} before attaching`)));
+    });
+    child.kill('SIGKILL');
+    const left = hostNetworkState([id]);
+    assert.is(left.links.length, 1, 'the killed process left a veth');
+    assert.ok(left.rules.some((rule) => rule.includes('DNAT')), 'and a DNAT rule');
+    await cleanupContainer(id);
+    // Everything else in the shared test store is alive as far as this test knows.
+    const report = await gcNetwork((await leaseIds()).filter((other) => other !== id));
+    assert.equal(report.leases, [id]);
+    assert.is(report.releasedPorts.length, 1);
+    assert.equal(hostNetworkState([id]), before);
+    assert.not.ok((await leaseIds()).includes(id), 'the lease was released');
+  } finally {
+    child.kill('SIGKILL');
+    await cleanupContainer(id).catch(() => undefined);
+    await gcNetwork(await leaseIds().then((ids) => ids.filter((other) => other !== id))).catch(() => undefined);
+  }
+});
+
+test.run();
