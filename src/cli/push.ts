@@ -1,0 +1,186 @@
+import type { Command } from 'commander';
+import type { PushPlan, PushSeams, PushSummary } from '../app/index.js';
+import { DropshipError } from '../errors.js';
+import { collect, printJson, printTable } from './output.js';
+
+interface Flags {
+  name?: string;
+  /** `--no-manifest` makes it false. */
+  manifest?: string | false;
+  buildpack?: string[];
+  stack?: string;
+  command?: string;
+  instances?: string;
+  memory?: string;
+  diskQuota?: string;
+  env?: string[];
+  port?: string;
+  healthCheckType?: string;
+  endpoint?: string;
+  timeout?: string;
+  start?: boolean;
+  strategy?: string;
+  json?: boolean;
+}
+
+export function register(program: Command): void {
+  program
+    .command('push')
+    .description('stage source with buildpacks on a stack, build its image and run it: source to a running app in one command')
+    .argument('[path]', 'app directory (default: the manifest app paths, or the current directory)')
+    .option('--name <app>', 'app name (default: from the manifest, or the directory name); with a multi-app manifest, the one app to push')
+    .option('-f, --manifest <file>', 'manifest.yml to read (default: manifest.yml in the app directory)')
+    .option('--no-manifest', 'ignore manifest.yml')
+    .option('-b, --buildpack <name>', 'buildpack name, directory, archive or URL (repeatable; skips detection)', collect, [])
+    .option('-s, --stack <stack>', 'stack to stage and run on (default bookworm)')
+    .option('-c, --command <cmd>', 'start command for the web process')
+    .option('-i, --instances <n>', 'number of web instances (default 1)')
+    .option('-m, --memory <size>', 'memory limit per instance, like 256M or 1G (default 256M)')
+    .option('-k, --disk-quota <size>', 'disk quota per instance (default 1G)')
+    .option('-e, --env <KEY=VALUE>', 'environment variable for staging and running (repeatable)', collect, [])
+    .option('-p, --port <hostport>', "host port of the app's URL (default: kept from the last push, or one from the pool)")
+    .option('--health-check-type <type>', 'port | http | process (default port)')
+    .option('--endpoint <path>', 'path of the http health check (default /)')
+    .option('-t, --timeout <seconds>', 'start timeout: instances must be healthy within it (default 60)')
+    .option('--no-start', 'stage and build the image, start nothing')
+    .option('--strategy <strategy>', 'rolling: replace running instances one by one')
+    .option('--json', 'print the result as JSON (staging output goes to stderr)')
+    .action(async (path: string | undefined, flags: Flags) => {
+      const app = await import('../app/index.js');
+      const pushFlags = {
+        path,
+        name: flags.name,
+        manifest: flags.manifest || undefined,
+        noManifest: flags.manifest === false,
+        buildpacks: flags.buildpack,
+        stack: flags.stack,
+        command: flags.command,
+        instances: flags.instances,
+        memory: flags.memory,
+        disk: flags.diskQuota,
+        env: flags.env,
+        hostPort: flags.port,
+        healthCheckType: flags.healthCheckType,
+        endpoint: flags.endpoint,
+        timeout: flags.timeout,
+        noStart: flags.start === false,
+        strategy: flags.strategy,
+      };
+      const manifestPath = app.manifestPathFor(pushFlags);
+      const manifest = manifestPath ? await app.readManifest(manifestPath) : undefined;
+      const plans = app.planPush(pushFlags, manifest);
+      const seams = app.realPushSeams();
+      const summaries = [];
+      // Ctrl-C cancels staging cleanly (container, network, temp files); a started app stays.
+      const controller = new AbortController();
+      const cancel = () => controller.abort();
+      process.once('SIGINT', cancel);
+      process.once('SIGTERM', cancel);
+      try {
+        for (const plan of plans) {
+          const summary = await pushOne(app, seams, plan, flags.json ?? false, controller.signal);
+          summaries.push(summary);
+          if (!flags.json) printSummary(summary);
+        }
+      } finally {
+        process.off('SIGINT', cancel);
+        process.off('SIGTERM', cancel);
+      }
+      if (flags.json) printJson(plans.length === 1 ? summaries[0] : summaries);
+      const failed = summaries.filter((s, i) => !app.pushSucceeded(s, plans[i]!));
+      if (failed.length > 0) {
+        throw new DropshipError('PUSH_UNHEALTHY', `not every requested instance of ${failed.map((s) => `'${s.name}'`).join(', ')} became healthy`, {
+          hint: `see \`dropship logs ${failed[0]!.name} --recent\` for why; the supervisor keeps restarting crashed instances`,
+          exitCode: 1,
+        });
+      }
+    });
+}
+
+type AppRoom = typeof import('../app/index.js');
+
+/** One app: four listr2 tasks (plain lines when not on a TTY; silent with --json). */
+async function pushOne(app: AppRoom, seams: PushSeams, plan: PushPlan, json: boolean, signal: AbortSignal): Promise<PushSummary> {
+  const { Listr } = await import('listr2');
+  const work = await app.beginPush(plan, { signal });
+  const toStderr = (line: string) => process.stderr.write(`${line}\n`);
+  const seconds = (phase: keyof typeof work.timings) => `${((work.timings[phase] ?? 0) / 1000).toFixed(1)}s`;
+  const output = { outputBar: 12, persistentOutput: false };
+  const tasks = new Listr(
+    [
+      {
+        title: `Stack ${plan.stack}`,
+        task: async (_ctx, task) => {
+          await app.stackPhase(seams, work, (line) => (json ? toStderr(line) : (task.output = line)));
+          task.title = `Stack ${plan.stack} (${seconds('stack')})`;
+        },
+        rendererOptions: output,
+      },
+      {
+        title: `Staging ${plan.name}${plan.buildpacks.length ? ` with ${plan.buildpacks.join(', ')}` : ''}`,
+        task: async (_ctx, task) => {
+          const staged = await app.stagePhase(seams, work, (line) => (json ? toStderr(line) : (task.output = line)));
+          task.title = `Staged ${plan.name} with ${staged.buildpacks.join(', ') || staged.detectedBuildpack} (${seconds('stage')})`;
+        },
+        rendererOptions: output,
+      },
+      {
+        title: 'Building image',
+        task: async (_ctx, task) => {
+          const image = await app.imagePhase(seams, work);
+          task.title = `Image ${image.ref} (${seconds('image')})`;
+        },
+      },
+      {
+        title: plan.noStart ? 'Not starting (--no-start)' : `Starting ${plan.instances} instance(s)${plan.processes.length ? ` and ${plan.processes.map((p) => p.type).join(', ')}` : ''}`,
+        skip: () => plan.noStart,
+        task: async (_ctx, task) => {
+          const started = await app.startPhase(seams, work, (line) => (json ? toStderr(line) : (task.output = line)));
+          const counts = started.map((p) => `${p.type} ${p.healthy}/${p.requested}`).join(', ');
+          task.title = `Started ${counts} (${seconds('start')})`;
+        },
+        rendererOptions: output,
+      },
+    ],
+    {
+      renderer: json ? 'silent' : 'default',
+      fallbackRenderer: 'simple',
+      exitOnError: true,
+      collectErrors: false,
+      registerSignalListeners: false,
+      rendererOptions: { collapseSubtasks: false },
+    },
+  );
+  try {
+    await tasks.run();
+    return app.pushSummary(work);
+  } finally {
+    await app.endPush(work);
+  }
+}
+
+function printSummary(summary: PushSummary): void {
+  const mb = (bytes: number) => (bytes % 1024 ** 3 === 0 ? `${bytes / 1024 ** 3}G` : `${Math.round(bytes / 1024 ** 2)}M`);
+  const total = Object.values(summary.timings).reduce((a, b) => a + (b ?? 0), 0);
+  const lines: Array<[string, string]> = [
+    ['name', summary.name],
+    ['state', summary.state],
+    ['url', summary.url ?? '(none)'],
+    ['stack', summary.stack],
+    ['buildpacks', summary.buildpacks.join(', ') || '(none)'],
+    ['image', `${summary.image} ${summary.digest}`],
+    ['start command', summary.startCommand ?? '(none)'],
+  ];
+  process.stdout.write('\n');
+  for (const [key, value] of lines) process.stdout.write(`${`${key}:`.padEnd(16)}${value}\n`);
+  for (const warning of summary.warnings) process.stdout.write(`warning: ${warning}\n`);
+  if (summary.processes.length > 0) {
+    process.stdout.write('\n');
+    printTable(
+      ['type', 'instances', 'memory', 'disk', 'app', 'command'],
+      summary.processes.map((p) => [p.type, `${p.healthy}/${p.requested}`, mb(p.memoryBytes), mb(p.diskBytes), p.app, p.command ?? '']),
+    );
+  }
+  const phases = Object.entries(summary.timings).map(([phase, ms]) => `${phase} ${((ms ?? 0) / 1000).toFixed(1)}s`);
+  process.stdout.write(`\npushed in ${(total / 1000).toFixed(1)}s (${phases.join(', ')})\n`);
+}

@@ -1,0 +1,49 @@
+import '../../helpers/env.js';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { join } from 'node:path';
+import { uniqueName } from '../../helpers/env.js';
+import { dropship, FIXTURES, get, pushJson, removePushed, type PushJson } from './helpers.js';
+
+// One app name through its life: --no-start (stages, builds, starts nothing), a push that
+// starts it, and a second push that replaces it on the same URL.
+const name = uniqueName('it-push-hello');
+const app = join(FIXTURES, 'node-hello');
+
+test.after(() => removePushed(name));
+
+test('--no-start stages with the nodejs buildpack and builds the image, starting nothing', async () => {
+  const summary = (await pushJson(app, '--name', name, '--no-start')) as PushJson;
+  assert.is(summary.state, 'stopped');
+  assert.equal(summary.buildpacks, ['nodejs 0.1.0']);
+  assert.is(summary.startCommand, 'npm start');
+  assert.is(summary.image, `dropship-apps/${name}:latest`);
+  assert.equal(summary.processes, []);
+  const ps = await dropship('ps', name);
+  assert.is.not(ps.exitCode, 0, 'no app was created');
+});
+
+test('push starts node-hello, whose npm dependency answers on the printed URL', async () => {
+  const summary = (await pushJson(app, '--name', name)) as PushJson;
+  assert.is(summary.state, 'running');
+  assert.equal(summary.processes.map((p) => [p.type, p.healthy, p.requested]), [['web', 1, 1]]);
+  assert.match(summary.url ?? '', /^http:\/\/127\.0\.0\.1:\d+$/);
+  const body = await get(summary.url!);
+  assert.match(body, /^hello from dropship \(instance 0, node v24\.\d+\.\d+, up \d+m?s\)/);
+});
+
+test('a second push replaces the running app on the same URL, from the warm cache', async () => {
+  const first = (await dropship('ps', name, '--json'));
+  const before = JSON.parse(first.stdout)[0];
+  const result = await dropship('push', app, '--name', name, '--json');
+  assert.is(result.exitCode, 0, result.stderr);
+  assert.match(result.stderr, 'Using cached Node.js 24.');
+  const summary = JSON.parse(result.stdout) as PushJson;
+  assert.is(summary.url, `http://127.0.0.1:${before.hostPort}`);
+  assert.match(await get(summary.url!), 'hello from dropship (instance 0');
+  const apps = JSON.parse((await dropship('ps', name, '--json')).stdout);
+  assert.is(apps.length, 1);
+  assert.is(apps[0].instances.length, 1);
+});
+
+test.run();

@@ -1,0 +1,105 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseManifest } from '../../../src/app/manifest.js';
+import { manifestPathFor, planPush, PUSH_DEFAULTS } from '../../../src/app/push-options.js';
+import { DropshipError } from '../../../src/errors.js';
+
+let root = '';
+test.before(async () => {
+  root = await mkdtemp(join(tmpdir(), 'dropship-push-options-'));
+  await mkdir(join(root, 'api'));
+  await mkdir(join(root, 'site'));
+  await writeFile(join(root, 'site', 'manifest.yml'), 'applications:\n- name: site\n');
+});
+test.after(() => rm(root, { recursive: true, force: true }));
+
+function refused(fn: () => unknown): DropshipError {
+  try {
+    fn();
+  } catch (error) {
+    assert.instance(error, DropshipError);
+    return error as DropshipError;
+  }
+  throw new Error('expected an error');
+}
+
+test('defaults: name from the directory, bookworm, one instance, port health check', () => {
+  const [plan] = planPush({ path: 'api' }, undefined, root);
+  assert.equal(plan, {
+    name: 'api', path: join(root, 'api'), buildpacks: [], stack: 'bookworm', command: undefined,
+    instances: 1, memoryBytes: PUSH_DEFAULTS.memoryBytes, diskBytes: PUSH_DEFAULTS.diskBytes, env: {}, hostPort: undefined,
+    healthCheck: { type: 'port', endpoint: '/', timeoutSeconds: 60 }, processes: [], noStart: false, strategy: 'replace',
+  });
+});
+
+test('flags override the manifest; env merges with flags winning', () => {
+  const manifest = parseManifest(`applications:
+- name: api
+  path: api
+  instances: 2
+  memory: 512M
+  command: node a.js
+  buildpacks: [nodejs]
+  env: {A: manifest, B: manifest}
+  health-check-type: http
+  health-check-http-endpoint: /health
+`, join(root, 'manifest.yml'));
+  const [plan] = planPush({ instances: '3', memory: '1G', env: ['B=flag', 'C=x=y'], buildpacks: ['binary'], hostPort: '8081', strategy: 'rolling' }, manifest, root);
+  assert.is(plan!.path, join(root, 'api'));
+  assert.is(plan!.instances, 3);
+  assert.is(plan!.memoryBytes, 1024 ** 3);
+  assert.is(plan!.command, 'node a.js');
+  assert.equal(plan!.buildpacks, ['binary']);
+  assert.equal(plan!.env, { A: 'manifest', B: 'flag', C: 'x=y' });
+  assert.equal(plan!.healthCheck, { type: 'http', endpoint: '/health', timeoutSeconds: 60 });
+  assert.is(plan!.hostPort, 8081);
+  assert.is(plan!.strategy, 'rolling');
+});
+
+test('the web process of the manifest sets the app values; other processes are kept', () => {
+  const manifest = parseManifest(`applications:
+- name: procs
+  path: api
+  instances: 1
+  processes:
+  - type: web
+    instances: 2
+    command: node web.js
+  - type: worker
+    command: node worker.js
+`, join(root, 'manifest.yml'));
+  const [plan] = planPush({}, manifest, root);
+  assert.is(plan!.instances, 2);
+  assert.is(plan!.command, 'node web.js');
+  assert.equal(plan!.processes, [{ type: 'worker', command: 'node worker.js' }]);
+});
+
+test('several apps: all pushed, --name picks one, per-app flags need one app', () => {
+  const manifest = parseManifest('applications:\n- name: one\n  path: api\n- name: two\n  path: site\n', join(root, 'manifest.yml'));
+  assert.equal(planPush({}, manifest, root).map((p) => p.name), ['one', 'two']);
+  assert.equal(planPush({ name: 'two', instances: '2' }, manifest, root).map((p) => [p.name, p.instances]), [['two', 2]]);
+  assert.is(refused(() => planPush({ instances: '2' }, manifest, root)).message,
+    `flags for one app (instances) cannot apply to the 2 apps of ${join(root, 'manifest.yml')}`);
+  assert.match(refused(() => planPush({ name: 'three' }, manifest, root)).message, "app 'three' is not in");
+});
+
+test('bad flag values name the flag and the value', () => {
+  assert.is(refused(() => planPush({ path: 'api', instances: 'two' }, undefined, root)).message, "-i: 'two' is not a whole number to 64");
+  assert.is(refused(() => planPush({ path: 'api', hostPort: '70000' }, undefined, root)).message, "-p: '70000' is not a whole number from 1 to 65535");
+  assert.is(refused(() => planPush({ path: 'api', env: ['=x'] }, undefined, root)).message, "-e: '=x' is not KEY=VALUE");
+  assert.is(refused(() => planPush({ path: 'api', healthCheckType: 'tcp' }, undefined, root)).message, "--health-check-type: 'tcp' is not port, http or process");
+  assert.is(refused(() => planPush({ path: 'api', strategy: 'blue-green' }, undefined, root)).message, "--strategy: 'blue-green' is not rolling");
+  assert.is(refused(() => planPush({ path: 'nope' }, undefined, root)).code, 'APP_PATH_NOT_FOUND');
+});
+
+test('manifest.yml beside the app is found unless -f or --no-manifest says otherwise', () => {
+  assert.is(manifestPathFor({ path: 'site' }, root), join(root, 'site', 'manifest.yml'));
+  assert.is(manifestPathFor({ path: 'api' }, root), undefined);
+  assert.is(manifestPathFor({ path: 'site', noManifest: true }, root), undefined);
+  assert.is(manifestPathFor({ manifest: 'other.yml' }, root), join(root, 'other.yml'));
+});
+
+test.run();

@@ -1,0 +1,48 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { imageTag, pushSucceeded, pushSummary, type PushWork } from '../../../src/app/push.js';
+import { planPush } from '../../../src/app/push-options.js';
+
+const [plan] = planPush({ path: '.', name: 'Hello' });
+
+function work(healthy: number[], overrides: Partial<PushWork> = {}): PushWork {
+  return {
+    plan: plan!,
+    dir: '/nonexistent',
+    staged: { droplet: 'd', result: 'r', buildpacks: ['nodejs 0.1.0'], processTypes: { web: 'npm start' } },
+    image: { ref: imageTag('Hello'), digest: 'sha256:00', startCommand: 'npm start', processTypes: { web: 'npm start' }, warnings: [] },
+    processes: healthy.map((h, i) => ({
+      type: i === 0 ? 'web' : 'worker', app: i === 0 ? 'Hello' : 'Hello-worker', state: 'running', healthy: h, requested: 1,
+      memoryBytes: 1, diskBytes: 1, url: i === 0 ? 'http://127.0.0.1:61001' : undefined,
+    })),
+    timings: { stack: 1, stage: 2, image: 3, start: 4 },
+    ...overrides,
+  };
+}
+
+test('image tags are lower case under dropship-apps/', () => {
+  assert.is(imageTag('Hello'), 'dropship-apps/hello:latest');
+});
+
+test('a push succeeds only when every process has its requested healthy instances', () => {
+  const good = pushSummary(work([1, 1]));
+  assert.is(good.state, 'running');
+  assert.is(good.url, 'http://127.0.0.1:61001');
+  assert.equal(good.buildpacks, ['nodejs 0.1.0']);
+  assert.is(good.startCommand, 'npm start');
+  assert.ok(pushSucceeded(good, plan!));
+  const bad = pushSummary(work([1, 0]));
+  assert.is(bad.state, 'degraded');
+  assert.is(pushSummary(work([0])).state, 'crashed');
+  assert.not.ok(pushSucceeded(bad, plan!));
+  assert.not.ok(pushSucceeded(pushSummary(work([])), plan!), 'nothing started is not a success');
+});
+
+test('--no-start succeeds with nothing started and says stopped', () => {
+  const noStart = { ...plan!, noStart: true };
+  const summary = pushSummary(work([], { plan: noStart }));
+  assert.is(summary.state, 'stopped');
+  assert.ok(pushSucceeded(summary, noStart));
+});
+
+test.run();
