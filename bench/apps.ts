@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -11,6 +10,7 @@ import { readSupervisorRecord } from '../src/app/state.js';
 import { homePaths } from '../src/home.js';
 import { defaultIdMap } from '../src/security/idmap.js';
 import { ensureTestImage } from '../test/integration/app/fixture.js';
+import { exec } from './exec.js';
 import { median, type Row } from './row.js';
 
 const RUNS = Number(process.env.DROPSHIP_BENCH_RUNS ?? 5);
@@ -18,16 +18,6 @@ const MAIN = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
 /** A dist/ built before the app room existed has a CLI without `run`. */
 const BUILT = existsSync(fileURLToPath(new URL('../dist/app/supervisor-main.js', import.meta.url)));
 const round = (ms: number) => Math.round(ms * 10) / 10;
-
-function exec(file: string, args: string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${file} ${args.join(' ')}: exit ${code}: ${stderr.trim()}`))));
-  });
-}
 
 function get(port: number): Promise<number> {
   return new Promise((resolve) => {

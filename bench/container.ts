@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -10,21 +9,12 @@ import { createBundle } from '../src/container/bundle.js';
 import { mountRootfs, rootfsPath } from '../src/container/rootfs.js';
 import { homePaths } from '../src/home.js';
 import { defaultIdMap } from '../src/security/idmap.js';
+import { exec } from './exec.js';
 import { median, timeMedian, type Row } from './row.js';
 
 /** Container starts are short and noisy: more runs than the layer figures need. */
 const RUNS = Number(process.env.DROPSHIP_BENCH_CONTAINER_RUNS ?? 15);
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-
-function run(file: string, args: string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${file} ${args.join(' ')}: exit ${code}: ${stderr.trim()}`))));
-  });
-}
 
 const round = (ms: number) => Math.round(ms * 10) / 10;
 const signed = (ms: number) => `${ms >= 0 ? '+' : ''}${round(ms)}`;
@@ -41,7 +31,7 @@ function row(name: string, ours: number, peer?: { name: string; ms: number }, no
 /** A bundle whose rootfs is the unpacked stack layer itself, read-only, with runc's own default spec. */
 async function minimalBundle(lowerDir: string): Promise<string> {
   const dir = await mkdtemp(join(homePaths().tmp, 'bench-minimal-'));
-  await run('runc', ['spec', '--bundle', dir]);
+  await exec('runc', ['spec', '--bundle', dir]);
   const spec = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8')) as OciSpec;
   spec.process.terminal = false;
   spec.process.args = ['/bin/true'];
@@ -79,7 +69,7 @@ async function phases(lowerDirs: string[]): Promise<{ create: number; wait: numb
 
 async function runtimeRun(runtime: RuntimeName, bundle: string): Promise<void> {
   const cmd = runtimeCommand(runtime, ['run', '--bundle', bundle, newContainerId()]);
-  await run(cmd.file, cmd.args);
+  await exec(cmd.file, cmd.args);
 }
 
 /**
@@ -116,8 +106,8 @@ export async function benchContainer(): Promise<Row[]> {
   }
   const main = join(ROOT, 'dist', 'cli', 'main.js');
   if (existsSync(main)) {
-    const version = await timeMedian(() => run('node', [main, '--version']), RUNS);
-    const bareNode = await timeMedian(() => run('node', ['-e', '0']), RUNS);
+    const version = await timeMedian(() => exec('node', [main, '--version']), RUNS);
+    const bareNode = await timeMedian(() => exec('node', ['-e', '0']), RUNS);
     rows.push(row('dropship --version start-up', version, { name: 'node -e 0', ms: bareNode }, 'aim: under 150 ms'));
   } else {
     rows.push({ name: 'dropship --version start-up', median_ms: Number.NaN, note: 'dist/cli/main.js missing: run npm run build' });

@@ -4,27 +4,14 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { homePaths } from '../src/home.js';
 import { buildImage, exportImage, openStore, pushImage, rebaseImage } from '../src/oci/index.js';
-import { buildStack, ensureStack, type StackInfo } from '../src/stack/index.js';
-import { makeDroplet, startRegistry, type TestRegistry } from '../test/integration/oci/image-fixtures.js';
-import { median, type Row } from './row.js';
+import { ensureStack } from '../src/stack/index.js';
+import { makeDroplet, rebuildStack, startRegistry, type TestRegistry } from '../test/integration/oci/image-fixtures.js';
+import { measure as measureRuns, ratio, roundMs, type MeasureOptions, type Row } from './row.js';
 
 const RUNS = Number(process.env.DROPSHIP_BENCH_RUNS ?? 5);
 
-/** Median of RUNS timed calls after one untimed warm-up; `before`/`after` stay out of the timing. */
-async function measure(fn: (i: number) => Promise<unknown>, hooks: { before?: (i: number) => Promise<unknown>; after?: (i: number) => Promise<unknown> } = {}): Promise<number> {
-  const times: number[] = [];
-  for (let i = -1; i < RUNS; i++) {
-    await hooks.before?.(i);
-    const start = process.hrtime.bigint();
-    await fn(i);
-    if (i >= 0) times.push(Number(process.hrtime.bigint() - start) / 1e6);
-    await hooks.after?.(i);
-  }
-  const m = median(times);
-  return m < 10 ? Math.round(m * 100) / 100 : Math.round(m);
-}
-
-const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100;
+const measure = async (fn: (i: number) => Promise<unknown>, hooks: Omit<MeasureOptions, 'runs'> = {}) =>
+  roundMs(await measureRuns(fn, { runs: RUNS, warmup: 1, ...hooks }));
 
 /**
  * Image build, rebase (small against large droplet: it must not grow with the droplet) and push
@@ -38,15 +25,7 @@ export async function benchImages(): Promise<Row[]> {
   const registry = await startRegistry();
   try {
     const stackA = await ensureStack('tiny', { home });
-    const saved = process.env.SOURCE_DATE_EPOCH;
-    process.env.SOURCE_DATE_EPOCH = '1000000000';
-    let stackB: StackInfo;
-    try {
-      stackB = await buildStack('tiny', { force: true, home });
-    } finally {
-      if (saved === undefined) delete process.env.SOURCE_DATE_EPOCH;
-      else process.env.SOURCE_DATE_EPOCH = saved;
-    }
+    const stackB = await rebuildStack('tiny', home);
     const small = await makeDroplet(join(work, 'small.tgz'), { startCommand: 'echo small', bigBytes: 64 * 1024 });
     const large = await makeDroplet(join(work, 'large.tgz'), { startCommand: 'echo large', bigBytes: 100 * 1024 * 1024 });
     const rows: Row[] = [];

@@ -5,24 +5,12 @@ import { homePaths } from '../src/home.js';
 import { BlobStore, ImageLayout, MediaType, ensureUnpacked, openStore, unpackLayer, writeLayer } from '../src/oci/index.js';
 import { defaultIdMap } from '../src/security/idmap.js';
 import { ensureStack, getStack, type StackInfo } from '../src/stack/index.js';
-import { median, type Row } from './row.js';
+import { measure as measureRuns, ratio, roundMs, type MeasureOptions, type Row } from './row.js';
 
 /** Runs per figure: every run moves the whole rootfs, so a few are enough for a stable median. */
 const RUNS = Number(process.env.DROPSHIP_BENCH_RUNS ?? 3);
 
-/** Median wall time of `fn`, with `before`/`after` (fresh dirs, cleanup) kept out of the timing. */
-async function measure(fn: (i: number) => Promise<unknown>, hooks: { before?: (i: number) => Promise<void>; after?: (i: number) => Promise<void> } = {}): Promise<number> {
-  const times: number[] = [];
-  for (let i = 0; i < RUNS; i++) {
-    await hooks.before?.(i);
-    const start = process.hrtime.bigint();
-    await fn(i);
-    times.push(Number(process.hrtime.bigint() - start) / 1e6);
-    await hooks.after?.(i);
-  }
-  const m = median(times);
-  return m < 10 ? Math.round(m * 100) / 100 : Math.round(m);
-}
+const measure = async (fn: (i: number) => Promise<unknown>, hooks: Omit<MeasureOptions, 'runs'> = {}) => roundMs(await measureRuns(fn, { runs: RUNS, ...hooks }));
 
 function sh(script: string, env: Record<string, string> = {}): void {
   execFileSync('sh', ['-c', script], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, ...env } });
@@ -32,7 +20,7 @@ function row(name: string, ours: number, peer?: string, peerMs?: number, note?: 
   return {
     name,
     median_ms: ours,
-    ...(peer ? { peer, peer_median_ms: peerMs, ratio: Math.round((ours / peerMs!) * 100) / 100 } : {}),
+    ...(peer ? { peer, peer_median_ms: peerMs, ratio: ratio(ours, peerMs!) } : {}),
     ...(note ? { note } : {}),
   };
 }

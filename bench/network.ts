@@ -15,21 +15,11 @@ import {
   type SecurityGroupRule,
 } from '../src/network/index.js';
 import { busyboxRootfs } from '../test/integration/network/rootfs.js';
-import { median, type Row } from './row.js';
+import { measure as measureRuns, median, ratio, type Row } from './row.js';
 
 const RUNS = Number(process.env.DROPSHIP_BENCH_RUNS ?? 7);
 
-async function measure(fn: (i: number) => Promise<unknown>, hooks: { before?: (i: number) => Promise<void>; after?: (i: number) => Promise<void> } = {}): Promise<number> {
-  const times: number[] = [];
-  for (let i = -1; i < RUNS; i++) {
-    await hooks.before?.(i);
-    const start = process.hrtime.bigint();
-    await fn(i);
-    if (i >= 0) times.push(Number(process.hrtime.bigint() - start) / 1e6);
-    await hooks.after?.(i);
-  }
-  return Math.round(median(times) * 10) / 10;
-}
+const measure = async (fn: (i: number) => Promise<unknown>) => Math.round((await measureRuns(fn, { runs: RUNS, warmup: 1 })) * 10) / 10;
 
 /** 100 distinct tcp rules; `variant` changes one port so that each update really rewrites. */
 function hundredRules(variant: number): SecurityGroupRule[] {
@@ -115,7 +105,7 @@ export async function benchNetwork(): Promise<Row[]> {
       median_ms: round(withNetwork),
       peer: 'same container start without network',
       peer_median_ms: round(without),
-      ratio: Math.round((median(withNetwork) / median(without)) * 100) / 100,
+      ratio: ratio(median(withNetwork), median(without)),
       note: `network cost ${Math.round((median(withNetwork) - median(without)) * 10) / 10} ms per container (lease + files before, veth + rules after)`,
     },
     { name: 'network attach after start (veth, address, route, rules)', median_ms: round(attachOnly), note: 'aim: < 50 ms' },

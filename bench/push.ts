@@ -4,10 +4,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { deleteApp } from '../src/app/api.js';
 import { planPush } from '../src/app/push-options.js';
-import { push, type PushPhase, type PushSummary } from '../src/app/push.js';
+import { imageTag, push, type PushPhase, type PushSummary } from '../src/app/push.js';
 import { realPushSeams } from '../src/app/push-seams.js';
 import { readAppSpec } from '../src/app/state.js';
 import { homePaths } from '../src/home.js';
+import { removeImage } from '../src/oci/index.js';
 import { median, type Row } from './row.js';
 
 const RUNS = Number(process.env.DROPSHIP_BENCH_PUSH_RUNS ?? 3);
@@ -65,6 +66,7 @@ export async function benchPush(): Promise<Row[]> {
     ];
   } finally {
     if (await readAppSpec(name).catch(() => undefined)) await deleteApp(name);
+    await removeImage(imageTag(name)).catch(() => undefined);
     await rm(join(homePaths().cache, name), { recursive: true, force: true });
   }
 }

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { builtinBuildpacksDir } from '../src/buildpack/index.js';
 import { homePaths } from '../src/home.js';
 import { stage, type StagingResult } from '../src/staging/index.js';
-import { median, type Row } from './row.js';
+import { median, ratio, type Row } from './row.js';
 
 const RUNS = Number(process.env.DROPSHIP_BENCH_RUNS ?? 10);
 const APP = fileURLToPath(new URL('../fixtures/apps/static-site/', import.meta.url));
@@ -71,7 +71,7 @@ export async function benchStaging(): Promise<Row[]> {
         median_ms: round(ours),
         peer: 'its buildpack scripts run bare',
         peer_median_ms: round(floor),
-        ratio: Math.round((ours / floor) * 100) / 100,
+        ratio: ratio(ours, floor),
         note: `platform overhead ${Math.round(ours - floor)} ms (aim < 500); in-container steps ${Math.round(median(scripts))} ms of it incl. exec`,
       };
     };

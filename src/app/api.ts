@@ -153,6 +153,14 @@ async function summary(name: string): Promise<AppSummary> {
   return { ...base, state: 'stopped', instances: [] };
 }
 
+/**
+ * How long to wait for the supervisor to replace every instance one at a time: each may take
+ * its whole start timeout and stop timeout, plus a minute of slack for a busy host.
+ */
+function replaceWaitMs(spec: AppSpec, previousInstances = 0): number {
+  return (spec.healthCheck.startTimeoutMs + spec.stopTimeoutMs) * Math.max(1, spec.instances, previousInstances) + 60_000;
+}
+
 /** `dropship ps [APP]`. */
 export async function listApps(name?: string): Promise<AppSummary[]> {
   const names = name ? [name] : await listAppNames();
@@ -209,7 +217,7 @@ export async function restartApp(name: string, options: { rolling?: boolean } = 
   const spec = await requireAppSpec(name);
   const state = await supervisorState(name);
   if (state.kind !== 'running') return startApp(name);
-  const waitMs = (spec.healthCheck.startTimeoutMs + spec.stopTimeoutMs) * Math.max(1, spec.instances) + 60_000;
+  const waitMs = replaceWaitMs(spec);
   await recordEvent(name, { type: 'restart', message: options.rolling ? 'rolling restart' : 'restart' });
   const result = await callControl<{ instances: InstanceStatus[] }>(appPaths(name).socket, { op: 'restart', rolling: options.rolling ?? false }, waitMs);
   const ready = options.rolling
@@ -231,7 +239,7 @@ export async function scaleApp(name: string, options: { instances?: number | str
   }
   const state = await supervisorState(name);
   if (state.kind === 'running') {
-    const waitMs = (spec.healthCheck.startTimeoutMs + spec.stopTimeoutMs) * Math.max(1, spec.instances) + 60_000;
+    const waitMs = replaceWaitMs(spec);
     await callControl(appPaths(name).socket, { op: 'scale', ...change }, waitMs);
     await callControl(appPaths(name).socket, { op: 'wait-running' }, waitMs);
   } else {
@@ -253,7 +261,7 @@ export async function updateApp(name: string, next: AppSpec): Promise<StartResul
     await writeAppSpec(merged);
     return { app: name, hostPort: spec.hostPort, running: false, instances: [] };
   }
-  const waitMs = (merged.healthCheck.startTimeoutMs + merged.stopTimeoutMs) * Math.max(1, merged.instances, spec.instances) + 60_000;
+  const waitMs = replaceWaitMs(merged, spec.instances);
   await recordEvent(name, { type: 'update', message: `rolling update to image ${merged.image}` });
   await callControl(appPaths(name).socket, { op: 'update', spec: merged }, waitMs);
   const ready = await callControl<{ running: boolean; instances: InstanceStatus[] }>(appPaths(name).socket, { op: 'wait-running' }, waitMs);

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DropshipError } from '../errors.js';
 import { defaultIdMap } from '../security/idmap.js';
-import { formatBytes, parseSize } from '../util/units.js';
+import { parseSize } from '../util/units.js';
 import { instanceEnv } from './env.js';
 import { resolveImageUser } from './image-user.js';
 import { APP_LABEL, requireAppSpec } from './state.js';
@@ -29,7 +29,7 @@ export async function runAppTask(name: string, options: AppTaskOptions): Promise
     throw new DropshipError('INVALID_OPTION', `run-task ${name}: no command given`, { hint: `put the command after --, e.g. dropship run-task ${name} -- sh -c 'echo hi'` });
   }
   // Containers and images load here, not with the room: `dropship ps` never needs them.
-  const [{ createContainer }, { loadAppImage }, { TASK_LABEL }] = await Promise.all([
+  const [{ createContainer, DEFAULT_NOFILE }, { loadAppImage }, { TASK_LABEL, describeTask, waitForTask }] = await Promise.all([
     import('../container/index.js'),
     import('./image-rootfs.js'),
     import('./task.js'),
@@ -48,7 +48,7 @@ export async function runAppTask(name: string, options: AppTaskOptions): Promise
     ip: '127.0.0.1',
     memoryBytes,
     diskBytes: spec.diskBytes,
-    fds: 16384,
+    fds: DEFAULT_NOFILE,
     services: spec.services,
     imageEnv: image.config.Env,
     userEnv: { ...spec.env, ...options.env },
@@ -67,17 +67,9 @@ export async function runAppTask(name: string, options: AppTaskOptions): Promise
     onStdout: options.onStdout,
     onStderr: options.onStderr,
   });
-  let timedOut = false;
-  const timer = options.timeoutMs === undefined ? undefined : setTimeout(() => ((timedOut = true), void container.kill('SIGKILL')), options.timeoutMs);
   try {
-    const exit = await container.wait();
-    const result: TaskResult = { ...exit, timedOut, containerId: container.id };
-    const what = `task \`${options.args.join(' ').slice(0, 60)}\` of ${spec.name}`;
-    if (timedOut) result.message = `${what} timed out after ${options.timeoutMs! / 1000}s and was killed`;
-    else if (exit.oomKilled) result.message = `${what} was killed: out of memory (limit ${formatBytes(memoryBytes)})`;
-    return result;
+    return await waitForTask(container, `${describeTask(options.args)} of ${spec.name}`, options.timeoutMs, memoryBytes);
   } finally {
-    if (timer) clearTimeout(timer);
     await container.destroy();
   }
 }

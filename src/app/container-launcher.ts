@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { createContainer } from '../container/index.js';
+import { createContainer, DEFAULT_NOFILE } from '../container/index.js';
 import type { Container } from '../container/types.js';
 import { attachNetwork, prepareNetwork, teardownNetwork } from '../network/index.js';
 import { defaultIdMap } from '../security/idmap.js';
@@ -8,8 +8,6 @@ import { loadAppImage } from './image-rootfs.js';
 import { imageArgs, resolveImageUser } from './image-user.js';
 import type { InstanceHandle, InstanceLauncher, StartRequest } from './instance-launcher.js';
 import { APP_LABEL, INSTANCE_LABEL, type AppSpec } from './state.js';
-
-const FDS = 16384;
 
 /** Memory in use by the container, from the v1 memory cgroup its init is in. */
 async function cgroupMemory(pid: number): Promise<number | undefined> {
@@ -54,7 +52,7 @@ export async function containerLauncher(spec: AppSpec): Promise<InstanceLauncher
             hostPort: spec.hostPort,
             memoryBytes: spec.memoryBytes,
             diskBytes: spec.diskBytes,
-            fds: FDS,
+            fds: DEFAULT_NOFILE,
             services: spec.services,
             imageEnv: image.config.Env,
             userEnv: spec.env,
@@ -66,7 +64,7 @@ export async function containerLauncher(spec: AppSpec): Promise<InstanceLauncher
           limits: {
             memoryBytes: spec.memoryBytes,
             diskBytes: spec.diskBytes,
-            nofile: FDS,
+            nofile: DEFAULT_NOFILE,
           },
           network: 'none',
           idMap,

@@ -67,7 +67,10 @@ export function callControl<T>(path: string, request: ControlRequest, timeoutMs 
     socket.on('data', (chunk) => (text += chunk));
     socket.on('error', (error: NodeJS.ErrnoException) => {
       clearTimeout(timer);
-      reject(new DropshipError('SUPERVISOR_UNREACHABLE', `no supervisor answers on ${path} (${error.code ?? error.message})`, { cause: error }));
+      reject(new DropshipError('SUPERVISOR_UNREACHABLE', `no supervisor answers on ${path} (${error.code ?? error.message})`, {
+        hint: '`dropship ps` shows whether the app is started; `dropship start APP` starts its supervisor again',
+        cause: error,
+      }));
     });
     socket.on('end', () => {
       clearTimeout(timer);
@@ -75,7 +78,10 @@ export function callControl<T>(path: string, request: ControlRequest, timeoutMs 
       try {
         reply = JSON.parse(text) as Reply;
       } catch (error) {
-        reject(new DropshipError('SUPERVISOR_UNREACHABLE', `the supervisor on ${path} closed the connection without an answer`, { cause: error }));
+        reject(new DropshipError('SUPERVISOR_UNREACHABLE', `the supervisor on ${path} closed the connection without an answer`, {
+          hint: 'it may have died while answering; `dropship ps` says so, and `dropship start APP` recovers the app',
+          cause: error,
+        }));
         return;
       }
       if (reply.ok) resolve(reply.result as T);

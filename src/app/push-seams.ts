@@ -128,6 +128,7 @@ export function realPushSeams(): PushSeams {
           port: input.hostPort ? String(input.hostPort) : undefined,
         },
         input.strategy,
+        input.onLog,
       );
       const healthy = deployed.instances.filter((i) => i.state === 'running').length;
       return {

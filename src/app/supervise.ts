@@ -1,6 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Server } from 'node:net';
+import { containerApparmor } from '../container/index.js';
 import { DropshipError } from '../errors.js';
 import { homePaths } from '../home.js';
 import { withLock } from '../util/lock.js';
@@ -68,6 +69,14 @@ export async function superviseApp(name: string, options: SuperviseOptions): Pro
   if (options.signal.aborted) stopRequested.abort();
   try {
     await router.listen();
+    // The one place a user of `run` learns whether the AppArmor profile confines the instances.
+    const apparmor = await containerApparmor();
+    await recordEvent(name, {
+      type: 'hardening',
+      message: apparmor.enforced
+        ? `AppArmor profile ${apparmor.profile} enforced`
+        : `AppArmor not enforced (${apparmor.reason}); seccomp, capabilities, user namespace and masked paths still apply`,
+    });
     const supervisor = new Supervisor(spec, {
       makeLauncher: (s) => containerLauncher(s),
       router,
@@ -125,7 +134,9 @@ export async function superviseApp(name: string, options: SuperviseOptions): Pro
           await stopped;
           return { stopped: true };
         default:
-          throw new DropshipError('UNKNOWN_REQUEST', `unknown supervisor request ${JSON.stringify(request)}`);
+          throw new DropshipError('UNKNOWN_REQUEST', `unknown supervisor request ${JSON.stringify(request)}`, {
+            hint: 'the dropship that sent it differs from the one running the supervisor; `dropship restart APP` starts a current supervisor',
+          });
       }
     });
     await supervisor.start().finally(markStarted);

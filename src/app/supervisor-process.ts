@@ -21,6 +21,23 @@ export async function supervisorState(name: string): Promise<SupervisorState> {
 }
 
 /**
+ * Only the flags that make our own modules loadable (tsx in development and tests) go to the
+ * supervisor: `-e`, `--test` and the like would make it run the parent's program instead.
+ */
+export function loaderArgs(execArgv: string[]): string[] {
+  const loaders = new Set(['--import', '--loader', '--experimental-loader', '--require', '-r']);
+  const kept: string[] = [];
+  for (let i = 0; i < execArgv.length; i++) {
+    const arg = execArgv[i]!;
+    const flag = arg.split('=')[0]!;
+    if (!loaders.has(flag)) continue;
+    kept.push(arg);
+    if (!arg.includes('=') && i + 1 < execArgv.length) kept.push(execArgv[++i]!);
+  }
+  return kept;
+}
+
+/**
  * Start the app's supervisor as a background process of its own session, so it outlives the
  * CLI; its own output goes to supervisor.log (0600). Resolves once its control socket answers.
  */
@@ -28,7 +45,7 @@ export async function spawnSupervisor(name: string, timeoutMs = 60_000): Promise
   const paths = appPaths(name);
   const log = await open(paths.supervisorLog, 'a', 0o600);
   let exited: { code: number | null } | undefined;
-  const child = spawn(process.execPath, [...process.execArgv, entryModule(), name], {
+  const child = spawn(process.execPath, [...loaderArgs(process.execArgv), entryModule(), name], {
     detached: true,
     stdio: ['ignore', log.fd, log.fd],
     env: process.env,

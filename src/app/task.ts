@@ -1,4 +1,5 @@
-import { createContainer, type ExitInfo } from '../container/index.js';
+import { createContainer, newContainerId, onInterrupt, type Container, type ExitInfo } from '../container/index.js';
+import type { HostPort, PortMapping } from '../network/index.js';
 import { ensureUnpacked } from '../oci/index.js';
 import { defaultIdMap, type IdMap } from '../security/idmap.js';
 import { ensureStack } from '../stack/index.js';
@@ -26,6 +27,21 @@ export interface TaskOptions {
   stdin?: 'inherit' | 'ignore';
   onStdout?: (chunk: Buffer) => void;
   onStderr?: (chunk: Buffer) => void;
+  /** Host ports mapped to the task (`-p`). With ports or security groups the task gets a network. */
+  ports?: PortMapping[];
+  /** Security groups for this task, on top of those bound to running containers. */
+  securityGroups?: string[];
+  /** Called once the task's network is up. */
+  onNetwork?: (network: { ip: string; hostPorts: HostPort[] }) => void;
+}
+
+/**
+ * The network is attached once the task runs (it needs the pid); the command waits, up to 5 s,
+ * for the default route that comes last, so that its first connection does not race the setup.
+ */
+function awaitingNetwork(args: string[]): string[] {
+  const wait = 'n=0; while ! grep -q "^eth0\t00000000" /proc/net/route && [ $n -lt 500 ]; do sleep 0.01; n=$((n+1)); done; exec "$@"';
+  return ['/bin/sh', '-c', wait, 'task', ...args];
 }
 
 export interface TaskResult extends ExitInfo {
@@ -40,9 +56,33 @@ export async function stackLowerDirs(stack: string, idMap: IdMap = defaultIdMap(
   return [await ensureUnpacked(info.diffId, idMap)];
 }
 
-function describe(args: string[]): string {
+export function describeTask(args: string[]): string {
   const text = args.join(' ');
   return `task \`${text.length > 60 ? `${text.slice(0, 57)}...` : text}\``;
+}
+
+/**
+ * Wait for a task's container to exit, killing it once `timeoutMs` has passed; the result says
+ * in words why the task ended abnormally (timeout, out of memory).
+ */
+export async function waitForTask(container: Container, what: string, timeoutMs: number | undefined, memoryBytes: number): Promise<TaskResult> {
+  let timedOut = false;
+  const timer =
+    timeoutMs === undefined
+      ? undefined
+      : setTimeout(() => {
+          timedOut = true;
+          void container.kill('SIGKILL');
+        }, timeoutMs);
+  try {
+    const exit = await container.wait();
+    const result: TaskResult = { ...exit, timedOut, containerId: container.id };
+    if (timedOut) result.message = `${what} timed out after ${timeoutMs! / 1000}s and was killed`;
+    else if (exit.oomKilled) result.message = `${what} was killed: out of memory (limit ${formatBytes(memoryBytes)})`;
+    return result;
+  } finally {
+    if (timer) clearTimeout(timer);
+  }
 }
 
 /**
@@ -55,9 +95,16 @@ export async function runTask(options: TaskOptions): Promise<TaskResult> {
   const idMap = defaultIdMap();
   const lowerDirs = await stackLowerDirs(options.stack, idMap);
   const user = options.user ?? 'vcap';
+  const id = newContainerId();
+  const network = options.ports?.length || options.securityGroups?.length ? await import('../network/index.js') : undefined;
+  const networkOptions = { containerId: id, kind: 'running' as const, ports: options.ports, securityGroups: options.securityGroups };
+  const prepared = await network?.prepareNetwork(networkOptions);
+  const forget = network ? onInterrupt(() => network.teardownNetwork(id)) : undefined;
   const container = await createContainer({
+    id,
     lowerDirs,
-    args: options.args,
+    mounts: prepared?.mounts,
+    args: prepared ? awaitingNetwork(options.args) : options.args,
     user,
     env: options.env,
     cwd: options.cwd ?? (user === 'vcap' ? '/home/vcap' : '/'),
@@ -72,26 +119,20 @@ export async function runTask(options: TaskOptions): Promise<TaskResult> {
     stdin: options.stdin,
     onStdout: options.onStdout,
     onStderr: options.onStderr,
+  }).catch(async (error: unknown) => {
+    await network?.teardownNetwork(id);
+    forget?.();
+    throw error;
   });
-  let timedOut = false;
-  const timer =
-    options.timeoutMs === undefined
-      ? undefined
-      : setTimeout(() => {
-          timedOut = true;
-          void container.kill('SIGKILL');
-        }, options.timeoutMs);
   try {
-    const exit = await container.wait();
-    const result: TaskResult = { ...exit, timedOut, containerId: container.id };
-    if (timedOut) {
-      result.message = `${describe(options.args)} timed out after ${options.timeoutMs! / 1000}s and was killed`;
-    } else if (exit.oomKilled) {
-      result.message = `${describe(options.args)} was killed: out of memory (limit ${formatBytes(memoryBytes)})`;
+    if (network) {
+      const attached = await network.attachNetwork({ ...networkOptions, pid: await container.pid() });
+      options.onNetwork?.({ ip: attached.ip, hostPorts: attached.hostPorts });
     }
-    return result;
+    return await waitForTask(container, describeTask(options.args), options.timeoutMs, memoryBytes);
   } finally {
-    if (timer) clearTimeout(timer);
     await container.destroy();
+    await network?.teardownNetwork(id);
+    forget?.();
   }
 }

@@ -1,7 +1,8 @@
-import { open, readdir, mkdir, stat } from 'node:fs/promises';
+import { open, readdir, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { DropshipError } from '../errors.js';
+import { isDirectory } from '../util/fs.js';
 
 export type ArchiveKind = 'tgz' | 'zip' | 'tar';
 
@@ -52,9 +53,13 @@ export async function extractBuildpackArchive(file: string, dest: string, label 
       hint: 'check that the archive is complete and not corrupt',
     });
   }
-  // Buildpack steps run as vcap, not as the owner of these files: make them readable for everyone.
-  await execa('chmod', ['-R', 'u+rwX,go+rX,go-w', dest]);
+  await makeReadableByAll(dest);
   return buildpackRoot(dest);
+}
+
+/** Buildpack steps run as vcap, not as the owner of these files: make them readable (not writable) for everyone. */
+export async function makeReadableByAll(dir: string): Promise<void> {
+  await execa('chmod', ['-R', 'u+rwX,go+rX,go-w', dir]);
 }
 
 async function buildpackRoot(dir: string): Promise<string> {
@@ -64,8 +69,4 @@ async function buildpackRoot(dir: string): Promise<string> {
     return join(dir, entries[0]!.name);
   }
   return dir;
-}
-
-async function isDirectory(path: string): Promise<boolean> {
-  return (await stat(path).catch(() => undefined))?.isDirectory() ?? false;
 }

@@ -1,10 +1,20 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DropshipError } from '../errors.js';
+import { isDirectory, isFile } from '../util/fs.js';
 import type { Buildpack } from './types.js';
 
 export async function hasFile(dir: string, relative: string): Promise<boolean> {
-  return (await stat(join(dir, relative)).catch(() => undefined))?.isFile() ?? false;
+  return isFile(join(dir, relative));
+}
+
+/** Every V2 buildpack has bin/; `message` says which buildpack lacks it, in the caller's words. */
+export async function requireBin(dir: string, message: string): Promise<void> {
+  if (!(await isDirectory(join(dir, 'bin')))) {
+    throw new DropshipError('BUILDPACK_INVALID', message, {
+      hint: 'a V2 buildpack has bin/detect, bin/supply or bin/finalize (or bin/compile) and bin/release',
+    });
+  }
 }
 
 /**

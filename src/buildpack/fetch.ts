@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
 import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform } from 'node:stream';
@@ -8,7 +7,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import got from 'got';
 import { DropshipError } from '../errors.js';
 import { homePaths } from '../home.js';
-import { tempPathFor, writeJsonAtomic } from '../util/atomic.js';
+import { writeJsonAtomic } from '../util/atomic.js';
+import { writeStreamAtomic } from '../util/atomic-stream.js';
 import { withLock } from '../util/lock.js';
 import { formatBytes } from '../util/units.js';
 import { extractBuildpackArchive } from './archive.js';
@@ -28,6 +28,11 @@ export interface FetchOptions {
 export interface ParsedBuildpackUrl {
   url: string;
   sha256?: string;
+}
+
+/** A `-b` value or registration origin to download, rather than a name or local path. */
+export function isBuildpackUrl(value: string): boolean {
+  return /^https?:\/\//i.test(value);
 }
 
 /** `https://host/bp.tgz#sha256=<hex>`: the fragment pins the archive's digest and is never sent. */
@@ -73,7 +78,6 @@ export async function downloadFile(url: string, target: string, options: FetchOp
   let lastError: unknown;
   for (let attempt = 0; attempt <= retries; attempt++) {
     if (attempt > 0) await sleep(250 * 2 ** attempt);
-    const temp = tempPathFor(target);
     const hash = createHash('sha256');
     let bytes = 0;
     const meter = new Transform({
@@ -90,15 +94,11 @@ export async function downloadFile(url: string, target: string, options: FetchOp
       },
     });
     try {
-      await pipeline(
-        got.stream(url, { timeout: { request: options.timeoutMs ?? 300_000 }, retry: { limit: 0 } }),
-        meter,
-        createWriteStream(temp, { mode: 0o644 }),
+      await writeStreamAtomic(target, (out) =>
+        pipeline(got.stream(url, { timeout: { request: options.timeoutMs ?? 300_000 }, retry: { limit: 0 } }), meter, out),
       );
-      await rename(temp, target);
       return { sha256: hash.digest('hex'), bytes };
     } catch (error) {
-      await rm(temp, { force: true });
       if (error instanceof DropshipError) throw error;
       lastError = error;
       const status = (error as { response?: { statusCode?: number } }).response?.statusCode;

@@ -1,21 +1,12 @@
-import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { parse } from 'yaml';
 import { DropshipError } from '../errors.js';
+import { readTextIfExists } from '../util/fs.js';
 
 export interface BuildpackMetadata {
   name: string;
   version: string;
   stacks: string[];
-}
-
-async function readOptional(path: string): Promise<string | undefined> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
 }
 
 /**
@@ -25,8 +16,8 @@ async function readOptional(path: string): Promise<string | undefined> {
  */
 export async function readBuildpackMetadata(dir: string): Promise<BuildpackMetadata> {
   const manifestPath = join(dir, 'manifest.yml');
-  const text = await readOptional(manifestPath);
-  const versionFile = (await readOptional(join(dir, 'VERSION')))?.trim();
+  const text = await readTextIfExists(manifestPath);
+  const versionFile = (await readTextIfExists(join(dir, 'VERSION')))?.trim();
   let manifest: Record<string, unknown> = {};
   if (text !== undefined) {
     try {

@@ -1,13 +1,14 @@
-import { cp, mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { cp, mkdir, rename, rm, stat } from 'node:fs/promises';
 import { join, relative, resolve as resolvePath } from 'node:path';
-import { execa } from 'execa';
 import { DropshipError } from '../errors.js';
 import { homePaths } from '../home.js';
 import { writeJsonAtomic } from '../util/atomic.js';
+import { readTextIfExists } from '../util/fs.js';
 import { withLock } from '../util/lock.js';
-import { extractBuildpackArchive } from './archive.js';
+import { extractBuildpackArchive, makeReadableByAll } from './archive.js';
 import { builtinBuildpacksDir, builtinNames } from './builtin.js';
-import { fetchBuildpack } from './fetch.js';
+import { requireBin } from './check.js';
+import { fetchBuildpack, isBuildpackUrl } from './fetch.js';
 import { readBuildpackMetadata } from './metadata.js';
 import type { BuildpackListing } from './types.js';
 
@@ -40,14 +41,13 @@ export async function readOrder(home?: string): Promise<RegistryEntry[]> {
   const { file } = registryPaths(home);
   let order: RegistryEntry[] = [];
   try {
-    order = (JSON.parse(await readFile(file, 'utf8')) as RegistryFile).order;
+    const text = await readTextIfExists(file);
+    if (text !== undefined) order = (JSON.parse(text) as RegistryFile).order;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
-      throw new DropshipError('BUILDPACK_REGISTRY_INVALID', `${file} is unreadable: ${(error as Error).message}`, {
-        hint: `fix or remove ${file} (registered buildpacks would have to be created again)`,
-        cause: error,
-      });
-    }
+    throw new DropshipError('BUILDPACK_REGISTRY_INVALID', `${file} is unreadable: ${(error as Error).message}`, {
+      hint: `fix or remove ${file} (registered buildpacks would have to be created again)`,
+      cause: error,
+    });
   }
   const builtins = await builtinNames();
   order = order.filter((e) => e.source !== 'builtin' || builtins.includes(e.name));
@@ -96,7 +96,7 @@ async function importBuildpack(origin: string, store: string, name: string, home
   await mkdir(staging, { recursive: true });
   try {
     let root: string;
-    if (/^https?:\/\//i.test(origin)) {
+    if (isBuildpackUrl(origin)) {
       const fetched = await fetchBuildpack(origin, { home });
       await cp(fetched.dir, join(staging, 'bp'), { recursive: true, verbatimSymlinks: true });
       root = join(staging, 'bp');
@@ -109,18 +109,13 @@ async function importBuildpack(origin: string, store: string, name: string, home
       }
       if (info.isDirectory()) {
         await cp(origin, join(staging, 'bp'), { recursive: true, verbatimSymlinks: true });
-        await execa('chmod', ['-R', 'u+rwX,go+rX,go-w', join(staging, 'bp')]);
+        await makeReadableByAll(join(staging, 'bp'));
         root = join(staging, 'bp');
       } else {
         root = await extractBuildpackArchive(origin, join(staging, 'bp'), origin);
       }
     }
-    const bin = await stat(join(root, 'bin')).catch(() => undefined);
-    if (!bin?.isDirectory()) {
-      throw new DropshipError('BUILDPACK_INVALID', `${origin} is not a buildpack: it has no bin/ directory`, {
-        hint: 'a V2 buildpack has bin/detect, bin/supply or bin/finalize (or bin/compile) and bin/release',
-      });
-    }
+    await requireBin(root, `${origin} is not a buildpack: it has no bin/ directory`);
     const dir = join(store, name);
     await rm(dir, { recursive: true, force: true });
     await rename(staging, dir);
@@ -129,6 +124,11 @@ async function importBuildpack(origin: string, store: string, name: string, home
     await rm(staging, { recursive: true, force: true });
     throw error;
   }
+}
+
+/** Where a registered buildpack came from, as recorded: a URL as given, a path made absolute. */
+function originOf(value: string): string {
+  return isBuildpackUrl(value) ? value : resolvePath(value);
 }
 
 async function save(file: string, order: RegistryEntry[]): Promise<void> {
@@ -143,7 +143,7 @@ export async function createBuildpack(name: string, origin: string, options: { p
     });
   }
   const paths = registryPaths(options.home);
-  const source = /^https?:\/\//i.test(origin) ? origin : resolvePath(origin);
+  const source = originOf(origin);
   return withLock(paths.lock, async () => {
     const order = await readOrder(options.home);
     if (order.some((e) => e.name === name)) {
@@ -173,7 +173,7 @@ export async function updateBuildpack(name: string, options: { position?: number
           hint: `register your version under another name: dropship buildpack create my-${name} ${options.path}`,
         });
       }
-      const source = /^https?:\/\//i.test(options.path) ? options.path : resolvePath(options.path);
+      const source = originOf(options.path);
       const dir = await importBuildpack(source, paths.store, name, options.home);
       entry = { name, source: 'registered', origin: source, dir };
     }

@@ -2,10 +2,11 @@ import { stat } from 'node:fs/promises';
 import { join, resolve as resolvePath } from 'node:path';
 import { DropshipError } from '../errors.js';
 import { extractBuildpackArchive } from './archive.js';
-import { fetchBuildpack, type FetchOptions } from './fetch.js';
+import { requireBin } from './check.js';
+import { fetchBuildpack, isBuildpackUrl, type FetchOptions } from './fetch.js';
 import { readBuildpackMetadata } from './metadata.js';
 import { entryDir, readOrder, type RegistryEntry } from './registry.js';
-import type { Buildpack } from './types.js';
+import type { Buildpack, BuildpackSource } from './types.js';
 
 export interface ResolveOptions {
   home?: string;
@@ -14,19 +15,14 @@ export interface ResolveOptions {
   fetch?: FetchOptions;
 }
 
-async function fromEntry(entry: RegistryEntry): Promise<Buildpack> {
-  const dir = entryDir(entry);
+/** A local buildpack directory described by its metadata; registered ones keep the name they were given. */
+async function describe(dir: string, key: string, source: BuildpackSource, name?: string): Promise<Buildpack> {
   const meta = await readBuildpackMetadata(dir);
-  return { key: entry.name, name: entry.name, version: meta.version, stacks: meta.stacks, source: entry.source, dir };
+  return { key, name: name ?? meta.name, version: meta.version, stacks: meta.stacks, source, dir };
 }
 
-async function requireBin(dir: string, label: string): Promise<void> {
-  const bin = await stat(join(dir, 'bin')).catch(() => undefined);
-  if (!bin?.isDirectory()) {
-    throw new DropshipError('BUILDPACK_INVALID', `buildpack ${label} has no bin/ directory`, {
-      hint: 'a V2 buildpack has bin/detect, bin/supply or bin/finalize (or bin/compile) and bin/release',
-    });
-  }
+function fromEntry(entry: RegistryEntry): Promise<Buildpack> {
+  return describe(entryDir(entry), entry.name, entry.source, entry.name);
 }
 
 /**
@@ -34,11 +30,10 @@ async function requireBin(dir: string, label: string): Promise<void> {
  * built-in name, a directory with bin/, or a .tgz/.zip file. A plain word is a name first.
  */
 export async function resolveBuildpack(value: string, index: number, options: ResolveOptions): Promise<Buildpack> {
-  if (/^https?:\/\//i.test(value)) {
+  if (isBuildpackUrl(value)) {
     const fetched = await fetchBuildpack(value, { ...options.fetch, home: options.home });
-    await requireBin(fetched.dir, value);
-    const meta = await readBuildpackMetadata(fetched.dir);
-    return { key: fetched.url, name: meta.name, version: meta.version, stacks: meta.stacks, source: 'url', dir: fetched.dir };
+    await requireBin(fetched.dir, `buildpack ${value} has no bin/ directory`);
+    return describe(fetched.dir, fetched.url, 'url');
   }
   const looksLikePath = value.includes('/') || /\.(tgz|tar\.gz|tar|zip)$/i.test(value) || value.startsWith('.');
   if (!looksLikePath) {
@@ -54,14 +49,12 @@ export async function resolveBuildpack(value: string, index: number, options: Re
     });
   }
   if (info.isDirectory()) {
-    await requireBin(path, value);
-    const meta = await readBuildpackMetadata(path);
-    return { key: path, name: meta.name, version: meta.version, stacks: meta.stacks, source: 'directory', dir: path };
+    await requireBin(path, `buildpack ${value} has no bin/ directory`);
+    return describe(path, path, 'directory');
   }
   const dir = await extractBuildpackArchive(path, join(options.scratchDir, `bp-${index}`), value);
-  await requireBin(dir, value);
-  const meta = await readBuildpackMetadata(dir);
-  return { key: path, name: meta.name, version: meta.version, stacks: meta.stacks, source: 'archive', dir };
+  await requireBin(dir, `buildpack ${value} has no bin/ directory`);
+  return describe(dir, path, 'archive');
 }
 
 /** The detect order (registered and built-in), keeping only buildpacks that support `stack`. */

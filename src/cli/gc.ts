@@ -4,20 +4,27 @@ import { printJson } from './output.js';
 export function register(program: Command): void {
   program
     .command('gc')
-    .description('remove blobs and unpacked layers that no image tag or current stack build references')
+    .description('remove blobs and unpacked layers that no image tag or current stack build references, and network leftovers of containers that no longer exist')
     .option('--dry-run', 'only print what would be removed')
     .option('--json', 'machine-readable output')
     .action(async (flags: { dryRun?: boolean; json?: boolean }) => {
       const { gc } = await import('../oci/index.js');
       const { listStacks } = await import('../stack/index.js');
       const { formatBytes } = await import('../util/units.js');
+      const { listContainers } = await import('../container/index.js');
+      const { gcNetwork } = await import('../network/index.js');
       const keep = (await listStacks()).map((s) => s.digest);
       const result = await gc({ dryRun: flags.dryRun, keep });
-      if (flags.json) return printJson(result);
+      // Containers the runtime still knows keep their network; leases of any other (a kill -9 of dropship) go.
+      const live = (await listContainers()).filter((c) => c.status !== 'orphaned').map((c) => c.id);
+      const network = await gcNetwork(live, { dryRun: flags.dryRun });
+      if (flags.json) return printJson({ ...result, network });
       const verb = result.dryRun ? 'would remove' : 'removed';
       for (const b of result.blobs) process.stdout.write(`${verb} blob ${b.digest} ${formatBytes(b.size)}\n`);
       for (const u of result.unpacked) process.stdout.write(`${verb} unpacked layer ${u.path} ${formatBytes(u.size)}\n`);
       for (const p of result.inUse) process.stdout.write(`kept unpacked layer ${p}: a mounted container uses it\n`);
+      for (const id of network.leases) process.stdout.write(`${verb} network lease of container ${id}\n`);
+      for (const veth of network.veths) process.stdout.write(`${verb} veth ${veth}\n`);
       for (const w of result.warnings) process.stderr.write(`warning: ${w}\n`);
       process.stdout.write(`${result.dryRun ? 'Would free' : 'Freed'} ${formatBytes(result.bytes)} (${result.blobs.length} blobs, ${result.unpacked.length} unpacked layers)\n`);
     });

@@ -1,24 +1,10 @@
 import type { Command } from 'commander';
 import { DropshipError } from '../errors.js';
 import { credentialsFor } from './login.js';
-import { printJson, printTable } from './output.js';
+import { printJson, printTable, shortDigest, withProgress } from './output.js';
 
-const short = (digest: string) => digest.replace(/^sha256:/, '').slice(0, 12);
-
-/**
- * Long work (build, push, pull): a listr2 task with its latest line on a terminal, plain lines on
- * stderr otherwise, nothing with --json (stdout stays machine-readable).
- */
-async function withProgress<T>(title: string, json: boolean | undefined, work: (onLine?: (line: string) => void) => Promise<T>): Promise<T> {
-  if (json) return work(undefined);
-  if (!process.stderr.isTTY) return work((line) => process.stderr.write(`${line}\n`));
-  const { Listr } = await import('listr2');
-  let result: T | undefined;
-  await new Listr([{ title, task: async (_ctx, task) => void (result = await work((line) => (task.output = line))), rendererOptions: { outputBar: 1 } }], {
-    rendererOptions: { collapseErrors: false },
-  }).run();
-  return result as T;
-}
+/** With --json, stdout carries only the result, so progress lines are left out. */
+const linesFor = (json: boolean | undefined) => (json ? 'none' : 'auto');
 
 interface TransferFlags {
   insecure?: boolean;
@@ -43,11 +29,15 @@ export function register(program: Command): void {
       const { ensureStack } = await import('../stack/index.js');
       const { buildImage } = await import('../oci/index.js');
       const { formatBytes } = await import('../util/units.js');
-      const { stack, built } = await withProgress(`Building image ${flags.tag}`, flags.json, async (onLine) => {
-        const stack = await ensureStack(flags.stack, { onLog: onLine });
-        onLine?.(`writing the droplet layer on stack ${stack.name}`);
-        return { stack, built: await buildImage({ droplet: flags.droplet, result: flags.result, stack, tag: flags.tag }) };
-      });
+      const { stack, built } = await withProgress(
+        `Building image ${flags.tag}`,
+        async (onLine) => {
+          const stack = await ensureStack(flags.stack, { onLog: onLine });
+          onLine?.(`writing the droplet layer on stack ${stack.name}`);
+          return { stack, built: await buildImage({ droplet: flags.droplet, result: flags.result, stack, tag: flags.tag }) };
+        },
+        { lines: linesFor(flags.json) },
+      );
       for (const warning of built.warnings) process.stderr.write(`warning: ${warning}\n`);
       if (flags.json) return printJson(built);
       process.stdout.write(`Built ${built.name}:${built.tag} ${built.digest} (stack ${stack.name}, ${formatBytes(built.size)})\n`);
@@ -65,7 +55,7 @@ export function register(program: Command): void {
       if (flags.json) return printJson(images);
       printTable(
         ['NAME', 'TAG', 'DIGEST', 'STACK', 'SIZE', 'CREATED'],
-        images.map((i) => [i.name, i.tag, short(i.digest), i.stack ?? '-', formatBytes(i.size), i.created ?? '-']),
+        images.map((i) => [i.name, i.tag, shortDigest(i.digest), i.stack ?? '-', formatBytes(i.size), i.created ?? '-']),
       );
     });
 
@@ -91,7 +81,7 @@ export function register(program: Command): void {
         `Cmd:         ${JSON.stringify(c.Cmd ?? [])}`,
         `WorkingDir:  ${c.WorkingDir ?? '-'}`,
         `Layers:`,
-        ...details.layers.map((l) => `  ${l.digest} ${formatBytes(l.size)} (diff_id ${short(l.diffId)})`),
+        ...details.layers.map((l) => `  ${l.digest} ${formatBytes(l.size)} (diff_id ${shortDigest(l.diffId)})`),
         `Labels:`,
         ...Object.entries(c.Labels ?? {}).map(([k, v]) => `  ${k}=${v}`),
       ];
@@ -154,9 +144,9 @@ export function register(program: Command): void {
     const { pushImage, parseRegistryReference } = await import('../oci/index.js');
     const ref = parseRegistryReference(target);
     const credentials = await credentialsFor(ref.registry, flags);
-    const pushed = await withProgress(`Pushing ${nameTag} to ${target}`, flags.json, (onProgress) =>
-      pushImage(nameTag, target, { insecure: flags.insecure, credentials, onProgress }),
-    );
+    const pushed = await withProgress(`Pushing ${nameTag} to ${target}`, (onProgress) => pushImage(nameTag, target, { insecure: flags.insecure, credentials, onProgress }), {
+      lines: linesFor(flags.json),
+    });
     if (flags.json) return printJson(pushed);
     const count = (o: string) => pushed.blobs.filter((b) => b.outcome === o).length;
     process.stdout.write(`Pushed ${pushed.reference}@${pushed.digest} (${count('uploaded')} uploaded, ${count('exists')} already there, ${count('mounted')} mounted)\n`);
@@ -172,9 +162,9 @@ export function register(program: Command): void {
     const { pullImage, parseRegistryReference } = await import('../oci/index.js');
     const ref = parseRegistryReference(source);
     const credentials = await credentialsFor(ref.registry, flags);
-    const pulled = await withProgress(`Pulling ${source}`, flags.json, (onProgress) =>
-      pullImage(source, { tag: flags.tag, insecure: flags.insecure, credentials, onProgress }),
-    );
+    const pulled = await withProgress(`Pulling ${source}`, (onProgress) => pullImage(source, { tag: flags.tag, insecure: flags.insecure, credentials, onProgress }), {
+      lines: linesFor(flags.json),
+    });
     if (flags.json) return printJson(pulled);
     process.stdout.write(`Pulled ${pulled.reference} as ${pulled.name}:${pulled.tag}\n`);
   });

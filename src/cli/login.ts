@@ -48,7 +48,6 @@ export async function credentialsFor(registry: string, flags: { username?: strin
   return loadCredentials(registry);
 }
 
-
 export function register(program: Command): void {
   program
     .command('login')

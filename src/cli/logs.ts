@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { LogEntry } from '../app/index.js';
+import { DropshipError } from '../errors.js';
 
 export function register(program: Command): void {
   program
@@ -11,9 +12,12 @@ export function register(program: Command): void {
     .option('-n, --lines <n>', 'only the last N stored lines')
     .option('--json', 'one JSON object per line')
     .action(async (name: string, options: { recent?: boolean; follow?: boolean; lines?: string; json?: boolean }) => {
-      const app = await import('../app/index.js');
-      const print = (entry: LogEntry) => process.stdout.write((options.json ? JSON.stringify(entry) : app.formatLogEntry(entry)) + '\n');
+      const [app, { formatLogEntry }] = await Promise.all([import('../app/api.js'), import('../app/log-line.js')]);
+      const print = (entry: LogEntry) => process.stdout.write((options.json ? JSON.stringify(entry) : formatLogEntry(entry)) + '\n');
       const limit = options.lines === undefined ? undefined : Number(options.lines);
+      if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) {
+        throw new DropshipError('INVALID_OPTION', `--lines: '${options.lines}' is not a positive integer`, { hint: 'use e.g. --lines 100' });
+      }
       for (const entry of await app.recentLogs(name, { limit })) print(entry);
       if (!options.follow) return;
       const controller = new AbortController();

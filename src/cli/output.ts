@@ -27,6 +27,44 @@ export function printTable(header: string[], rows: string[][]): void {
   for (const row of rows) process.stdout.write(line(row) + '\n');
 }
 
+/** The first 12 hex digits, as docker shows image ids: enough to tell images apart in a table. */
+export function shortDigest(digest: string): string {
+  return digest.replace(/^sha256:/, '').slice(0, 12);
+}
+
+export interface ProgressOptions {
+  /**
+   * `auto`: a listr2 task with the latest line on a terminal, plain lines on stderr otherwise;
+   * `plain`: always plain lines on stderr; `none`: no lines (stdout stays machine-readable).
+   */
+  lines?: 'auto' | 'plain' | 'none';
+  /** The task's title once the work succeeded (terminal only). */
+  doneTitle?: string;
+}
+
+/** Long work (stack build, image build, push, pull) with its progress shown as `options.lines` says. */
+export async function withProgress<T>(title: string, work: (onLine?: (line: string) => void) => Promise<T>, options: ProgressOptions = {}): Promise<T> {
+  const lines = options.lines ?? 'auto';
+  if (lines === 'none') return work(undefined);
+  if (lines === 'plain' || !process.stderr.isTTY) return work((line) => process.stderr.write(`${line}\n`));
+  const { Listr } = await import('listr2');
+  let result: T | undefined;
+  await new Listr(
+    [
+      {
+        title,
+        task: async (_ctx, task) => {
+          result = await work((line) => (task.output = line));
+          if (options.doneTitle) task.title = options.doneTitle;
+        },
+        rendererOptions: { outputBar: 1 },
+      },
+    ],
+    { rendererOptions: { collapseErrors: false } },
+  ).run();
+  return result as T;
+}
+
 /** Collect a repeatable option (`-e K=V -e K2=V2`). */
 export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { AppSummary, InstanceStatus } from '../app/index.js';
+import { DropshipError } from '../errors.js';
 import { formatBytes } from '../util/units.js';
 import { printJson, printTable } from './output.js';
 
@@ -36,6 +37,14 @@ export function printApps(apps: AppSummary[]): void {
   printTable(['APP', '#', 'STATE', 'SINCE', 'RESTARTS', 'MEMORY', 'PORT', 'LAST EXIT'], rows);
 }
 
+/** `run -d`, `start` and `restart` fail when an instance never became healthy; its supervisor keeps trying. */
+export function requireHealthy(name: string, running: boolean): void {
+  if (running) return;
+  throw new DropshipError('START_FAILED', `not every instance of '${name}' became healthy; the supervisor keeps restarting them`, {
+    hint: `see \`dropship logs ${name} --recent\``,
+  });
+}
+
 export function register(program: Command): void {
   program
     .command('ps')
@@ -43,7 +52,7 @@ export function register(program: Command): void {
     .argument('[app]', 'only this app')
     .option('--json', 'print JSON')
     .action(async (name: string | undefined, options: { json?: boolean }) => {
-      const { listApps } = await import('../app/index.js');
+      const { listApps } = await import('../app/api.js');
       const apps = await listApps(name);
       if (options.json) printJson(apps);
       else if (apps.length === 0) process.stdout.write('no apps; start one with `dropship run IMAGE --name APP`\n');

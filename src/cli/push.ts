@@ -72,10 +72,11 @@ export function register(program: Command): void {
       const seams = app.realPushSeams();
       const summaries = [];
       // Ctrl-C cancels staging cleanly (container, network, temp files); a started app stays.
+      // `on`, not `once`: execa's signal-exit re-raises a signal that has no listener left.
       const controller = new AbortController();
       const cancel = () => controller.abort();
-      process.once('SIGINT', cancel);
-      process.once('SIGTERM', cancel);
+      process.on('SIGINT', cancel);
+      process.on('SIGTERM', cancel);
       try {
         for (const plan of plans) {
           const summary = await pushOne(app, seams, plan, flags.json ?? false, controller.signal);

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
-import { DropshipError } from '../errors.js';
 import { printJson } from './output.js';
-import { printApps } from './ps.js';
+import { printApps, requireHealthy } from './ps.js';
 
 export function register(program: Command): void {
   program
@@ -11,12 +10,10 @@ export function register(program: Command): void {
     .option('--rolling', 'start each new instance and wait for it to be healthy before stopping the old one')
     .option('--json', 'print JSON')
     .action(async (name: string, options: { rolling?: boolean; json?: boolean }) => {
-      const app = await import('../app/index.js');
+      const app = await import('../app/api.js');
       const result = await app.restartApp(name, { rolling: options.rolling });
       if (options.json) printJson(result);
       else printApps(await app.listApps(name));
-      if (!result.running) {
-        throw new DropshipError('START_FAILED', `not every instance of '${name}' became healthy`, { hint: `see \`dropship logs ${name} --recent\`` });
-      }
+      requireHealthy(name, result.running);
     });
 }

@@ -1,21 +1,31 @@
 import type { Command } from 'commander';
 import { DropshipError } from '../errors.js';
 import { parseDuration } from '../util/units.js';
+import { collect } from './output.js';
 
 interface RunTaskFlags {
   stack?: string;
   user: string;
-  memory: string;
+  memory?: string;
   pids?: string;
   disk?: string;
   timeout?: string;
   runtime: string;
   env?: string[];
+  port?: string[];
+  securityGroup?: string[];
 }
 
-function collectEnv(value: string, previous: string[] = []): string[] {
-  return [...previous, value];
-}
+/** Flags that shape a bare-stack container; an app's task takes them from the app instead. */
+const STACK_ONLY_FLAGS: Array<[keyof RunTaskFlags, string]> = [
+  ['stack', '--stack'],
+  ['user', '--user'],
+  ['pids', '--pids'],
+  ['disk', '--disk'],
+  ['runtime', '--runtime'],
+  ['port', '--port'],
+  ['securityGroup', '--security-group'],
+];
 
 function parseEnv(pairs: string[] = []): Record<string, string> {
   return Object.fromEntries(
@@ -32,6 +42,13 @@ function choice<T extends string>(flag: string, value: string, allowed: readonly
   throw new DropshipError('INVALID_OPTION', `${flag}: '${value}' is not one of ${allowed.join(', ')}`, { hint: `use ${flag} ${allowed[0]}` });
 }
 
+function positiveInteger(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new DropshipError('INVALID_OPTION', `${flag}: '${value}' is not a positive integer`, { hint: `use e.g. ${flag} 256` });
+  return n;
+}
+
 /**
  * Split `[APP] -- CMD [ARGS…]`: commander hands over all operands at once, so the position of
  * `--` in the raw arguments tells the optional app apart from the command.
@@ -43,61 +60,91 @@ export function splitOperands(operands: string[], rawArgs: string[]): { app?: st
   return { app: before[0], command: operands.slice(operands.length - commandLength) };
 }
 
+/** What both kinds of task share: the terminal's streams, the env and the timeout. */
+function taskIo(flags: RunTaskFlags) {
+  return {
+    timeoutMs: flags.timeout === undefined ? undefined : parseDuration(flags.timeout, '--timeout'),
+    env: parseEnv(flags.env),
+    stdin: 'inherit' as const,
+    onStdout: (chunk: Buffer) => process.stdout.write(chunk),
+    onStderr: (chunk: Buffer) => process.stderr.write(chunk),
+  };
+}
+
+/**
+ * Set up Ctrl-C cleanup and, with DROPSHIP_DEBUG, say whether AppArmor confines the task
+ * (`dropship doctor` always says it): where the kernel lacks AppArmor the profile is not applied.
+ */
+async function prepareContainers(): Promise<void> {
+  const { installCleanupHandlers, containerApparmor } = await import('../container/index.js');
+  installCleanupHandlers();
+  if (!process.env.DROPSHIP_DEBUG) return;
+  const apparmor = await containerApparmor();
+  process.stderr.write(
+    apparmor.enforced
+      ? `dropship: AppArmor profile ${apparmor.profile} enforced\n`
+      : `dropship: AppArmor not enforced (${apparmor.reason}); seccomp, capabilities, user namespace and masked paths still apply\n`,
+  );
+}
+
+function finish(result: { exitCode: number; message?: string }): void {
+  if (result.message) process.stderr.write(`dropship: ${result.message}\n`);
+  process.exitCode = result.exitCode;
+}
+
+async function runInApp(app: string, args: string[], flags: RunTaskFlags, command: Command): Promise<void> {
+  const given = STACK_ONLY_FLAGS.filter(([key]) => command.getOptionValueSource(key) === 'cli').map(([, flag]) => flag);
+  if (given.length > 0) {
+    throw new DropshipError('INVALID_OPTION', `run-task ${app}: ${given.join(', ')} only apply to a task on a bare stack`, {
+      hint: `an app's task runs in its image with its user and limits; drop ${given.join(', ')}, or run \`dropship run-task --stack NAME -- CMD\``,
+    });
+  }
+  const [{ runAppTask }] = await Promise.all([import('../app/app-task.js'), prepareContainers()]);
+  finish(await runAppTask(app, { args, memory: flags.memory, ...taskIo(flags) }));
+}
+
+async function runOnStack(args: string[], flags: RunTaskFlags): Promise<void> {
+  if (!flags.stack) throw new DropshipError('INVALID_OPTION', 'run-task: --stack is missing', { hint: 'dropship run-task --stack tiny -- sh -c "echo hello", or dropship run-task APP -- CMD' });
+  if (args.length === 0) throw new DropshipError('INVALID_OPTION', 'run-task: no command given', { hint: 'put the command after --, e.g. dropship run-task --stack tiny -- id' });
+  const pids = positiveInteger('--pids', flags.pids);
+  const [{ runTask }, { parsePortMapping }] = await Promise.all([import('../app/task.js'), import('../network/ports.js'), prepareContainers()]);
+  const result = await runTask({
+    stack: flags.stack,
+    args,
+    user: choice('--user', flags.user, ['vcap', 'root'] as const),
+    memory: flags.memory,
+    pids,
+    disk: flags.disk,
+    ports: (flags.port ?? []).map(parsePortMapping),
+    securityGroups: flags.securityGroup ?? [],
+    onNetwork: (network) => {
+      for (const port of network.hostPorts) process.stderr.write(`dropship: host port ${port.host} -> task port ${port.container}\n`);
+    },
+    runtime: choice('--runtime', flags.runtime, ['runc', 'crun'] as const),
+    ...taskIo(flags),
+  });
+  finish(result);
+}
+
 export function register(program: Command): void {
   program
     .command('run-task')
-    .description('run a one-off command in a hardened container on a bare stack; exits with its exit code')
-    .usage('--stack <name> [options] -- CMD [ARGS...]')
-    .argument('[words...]', 'CMD [ARGS...] after --')
+    .description("run a one-off command in a hardened container, on a bare stack (--stack) or in an app's image (APP, like `cf run-task`); exits with its exit code")
+    .usage('--stack <name> [options] -- CMD [ARGS...]\n       dropship run-task APP [--memory <size>] [--timeout <duration>] [-e KEY=VALUE] -- CMD [ARGS...]')
+    .argument('[words...]', '[APP] -- CMD [ARGS...]')
     .option('--stack <name>', 'stack whose root filesystem the task runs on (e.g. tiny)')
     .option('--user <user>', 'vcap (uid 2000, no capabilities) or root (container root, 14 capabilities)', 'vcap')
-    .option('--memory <size>', 'memory limit, no swap beyond it', '1G')
+    .option('--memory <size>', "memory limit, no swap beyond it (default 1G; an app's task: the app's limit)")
     .option('--pids <n>', 'maximum number of processes (default 1024)')
     .option('--disk <size>', 'quota of the writable layer, e.g. 1G (default: none)')
     .option('--timeout <duration>', 'kill the task after this long, e.g. 30s')
     .option('--runtime <name>', 'runc or crun', 'runc')
-    .option('-e, --env <KEY=VALUE>', 'environment variable (repeatable)', collectEnv)
-    .action(async (words: string[], flags: RunTaskFlags) => {
+    .option('-e, --env <KEY=VALUE>', 'environment variable (repeatable)', collect)
+    .option('-p, --port <HOSTPORT[:CONTAINERPORT]>', 'map a host port to the task (container port 8080 when omitted; :PORT takes a host port from the pool)', collect)
+    .option('--security-group <name>', 'security group for this task, on top of those bound to running containers (repeatable)', collect)
+    .action(async (words: string[], flags: RunTaskFlags, command: Command) => {
       const { app, command: args } = splitOperands(words, process.argv);
-      if (app !== undefined) {
-        const [{ runAppTask }, { installCleanupHandlers }] = await Promise.all([import('../app/index.js'), import('../container/index.js')]);
-        installCleanupHandlers();
-        const result = await runAppTask(app, {
-          args,
-          memory: flags.memory,
-          timeoutMs: flags.timeout === undefined ? undefined : parseDuration(flags.timeout, '--timeout'),
-          env: parseEnv(flags.env),
-          stdin: 'inherit',
-          onStdout: (chunk) => process.stdout.write(chunk),
-          onStderr: (chunk) => process.stderr.write(chunk),
-        });
-        if (result.message) process.stderr.write(`dropship: ${result.message}\n`);
-        process.exitCode = result.exitCode;
-        return;
-      }
-      if (!flags.stack) throw new DropshipError('INVALID_OPTION', 'run-task: --stack is missing', { hint: 'dropship run-task --stack tiny -- sh -c "echo hello"' });
-      if (args.length === 0) throw new DropshipError('INVALID_OPTION', 'run-task: no command given', { hint: 'put the command after --, e.g. dropship run-task --stack tiny -- id' });
-      const pids = flags.pids === undefined ? undefined : Number(flags.pids);
-      if (pids !== undefined && (!Number.isInteger(pids) || pids < 1)) {
-        throw new DropshipError('INVALID_OPTION', `--pids: '${flags.pids}' is not a positive integer`, { hint: 'use e.g. --pids 256' });
-      }
-      const [{ runTask }, { installCleanupHandlers }] = await Promise.all([import('../app/task.js'), import('../container/index.js')]);
-      installCleanupHandlers();
-      const result = await runTask({
-        stack: flags.stack,
-        args,
-        user: choice('--user', flags.user, ['vcap', 'root'] as const),
-        memory: flags.memory,
-        pids,
-        disk: flags.disk,
-        timeoutMs: flags.timeout === undefined ? undefined : parseDuration(flags.timeout, '--timeout'),
-        runtime: choice('--runtime', flags.runtime, ['runc', 'crun'] as const),
-        env: parseEnv(flags.env),
-        stdin: 'inherit',
-        onStdout: (chunk) => process.stdout.write(chunk),
-        onStderr: (chunk) => process.stderr.write(chunk),
-      });
-      if (result.message) process.stderr.write(`dropship: ${result.message}\n`);
-      process.exitCode = result.exitCode;
+      if (app !== undefined) await runInApp(app, args, flags, command);
+      else await runOnStack(args, flags);
     });
 }

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
-import { DropshipError } from '../errors.js';
 import { collect, printJson } from './output.js';
-import { printApps } from './ps.js';
+import { printApps, requireHealthy } from './ps.js';
 
 interface Flags {
   name: string;
@@ -42,7 +41,7 @@ export function register(program: Command): void {
     .option('-d, --detach', 'hand the app to a background supervisor and return once it is healthy')
     .option('--json', 'print the result as JSON (with -d)')
     .action(async (image: string, flags: Flags) => {
-      const app = await import('../app/index.js');
+      const [app, { formatLogEntry }] = await Promise.all([import('../app/api.js'), import('../app/log-line.js')]);
       const options = {
         image,
         name: flags.name,
@@ -67,11 +66,7 @@ export function register(program: Command): void {
           process.stdout.write(`app ${result.app} on host port ${result.hostPort}\n`);
           printApps(await app.listApps(result.app));
         }
-        if (!result.running) {
-          throw new DropshipError('START_FAILED', `not every instance of '${result.app}' became healthy; the supervisor keeps restarting them`, {
-            hint: `see \`dropship logs ${result.app} --recent\``,
-          });
-        }
+        requireHealthy(result.app, result.running);
         return;
       }
       const controller = new AbortController();
@@ -84,7 +79,7 @@ export function register(program: Command): void {
       process.on('SIGINT', stop);
       process.on('SIGTERM', stop);
       try {
-        await app.runApp(options, { signal: controller.signal, onLog: (entry) => process.stdout.write(app.formatLogEntry(entry) + '\n') });
+        await app.runApp(options, { signal: controller.signal, onLog: (entry) => process.stdout.write(formatLogEntry(entry) + '\n') });
       } finally {
         process.off('SIGINT', stop);
         process.off('SIGTERM', stop);

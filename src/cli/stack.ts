@@ -1,7 +1,5 @@
 import type { Command } from 'commander';
-import { printJson, printTable } from './output.js';
-
-const short = (digest: string) => digest.replace(/^sha256:/, '').slice(0, 12);
+import { printJson, printTable, shortDigest, withProgress } from './output.js';
 
 export function register(program: Command): void {
   const stack = program.command('stack').description('build and list stacks: the base root filesystems apps run on');
@@ -14,27 +12,11 @@ export function register(program: Command): void {
     .action(async (name: string, options: { force?: boolean; json?: boolean }) => {
       const lib = await import('../stack/index.js');
       const { formatBytes } = await import('../util/units.js');
-      let info: Awaited<ReturnType<typeof lib.buildStack>>;
-      if (process.stderr.isTTY && !options.json) {
-        const { Listr } = await import('listr2');
-        let result: typeof info | undefined;
-        await new Listr(
-          [
-            {
-              title: `Building stack ${name}`,
-              task: async (_ctx, task) => {
-                result = await lib.buildStack(name, { force: options.force, onLog: (line) => (task.output = line) });
-                task.title = `Stack ${name} ready`;
-              },
-              rendererOptions: { outputBar: 1 },
-            },
-          ],
-          { rendererOptions: { collapseErrors: false } },
-        ).run();
-        info = result!;
-      } else {
-        info = await lib.buildStack(name, { force: options.force, onLog: (line) => process.stderr.write(`${line}\n`) });
-      }
+      // The build log goes to stderr even with --json: a long debootstrap should not look hung.
+      const info = await withProgress(`Building stack ${name}`, (onLog) => lib.buildStack(name, { force: options.force, onLog }), {
+        lines: options.json ? 'plain' : 'auto',
+        doneTitle: `Stack ${name} ready`,
+      });
       if (options.json) {
         printJson(info);
       } else {
@@ -60,7 +42,7 @@ export function register(program: Command): void {
         ['NAME', 'DIFF_ID', 'SIZE', 'BUILT'],
         names.map((name) => {
           const s = byName.get(name);
-          return s ? [name, short(s.diffId), formatBytes(s.size), s.builtAt] : [name, '-', '-', 'not built (dropship stack build ' + name + ')'];
+          return s ? [name, shortDigest(s.diffId), formatBytes(s.size), s.builtAt] : [name, '-', '-', 'not built (dropship stack build ' + name + ')'];
         }),
       );
     });

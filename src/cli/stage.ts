@@ -183,8 +183,8 @@ export function register(program: Command): void {
       const lib = await import('../staging/index.js');
       const controller = new AbortController();
       const onSigint = () => controller.abort();
-      process.once('SIGINT', onSigint);
-      process.once('SIGTERM', onSigint);
+      process.on('SIGINT', onSigint);
+      process.on('SIGTERM', onSigint);
       const options = {
         appDir,
         buildpacks: flags.buildpack,

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
-import { DropshipError } from '../errors.js';
 import { printJson } from './output.js';
-import { printApps } from './ps.js';
+import { printApps, requireHealthy } from './ps.js';
 
 export function register(program: Command): void {
   program
@@ -10,15 +9,13 @@ export function register(program: Command): void {
     .argument('<app>', 'app name')
     .option('--json', 'print JSON')
     .action(async (name: string, options: { json?: boolean }) => {
-      const app = await import('../app/index.js');
+      const app = await import('../app/api.js');
       const result = await app.startApp(name);
       if (options.json) printJson(result);
       else {
         if (result.alreadyRunning) process.stdout.write(`${name} is already started\n`);
         printApps(await app.listApps(name));
       }
-      if (!result.running) {
-        throw new DropshipError('START_FAILED', `not every instance of '${name}' became healthy`, { hint: `see \`dropship logs ${name} --recent\`` });
-      }
+      requireHealthy(name, result.running);
     });
 }

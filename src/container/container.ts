@@ -179,7 +179,7 @@ class RuntimeContainer implements Container {
   }
 
   wait(): Promise<ExitInfo> {
-    if (!this.exited) return Promise.reject(new DropshipError('CONTAINER_NOT_STARTED', `container ${this.id} was never started`));
+    if (!this.exited) return Promise.reject(new DropshipError('CONTAINER_NOT_STARTED', `container ${this.id} was never started`, { hint: 'create containers with createContainer(), which starts them' }));
     return this.exited;
   }
 

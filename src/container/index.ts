@@ -2,7 +2,7 @@
 export type { BindMount, Container, ContainerLimits, ContainerOptions, ContainerUser, ExecOptions, ExitInfo } from './types.js';
 export { createContainer, containerApparmor, MANAGED_ANNOTATION, LABEL_PREFIX } from './container.js';
 export { listContainers, cleanupContainer, containerLeftovers, type ContainerSummary } from './list.js';
-export { installCleanupHandlers, destroyLiveContainers } from './live.js';
+export { installCleanupHandlers, destroyLiveContainers, onInterrupt } from './live.js';
 export { normalizeContainerOptions, newContainerId, resolveUser, CONTAINER_ID_PREFIX, DEFAULT_PIDS_LIMIT, DEFAULT_NOFILE, type NormalizedContainerOptions } from './options.js';
 export { buildSpec, cpuSharesForMemory, OCI_VERSION, type OciSpec, type SpecOptions } from './spec/index.js';
 export { runtimeCall, runtimeState, runtimeList, runtimeKill, runtimeDelete, runtimeCreate, runtimeStart, runtimeStats, runtimeCommand, type RuntimeName, type RuntimeState } from './runtime.js';

@@ -17,8 +17,18 @@ export function untrack(container: Destroyable): void {
   live.delete(container);
 }
 
+/** Other teardown (a task's network, say) that must follow its container's on Ctrl-C. */
+const afterContainers = new Set<() => Promise<void>>();
+
+/** Run `cleanup` after the live containers are destroyed on Ctrl-C or SIGTERM; returns its unregister. */
+export function onInterrupt(cleanup: () => Promise<void>): () => void {
+  afterContainers.add(cleanup);
+  return () => afterContainers.delete(cleanup);
+}
+
 export async function destroyLiveContainers(): Promise<void> {
   await Promise.allSettled([...live].map((c) => c.destroy()));
+  await Promise.allSettled([...afterContainers].map((cleanup) => cleanup()));
 }
 
 /** Install SIGINT/SIGTERM handlers that destroy live containers, then exit 128+signal. */

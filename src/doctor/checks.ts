@@ -56,14 +56,21 @@ const seccomp: Check = async () => {
 };
 
 const apparmor: Check = async () => {
-  const enabled = (await readText('/sys/module/apparmor/parameters/enabled'))?.trim() === 'Y';
+  const { apparmorUnavailableReason, checkProfile } = await import('../security/apparmor.js');
   const parser = await commandVersion('apparmor_parser', ['--version']);
-  if (enabled && parser) return { name: 'apparmor', status: 'ok', detail: `kernel enforces; ${parser}`, required: false };
-  if (enabled) return { name: 'apparmor', status: 'degraded', detail: 'kernel has AppArmor but apparmor_parser is missing; profile not loaded', required: false, fix: 'apt-get install apparmor' };
+  // The profile is compiled without loading, so a profile the parser rejects shows here, not at the first container.
+  const checked = parser ? await checkProfile().then(() => 'profile compiles', (error: Error) => `profile does not compile: ${error.message}`) : undefined;
+  const reason = await apparmorUnavailableReason();
+  if (!reason && parser) {
+    return checked === 'profile compiles'
+      ? { name: 'apparmor', status: 'ok', detail: `enforced; ${parser}`, required: false }
+      : { name: 'apparmor', status: 'degraded', detail: checked!, required: false, fix: 'report this: the generated profile must compile' };
+  }
+  if (!reason) return { name: 'apparmor', status: 'degraded', detail: 'kernel has AppArmor but apparmor_parser is missing; profile not loaded', required: false, fix: 'apt-get install apparmor' };
   return {
     name: 'apparmor',
     status: 'degraded',
-    detail: `kernel lacks AppArmor: profile generated${parser ? ' and syntax-checked' : ''} but not enforced`,
+    detail: `not enforced: ${reason}${checked ? `; ${checked}` : ''}`,
     required: false,
     fix: parser ? 'boot a kernel with AppArmor (security=apparmor) to enforce the profile' : 'apt-get install apparmor (to check the profile); boot a kernel with AppArmor to enforce it',
   };

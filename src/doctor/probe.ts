@@ -26,7 +26,7 @@ export interface CgroupInfo {
   controllers: string[];
 }
 
-/** Reads /proc/self/mountinfo rather than guessing from paths: hybrid hosts mount both. */
+/** Reads the mount table (/proc/self/mounts) rather than guessing from paths: hybrid hosts mount both. */
 export async function cgroupInfo(): Promise<CgroupInfo> {
   const mounts = (await readText('/proc/self/mounts')) ?? '';
   const lines = mounts.split('\n').map((l) => l.split(' '));

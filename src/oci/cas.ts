@@ -1,10 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable, Transform, pipeline as streamPipeline, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DropshipError } from '../errors.js';
+import { isFile, readdirIfExists } from '../util/fs.js';
 import { type Descriptor, type Digest, digestHex, isDigest, parseDigest, validateDescriptor } from './digest.js';
 
 export interface WriteOptions {
@@ -42,11 +43,7 @@ export class BlobStore {
   }
 
   async has(digest: Digest): Promise<boolean> {
-    try {
-      return (await stat(this.path(digest))).isFile();
-    } catch {
-      return false;
-    }
+    return isFile(this.path(digest));
   }
 
   async writeStream(source: Readable | AsyncIterable<Uint8Array>, options: WriteOptions = {}): Promise<WrittenBlob> {
@@ -179,14 +176,7 @@ export class BlobStore {
   }
 
   async list(): Promise<Digest[]> {
-    let names: string[];
-    try {
-      names = await readdir(this.dir);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw error;
-    }
-    return names.map((n) => `sha256:${n}`).filter(isDigest).sort();
+    return (await readdirIfExists(this.dir)).map((n) => `sha256:${n}`).filter(isDigest).sort();
   }
 }
 

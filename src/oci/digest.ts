@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { DropshipError } from '../errors.js';
 
 /** A content address. Only sha256 is written or accepted: it is what the OCI specs require. */
@@ -35,6 +35,16 @@ export function digestHex(digest: Digest): string {
 
 export function sha256Digest(data: string | Uint8Array): Digest {
   return `sha256:${createHash('sha256').update(data).digest('hex')}`;
+}
+
+/** A pipeline stage that feeds every chunk to `hash` on its way through: digests in the same pass as the write. */
+export function hashThrough(hash: Hash): (chunks: AsyncIterable<Buffer>) => AsyncGenerator<Buffer> {
+  return async function* (chunks) {
+    for await (const chunk of chunks) {
+      hash.update(chunk);
+      yield chunk;
+    }
+  };
 }
 
 /**

@@ -1,13 +1,12 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import * as tar from 'tar-stream';
 import { DropshipError } from '../errors.js';
 import { VCAP_GID, VCAP_UID } from '../security/idmap.js';
 import type { BlobStore } from './cas.js';
-import type { Descriptor, Digest } from './digest.js';
+import { type Descriptor, type Digest, hashThrough } from './digest.js';
 import { LAUNCHER_PATH, launcherScript } from './launcher.js';
 import { MediaType } from './media-types.js';
 import { END_OF_ARCHIVE, encodeHeader, paddingFor, type TarHeader } from './tar-header.js';
@@ -53,12 +52,7 @@ export async function writeDropletLayer(dropletPath: string, blobs: BlobStore, o
   const entries = extract[Symbol.asyncIterator]();
   const feeding = pipeline(
     createReadStream(dropletPath),
-    new Transform({
-      transform(chunk: Buffer, _encoding, callback) {
-        sourceHash.update(chunk);
-        callback(null, chunk);
-      },
-    }),
+    hashThrough(sourceHash),
     createGunzip(),
     extract,
   ).catch((error: unknown) => {

@@ -1,9 +1,6 @@
-import { createWriteStream } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { DropshipError } from '../errors.js';
-import { tempPathFor } from '../util/atomic.js';
+import { writeStreamAtomic } from '../util/atomic-stream.js';
 import { BlobStore } from './cas.js';
 import { type Descriptor, type Digest, digestHex, sha256Digest } from './digest.js';
 import { gzipLayer } from './gzip-cache.js';
@@ -87,14 +84,6 @@ export async function exportImage(nameTag: string, target: ExportTarget, store: 
     yield file0644('index.json', Buffer.from(JSON.stringify(index)));
     yield file0644('oci-layout', Buffer.from('{"imageLayoutVersion":"1.0.0"}'));
   }
-  await mkdir(dirname(file), { recursive: true });
-  const temp = tempPathFor(file);
-  try {
-    await pipeline(packEntries(entries()), createWriteStream(temp, { mode: 0o644 }));
-    await rename(temp, file);
-  } catch (error) {
-    await rm(temp, { force: true });
-    throw error;
-  }
+  await writeStreamAtomic(file, (out) => pipeline(packEntries(entries()), out));
   return { ref: plan.tag, digest: plan.manifest.digest, path: file, layers: plan.blobs.slice(1) };
 }

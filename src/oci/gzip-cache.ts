@@ -20,7 +20,7 @@ function entryPath(store: Store, diffId: Digest): string {
   return join(cacheDir(store), `${digestHex(diffId)}.json`);
 }
 
-export async function cachedGzip(store: Store, diffId: Digest): Promise<Descriptor | undefined> {
+async function cachedGzip(store: Store, diffId: Digest): Promise<Descriptor | undefined> {
   try {
     const descriptor = validateDescriptor(JSON.parse(await readFile(entryPath(store, diffId), 'utf8')), 'gzip cache entry');
     return (await store.blobs.size(descriptor.digest)) === descriptor.size ? descriptor : undefined;
@@ -29,7 +29,7 @@ export async function cachedGzip(store: Store, diffId: Digest): Promise<Descript
   }
 }
 
-export async function rememberGzip(store: Store, diffId: Digest, descriptor: Descriptor): Promise<void> {
+async function rememberGzip(store: Store, diffId: Digest, descriptor: Descriptor): Promise<void> {
   await writeJsonAtomic(entryPath(store, diffId), descriptor);
 }
 

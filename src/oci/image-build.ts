@@ -53,7 +53,27 @@ export interface BuiltImage {
   warnings: string[];
 }
 
-export const IMAGE_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+/** The stack layer's descriptor, from the store: a stack whose build was lost cannot be a base. */
+export async function baseLayerDescriptor(store: Store, stack: BaseLayer): Promise<Descriptor> {
+  const size = await store.blobs.size(stack.digest);
+  if (size === undefined) {
+    throw new DropshipError('STACK_LAYER_MISSING', `the layer of stack ${stack.name} (${stack.digest}) is not in the store`, {
+      hint: `run dropship stack build ${stack.name}`,
+    });
+  }
+  return { mediaType: stack.mediaType ?? MediaType.layer, digest: stack.digest, size };
+}
+
+/** What an image says about its stack; rebase rewrites exactly these. */
+export function stackLabels(stack: BaseLayer): Record<string, string> {
+  return { [Label.stack]: stack.name, [Label.stackDigest]: stack.diffId };
+}
+
+export function stackHistory(stack: BaseLayer, created: string | undefined): NonNullable<ImageConfig['history']>[number] {
+  return { created, created_by: `dropship stack build ${stack.name}`, comment: `stack ${stack.name} ${stack.diffId}` };
+}
+
+const IMAGE_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 async function loadResult(result: BuildImageOptions['result']): Promise<ImageResultJson | undefined> {
   if (result === undefined || typeof result === 'object') return result;
@@ -94,12 +114,7 @@ export async function buildImage(options: BuildImageOptions): Promise<BuiltImage
 async function buildLocked(store: Store, name: ImageName, options: BuildImageOptions, epoch: number, result: ImageResultJson | undefined): Promise<BuiltImage> {
   const created = new Date(epoch * 1000).toISOString();
   const stack = options.stack;
-  const baseSize = await store.blobs.size(stack.digest);
-  if (baseSize === undefined) {
-    throw new DropshipError('STACK_LAYER_MISSING', `the layer of stack ${stack.name} (${stack.digest}) is not in the store`, {
-      hint: `run dropship stack build ${stack.name}`,
-    });
-  }
+  const base = await baseLayerDescriptor(store, stack);
   const droplet = await writeDropletLayer(options.droplet, store.blobs, { mtime: epoch });
   const warnings = droplet.skipped.map((s) => `skipped droplet entry ${s}: only files, directories and links go into images`);
   const processTypes = processTypesOf(result, droplet.stagingInfo?.start_command);
@@ -112,8 +127,7 @@ async function buildLocked(store: Store, name: ImageName, options: BuildImageOpt
   // the digest depend on where the checkout lives.
   const buildpacks = (meta?.buildpacks ?? []).map((b) => ({ name: b.name ?? '', version: b.version ?? '' }));
   const labels: Record<string, string> = {
-    [Label.stack]: stack.name,
-    [Label.stackDigest]: stack.diffId,
+    ...stackLabels(stack),
     [Label.buildpacks]: JSON.stringify(buildpacks),
     [Label.detectedBuildpack]: meta?.detected_buildpack ?? droplet.stagingInfo?.detected_buildpack ?? '',
     [Label.processTypes]: JSON.stringify(processTypes),
@@ -134,11 +148,10 @@ async function buildLocked(store: Store, name: ImageName, options: BuildImageOpt
     },
     rootfs: { type: 'layers', diff_ids: [stack.diffId, droplet.diffId] },
     history: [
-      { created, created_by: `dropship stack build ${stack.name}`, comment: `stack ${stack.name} ${stack.diffId}` },
+      stackHistory(stack, created),
       { created, created_by: 'dropship image build', comment: `droplet ${droplet.sourceDigest}` },
     ],
   };
-  const base: Descriptor = { mediaType: stack.mediaType ?? MediaType.layer, digest: stack.digest, size: baseSize };
   const descriptor = await commitImage(store, name.ref, [base, droplet.descriptor], config);
   return {
     name: name.name,

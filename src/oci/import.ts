@@ -138,7 +138,12 @@ async function importArchive(file: string, blobs: BlobStore): Promise<ImageIndex
   if (indexText === undefined) {
     throw new DropshipError('IMPORT_NO_INDEX', `${file} has no index.json`, { hint: 'an OCI archive is a tar of an OCI layout directory' });
   }
-  const index = JSON.parse(indexText) as ImageIndex;
+  let index: ImageIndex;
+  try {
+    index = JSON.parse(indexText) as ImageIndex;
+  } catch (error) {
+    throw new DropshipError('IMPORT_NO_INDEX', `${file}: index.json is not valid JSON`, { cause: error, hint: 'the archive is damaged; export the image again' });
+  }
   if (index.schemaVersion !== 2 || !Array.isArray(index.manifests)) {
     throw new DropshipError('IMPORT_NO_INDEX', `${file}: index.json is not an OCI image index`, { hint: 'an OCI archive is a tar of an OCI layout directory' });
   }

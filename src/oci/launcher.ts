@@ -40,10 +40,23 @@ if [ "$#" -eq 0 ]; then
   echo "launcher: no start command; give one as the image's command" >&2
   exit 1
 fi
-if [ "$#" -eq 1 ]; then
-  exec /bin/sh -c "$1"
-fi
-exec "$@"
+if [ "$#" -eq 1 ]; then set -- /bin/sh -c "$1"; fi
+if [ "$$" != 1 ]; then exec "$@"; fi
+# As pid 1 of its namespace the app would ignore SIGTERM it has no handler for (node, python do
+# not install one), so a stop would always end in SIGKILL: stay as a tiny init that passes the
+# signal on and exits with the app's status. stdin goes along on fd 3 for interactive tasks.
+exec 3<&0
+"$@" <&3 3<&- &
+_child=$!
+exec 0</dev/null 3<&-
+trap 'kill -TERM "$_child" 2>/dev/null' TERM
+trap 'kill -INT "$_child" 2>/dev/null' INT
+trap 'kill -HUP "$_child" 2>/dev/null' HUP
+while :; do
+  wait "$_child"
+  _status=$?
+  kill -0 "$_child" 2>/dev/null || exit "$_status"
+done
 `;
 
 export function launcherScript(): string {

@@ -23,7 +23,8 @@ import { execa } from 'execa';
 import * as tar from 'tar-stream';
 import { DropshipError, isDropshipError } from '../errors.js';
 import { hostGid, hostUid, type IdMap } from '../security/idmap.js';
-import type { Digest } from './digest.js';
+import { type Digest, hashThrough } from './digest.js';
+import { isLayerXattr } from './tar-header.js';
 
 export interface UnpackOptions {
   /**
@@ -54,8 +55,6 @@ const SMALL_FILE = 1024 * 1024;
 const MAX_PENDING = 32;
 const WHITEOUT = '.wh.';
 const OPAQUE = '.wh..wh..opq';
-/** xattrs a layer may set: capabilities and user attributes, never overlayfs' or the host's labels. */
-const ALLOWED_XATTR = /^(security\.capability|user\..+)$/;
 
 /** Gzipped layers are recognised by their magic bytes, whatever the media type claims. */
 export async function decompressIfGzip(source: Readable): Promise<Readable> {
@@ -90,12 +89,7 @@ export async function unpackLayer(source: Readable, target: string, options: Unp
   const extract = tar.extract();
   const feeding = pipeline(
     await decompressIfGzip(source),
-    async function* (chunks: AsyncIterable<Buffer>) {
-      for await (const chunk of chunks) {
-        hash.update(chunk);
-        yield chunk;
-      }
-    },
+    hashThrough(hash),
     extract,
   );
   // It can fail while entries are still being written; it is awaited (and its error thrown) below.
@@ -392,7 +386,7 @@ class Unpacker {
     for (const [key, value] of Object.entries(pax)) {
       if (!key.startsWith('SCHILY.xattr.')) continue;
       const name = key.slice('SCHILY.xattr.'.length);
-      if (!ALLOWED_XATTR.test(name)) {
+      if (!isLayerXattr(name)) {
         this.skipped.push(`${header.name}: xattr ${name} is not carried into containers`);
       } else if (value.includes('\uFFFD')) {
         // tar-stream decodes PAX values as UTF-8, so binary bytes that are not valid UTF-8 are lost.

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { pipeline, type Readable } from 'node:stream';
 import { createGzip } from 'node:zlib';
 import { BlobStore } from './cas.js';
-import type { Descriptor, Digest } from './digest.js';
+import { type Descriptor, type Digest, hashThrough } from './digest.js';
 import { MediaType } from './media-types.js';
 import { packDirectory, type PackOptions } from './tar-write.js';
 
@@ -47,12 +47,7 @@ export async function writeLayer(
   // (a file changing under the tar, a full disk in the store) destroys the other.
   const compressed = pipeline(
     tar,
-    async function* (chunks: AsyncIterable<Buffer>) {
-      for await (const chunk of chunks) {
-        diffHash.update(chunk);
-        yield chunk;
-      }
-    },
+    hashThrough(diffHash),
     createGzip({ level: options.level ?? 6 }),
     () => undefined,
   );

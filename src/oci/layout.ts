@@ -1,8 +1,9 @@
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DropshipError } from '../errors.js';
 import { homePaths, type HomePaths } from '../home.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
+import { isFile, readTextIfExists } from '../util/fs.js';
 import { withLock } from '../util/lock.js';
 import { BlobStore } from './cas.js';
 import { type Descriptor, validateDescriptor } from './digest.js';
@@ -39,25 +40,17 @@ export class ImageLayout {
 
   async ensure(): Promise<void> {
     await mkdir(join(this.dir, 'blobs', 'sha256'), { recursive: true });
-    const existing = await readFile(join(this.dir, 'oci-layout'), 'utf8').catch(() => undefined);
-    if (existing === undefined) await writeFileAtomic(join(this.dir, 'oci-layout'), LAYOUT_VERSION);
-    const index = await readFile(this.indexPath, 'utf8').catch(() => undefined);
-    if (index === undefined) {
+    if (!(await isFile(join(this.dir, 'oci-layout')))) await writeFileAtomic(join(this.dir, 'oci-layout'), LAYOUT_VERSION);
+    if (!(await isFile(this.indexPath))) {
       await withLock(this.lockPath, async () => {
-        const again = await readFile(this.indexPath, 'utf8').catch(() => undefined);
-        if (again === undefined) await writeJsonAtomic(this.indexPath, emptyIndex());
+        if (!(await isFile(this.indexPath))) await writeJsonAtomic(this.indexPath, emptyIndex());
       });
     }
   }
 
   async readIndex(): Promise<ImageIndex> {
-    let text: string;
-    try {
-      text = await readFile(this.indexPath, 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return emptyIndex();
-      throw error;
-    }
+    const text = await readTextIfExists(this.indexPath);
+    if (text === undefined) return emptyIndex();
     let index: ImageIndex;
     try {
       index = JSON.parse(text) as ImageIndex;

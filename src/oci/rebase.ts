@@ -1,9 +1,8 @@
 import { DropshipError } from '../errors.js';
 import type { Digest } from './digest.js';
-import type { BaseLayer } from './image-build.js';
+import { type BaseLayer, baseLayerDescriptor, stackHistory, stackLabels } from './image-build.js';
 import { type ImageConfig, Label, commitImage, resolveImage } from './image.js';
 import { type Store, openStore } from './layout.js';
-import { MediaType } from './media-types.js';
 import { withImageLock } from './store-lock.js';
 
 export interface RebaseOptions {
@@ -45,24 +44,18 @@ export async function rebaseImage(nameTag: string, stack: BaseLayer, options: Re
         hint: `rebase onto ${current} (the default), or pass --force to move it to ${stack.name}: the droplet's binaries may not run there`,
       });
     }
-    const size = await store.blobs.size(stack.digest);
-    if (size === undefined) {
-      throw new DropshipError('STACK_LAYER_MISSING', `the layer of stack ${stack.name} (${stack.digest}) is not in the store`, {
-        hint: `run dropship stack build ${stack.name}`,
-      });
-    }
+    const base = await baseLayerDescriptor(store, stack);
     const previousBase = image.config.rootfs.diff_ids[0]!;
     const result = { name: image.name, tag: image.tag, previousDigest: image.descriptor.digest, stack: stack.name, previousBase, base: stack.diffId };
     if (previousBase === stack.diffId && current === stack.name) return { ...result, digest: image.descriptor.digest, changed: false };
     const [, ...history] = image.config.history ?? [];
     const config: ImageConfig = {
       ...image.config,
-      config: { ...image.config.config, Labels: { ...labels, [Label.stack]: stack.name, [Label.stackDigest]: stack.diffId } },
+      config: { ...image.config.config, Labels: { ...labels, ...stackLabels(stack) } },
       rootfs: { type: 'layers', diff_ids: [stack.diffId, ...image.config.rootfs.diff_ids.slice(1)] },
-      history: [{ created: image.config.created, created_by: `dropship stack build ${stack.name}`, comment: `stack ${stack.name} ${stack.diffId}` }, ...history],
+      history: [stackHistory(stack, image.config.created), ...history],
     };
-    const layers = [{ mediaType: stack.mediaType ?? MediaType.layer, digest: stack.digest, size }, ...image.manifest.layers.slice(1)];
-    const descriptor = await commitImage(store, image.ref, layers, config);
+    const descriptor = await commitImage(store, image.ref, [base, ...image.manifest.layers.slice(1)], config);
     return { ...result, digest: descriptor.digest, changed: true };
   });
 }

@@ -28,6 +28,16 @@ const TYPEFLAG: Record<TarHeader['type'], string> = {
   fifo: '6',
 };
 
+/**
+ * The xattrs a layer carries, both ways (packing and unpacking): file capabilities and user
+ * attributes. Labels like security.selinux belong to the host that wrote them, and trusted.overlay.*
+ * in a layer could forge whiteouts.
+ */
+const LAYER_XATTR = /^(security\.capability|user\..+)$/;
+export function isLayerXattr(name: string): boolean {
+  return LAYER_XATTR.test(name);
+}
+
 const BLOCK = 512;
 /** Largest value of the 8-byte octal fields (7 digits). */
 const MAX_ID = 0o7777777;

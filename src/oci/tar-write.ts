@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { execa } from 'execa';
 import { DropshipError } from '../errors.js';
-import { END_OF_ARCHIVE, encodeHeader, paddingFor, type TarHeader } from './tar-header.js';
+import { END_OF_ARCHIVE, encodeHeader, isLayerXattr, paddingFor, type TarHeader } from './tar-header.js';
 
 export type { TarHeader } from './tar-header.js';
 
@@ -101,9 +101,6 @@ export interface PackOptions {
   filter?: (relativePath: string, stats: Stats) => boolean;
   onWarning?: (message: string) => void;
 }
-
-/** xattrs worth carrying between hosts; labels like security.selinux belong to the host that wrote them. */
-const KEPT_XATTR = /^(security\.capability|user\..+)$/;
 
 /**
  * A reproducible tar of `dir`: entries in lexical order (parents first), fixed mtimes, ids kept or
@@ -228,7 +225,7 @@ async function readXattrs(dir: string, onWarning?: (message: string) => void): P
     if (current === undefined || eq <= 0) continue;
     const key = line.slice(0, eq);
     const value = line.slice(eq + 1);
-    if (!KEPT_XATTR.test(key) || !value.startsWith('0x')) continue;
+    if (!isLayerXattr(key) || !value.startsWith('0x')) continue;
     const entry = result.get(current) ?? {};
     entry[key] = Buffer.from(value.slice(2), 'hex');
     result.set(current, entry);

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { DropshipError } from '../errors.js';
 import { homePaths, type HomePaths } from '../home.js';
 import { hostGid, hostUid, idMapKey, type IdMap } from '../security/idmap.js';
+import { isDirectory, readdirIfExists } from '../util/fs.js';
 import { withLock } from '../util/lock.js';
 import { type Descriptor, type Digest, digestHex, parseDigest } from './digest.js';
 import { unpackLayer } from './layer-unpack.js';
@@ -89,25 +90,10 @@ export async function ensureUnpacked(layer: LayerRef, idMap: IdMap, home: HomePa
 
 /** Every unpacked layer in the cache (for gc): temp dirs of unpacks in progress are not listed. */
 export async function listUnpacked(home: HomePaths = homePaths()): Promise<UnpackedLayer[]> {
-  let names: string[];
-  try {
-    names = await readdir(home.unpacked);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw error;
-  }
-  return names
+  return (await readdirIfExists(home.unpacked))
     .map((n) => /^([a-f0-9]{64})-(.+)$/.exec(n))
     .filter((m): m is RegExpExecArray => m !== null)
     .map((m) => ({ path: join(home.unpacked, m[0]), diffIdHex: m[1]!, idMapKey: m[2]! }));
-}
-
-async function isDirectory(path: string): Promise<boolean> {
-  try {
-    return (await stat(path)).isDirectory();
-  } catch {
-    return false;
-  }
 }
 
 async function blobSize(path: string, digest: Digest): Promise<number> {

@@ -88,14 +88,15 @@ async function runRecipe(name: string, script: string, rootfs: string, work: str
     detached: true,
   });
   // Ctrl-C or a stop: end the recipe and let the caller's cleanup run, instead of dying with the
-  // build directory (and whatever debootstrap mounted in it) left behind.
+  // build directory (and whatever debootstrap mounted in it) left behind. `on`, not `once`: execa's
+  // signal-exit re-raises a signal nobody else listens to any more, killing us before cleanup.
   let interrupted: NodeJS.Signals | undefined;
   const onSignal = (signal: NodeJS.Signals) => {
     interrupted = signal;
     signalGroup(child.pid, 'SIGTERM');
   };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   let result: Awaited<typeof child>;
   try {
     for await (const line of child.iterable({ from: 'all' })) {

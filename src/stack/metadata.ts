@@ -1,9 +1,9 @@
-import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DropshipError } from '../errors.js';
 import type { HomePaths } from '../home.js';
 import type { Digest } from '../oci/index.js';
 import { writeJsonAtomic } from '../util/atomic.js';
+import { readdirIfExists, readTextIfExists } from '../util/fs.js';
 
 /** One build of a stack: its layer in the store and where it came from. */
 export interface StackBuild {
@@ -25,19 +25,14 @@ export interface StackInfo extends StackBuild {
 /** Earlier builds kept for rebase and gc; older ones are forgotten (their layers become garbage). */
 const HISTORY_LIMIT = 10;
 
-export function stackFile(home: HomePaths, name: string): string {
+function stackFile(home: HomePaths, name: string): string {
   return join(home.stacks, `${name}.json`);
 }
 
 export async function readStack(home: HomePaths, name: string): Promise<StackInfo | undefined> {
   const path = stackFile(home, name);
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
+  const text = await readTextIfExists(path);
+  if (text === undefined) return undefined;
   try {
     const info = JSON.parse(text) as StackInfo;
     return { ...info, history: info.history ?? [] };
@@ -63,15 +58,8 @@ export async function recordBuild(home: HomePaths, name: string, build: StackBui
 }
 
 export async function readAllStacks(home: HomePaths): Promise<StackInfo[]> {
-  let names: string[];
-  try {
-    names = await readdir(home.stacks);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw error;
-  }
   const infos: StackInfo[] = [];
-  for (const file of names.filter((n) => n.endsWith('.json') && !n.startsWith('.')).sort()) {
+  for (const file of (await readdirIfExists(home.stacks)).filter((n) => n.endsWith('.json') && !n.startsWith('.')).sort()) {
     const info = await readStack(home, file.slice(0, -'.json'.length));
     if (info) infos.push(info);
   }

@@ -3,6 +3,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DropshipError } from '../errors.js';
+import { isFile } from '../util/fs.js';
 import type { Digest } from '../oci/index.js';
 
 /** rootfs/ of the installed package: two levels up from src/stack or dist/stack. */
@@ -56,12 +57,4 @@ export async function recipeDigest(dir: string): Promise<Digest> {
   }
   await walk('');
   return `sha256:${hash.digest('hex')}`;
-}
-
-async function isFile(path: string): Promise<boolean> {
-  try {
-    return (await stat(path)).isFile();
-  } catch {
-    return false;
-  }
 }

@@ -1,13 +1,10 @@
 import { createHash } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { packDirectory } from '../oci/index.js';
 import { VCAP_GID, VCAP_UID } from '../security/idmap.js';
-import { tempPathFor } from '../util/atomic.js';
+import { writeStreamAtomic } from '../util/atomic-stream.js';
 
 export interface WrittenDroplet {
   path: string;
@@ -22,14 +19,14 @@ export interface WrittenDroplet {
  * renamed, so a failed or interrupted staging never leaves a half-written droplet.
  */
 export async function writeDroplet(tree: string, target: string, options: { mtime?: number } = {}): Promise<WrittenDroplet> {
-  await mkdir(dirname(target), { recursive: true });
-  const temp = tempPathFor(target);
   const hash = createHash('sha256');
   let bytes = 0;
-  try {
-    await pipeline(
+  await writeStreamAtomic(target, (out) =>
+    pipeline(
       packDirectory(tree, { owner: { uid: VCAP_UID, gid: VCAP_GID }, xattrs: false, mtime: options.mtime }),
-      createGzip(),
+      // Level 1: a Node.js droplet (a 127 MB node binary) packs in 1.6 s instead of 4.4 s at the
+      // default level, for 11% more bytes; droplets are packed on every staging, read once by image build.
+      createGzip({ level: 1 }),
       new Transform({
         transform(chunk: Buffer, _encoding, callback) {
           hash.update(chunk);
@@ -37,12 +34,8 @@ export async function writeDroplet(tree: string, target: string, options: { mtim
           callback(null, chunk);
         },
       }),
-      createWriteStream(temp, { mode: 0o644 }),
-    );
-    await rename(temp, target);
-  } catch (error) {
-    await rm(temp, { force: true });
-    throw error;
-  }
+      out,
+    ),
+  );
   return { path: target, digest: `sha256:${hash.digest('hex')}`, bytes };
 }

@@ -46,13 +46,18 @@ export function buildpackEnv(input: StagingEnvInput): Record<string, string> {
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
+/** A name a POSIX shell can export: user env, env-dir files and config_vars all must be one. */
+export function isEnvName(name: string): boolean {
+  return ENV_NAME.test(name);
+}
+
 /** `-e K=V` values into a map; the value may contain '=' and be empty. */
 export function parseEnvAssignments(values: string[]): Record<string, string> {
   const env: Record<string, string> = {};
   for (const value of values) {
     const eq = value.indexOf('=');
     const name = eq < 0 ? value : value.slice(0, eq);
-    if (eq < 0 || !ENV_NAME.test(name)) {
+    if (eq < 0 || !isEnvName(name)) {
       throw new DropshipError('INVALID_ENV', `--env: '${value}' is not NAME=VALUE`, {
         hint: 'write -e NAME=value; names use letters, digits and underscores',
       });

@@ -1,4 +1,5 @@
 import { DropshipError } from '../errors.js';
+import type { Limits } from './phases/limits.js';
 
 export type StepName = 'detect' | 'supply' | 'finalize' | 'compile' | 'release';
 
@@ -28,7 +29,7 @@ export interface StepExit {
   outputExceeded?: boolean;
 }
 
-function describeExit(script: string, exit: StepExit, limits: { timeout: string; memory: string; output: string }): string {
+function describeExit(script: string, exit: StepExit, limits: Limits): string {
   if (exit.timedOut) return `${script} was still running when the staging timeout (${limits.timeout}) expired and was killed`;
   if (exit.outputExceeded) return `${script} wrote more than ${limits.output} of output and was killed`;
   if (exit.oomKilled) return `${script} ran out of memory (limit ${limits.memory}) and was killed`;
@@ -45,7 +46,7 @@ export function stepFailure(input: {
   buildpack: string;
   exit: StepExit;
   tail: string[];
-  limits: { timeout: string; memory: string; output: string };
+  limits: Limits;
 }): DropshipError {
   const script = `bin/${input.step}`;
   const what = {

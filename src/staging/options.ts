@@ -3,6 +3,7 @@ import { DropshipError } from '../errors.js';
 import { homePaths } from '../home.js';
 import { defaultIdMap, type IdMap } from '../security/idmap.js';
 import { formatBytes, parseDuration, parseSize } from '../util/units.js';
+import type { Limits } from './phases/limits.js';
 import type { StackRootfs, StagingEvent, StagingNetworkHook, StagingOptions } from './types.js';
 
 export interface NormalizedStagingOptions {
@@ -26,8 +27,7 @@ export interface NormalizedStagingOptions {
   rootfs?: StackRootfs;
   emit: (event: StagingEvent) => void;
   signal?: AbortSignal;
-  /** The limits as the user would write them, for messages. */
-  limits: { timeout: string; memory: string; output: string };
+  limits: Limits;
 }
 
 const APP_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;

@@ -1,12 +1,12 @@
 import { parse } from 'yaml';
 import { DropshipError } from '../errors.js';
+import { isEnvName } from './env.js';
 
 export interface ReleaseInfo {
   defaultProcessTypes: Record<string, string>;
   configVars: Record<string, string>;
 }
 
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 function stringMap(value: unknown, field: string, where: string, exitCode: number): Record<string, string> {
   if (value === undefined || value === null) return {};
@@ -26,29 +26,32 @@ function stringMap(value: unknown, field: string, where: string, exitCode: numbe
   return out;
 }
 
+/** Both files are written by buildpacks: invalid YAML is a release failure (224) naming the file. */
+function parseBuildpackYaml(text: string, where: string, code: string, hint: string): unknown {
+  try {
+    return parse(text);
+  } catch (error) {
+    throw new DropshipError(code, `${where} is not valid YAML: ${(error as Error).message.split('\n')[0]}`, { hint, exitCode: 224, cause: error });
+  }
+}
+
+const RELEASE_HINT = 'bin/release must print YAML such as: default_process_types: {web: ./start}';
+const LAUNCH_HINT = 'launch.yml must look like: processes: [{type: web, command: ./start}]';
+
 /** The YAML printed by `bin/release`: `default_process_types` and `config_vars`. */
 export function parseReleaseYaml(text: string, where = 'bin/release output'): ReleaseInfo {
-  let doc: unknown;
-  try {
-    doc = parse(text);
-  } catch (error) {
-    throw new DropshipError('BUILDPACK_RELEASE_INVALID', `${where} is not valid YAML: ${(error as Error).message.split('\n')[0]}`, {
-      hint: 'bin/release must print YAML such as: default_process_types: {web: ./start}',
-      exitCode: 224,
-      cause: error,
-    });
-  }
+  const doc = parseBuildpackYaml(text, where, 'BUILDPACK_RELEASE_INVALID', RELEASE_HINT);
   if (doc === null || doc === undefined) return { defaultProcessTypes: {}, configVars: {} };
   if (typeof doc !== 'object' || Array.isArray(doc)) {
     throw new DropshipError('BUILDPACK_RELEASE_INVALID', `${where} must be a YAML map, got ${Array.isArray(doc) ? 'a list' : typeof doc}`, {
-      hint: 'bin/release must print YAML such as: default_process_types: {web: ./start}',
+      hint: RELEASE_HINT,
       exitCode: 224,
     });
   }
   const record = doc as Record<string, unknown>;
   const configVars = stringMap(record.config_vars, 'config_vars', where, 224);
   for (const name of Object.keys(configVars)) {
-    if (!ENV_NAME.test(name)) {
+    if (!isEnvName(name)) {
       throw new DropshipError('BUILDPACK_RELEASE_INVALID', `${where}: config_vars name '${name}' is not a valid environment variable name`, {
         hint: 'use letters, digits and underscores, not starting with a digit',
         exitCode: 224,
@@ -65,28 +68,19 @@ export interface LaunchProcess {
 
 /** `deps/<idx>/launch.yml`: `processes: [{type, command}]`, written by supply buildpacks. */
 export function parseLaunchYaml(text: string, where: string): LaunchProcess[] {
-  let doc: unknown;
-  try {
-    doc = parse(text);
-  } catch (error) {
-    throw new DropshipError('LAUNCH_YML_INVALID', `${where} is not valid YAML: ${(error as Error).message.split('\n')[0]}`, {
-      hint: 'launch.yml must look like: processes: [{type: web, command: ./start}]',
-      exitCode: 224,
-      cause: error,
-    });
-  }
+  const doc = parseBuildpackYaml(text, where, 'LAUNCH_YML_INVALID', LAUNCH_HINT);
   const processes = (doc as { processes?: unknown } | null)?.processes;
   if (processes === undefined || processes === null) return [];
   if (!Array.isArray(processes)) {
     throw new DropshipError('LAUNCH_YML_INVALID', `${where}: 'processes' must be a list`, {
-      hint: 'launch.yml must look like: processes: [{type: web, command: ./start}]',
+      hint: LAUNCH_HINT,
       exitCode: 224,
     });
   }
   return processes.map((p: { type?: unknown; command?: unknown }, i) => {
     if (typeof p?.type !== 'string' || typeof p?.command !== 'string') {
       throw new DropshipError('LAUNCH_YML_INVALID', `${where}: processes[${i}] needs a string 'type' and 'command'`, {
-        hint: 'launch.yml must look like: processes: [{type: web, command: ./start}]',
+        hint: LAUNCH_HINT,
         exitCode: 224,
       });
     }

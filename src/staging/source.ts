@@ -1,8 +1,9 @@
 import { constants } from 'node:fs';
-import { chmod, copyFile, lchown, lstat, mkdir, readFile, readdir, readlink, symlink } from 'node:fs/promises';
+import { chmod, copyFile, lchown, lstat, mkdir, readdir, readlink, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import ignore, { type Ignore } from 'ignore';
 import { DropshipError } from '../errors.js';
+import { readTextIfExists } from '../util/fs.js';
 
 /** What the Cloud Foundry CLI never uploads, before .cfignore is read. */
 const DEFAULT_IGNORES = ['.cfignore', '/manifest.yml', '.gitignore', '.git', '.hg', '.svn', '_darcs', '.DS_Store'];
@@ -15,13 +16,11 @@ export interface CopyResult {
 }
 
 export async function loadIgnore(appDir: string): Promise<Ignore> {
-  const ig = ignore().add(DEFAULT_IGNORES);
-  try {
-    ig.add(await readFile(join(appDir, '.cfignore'), 'utf8'));
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw unreadable(join(appDir, '.cfignore'), error);
-  }
-  return ig;
+  const path = join(appDir, '.cfignore');
+  const text = await readTextIfExists(path).catch((error: unknown) => {
+    throw unreadable(path, error);
+  });
+  return ignore().add(DEFAULT_IGNORES).add(text ?? '');
 }
 
 function unreadable(path: string, error: unknown): DropshipError {

@@ -12,7 +12,7 @@ import { prepareCache, pruneCache, treeBytes } from './cache.js';
 import { PhaseClock } from './clock.js';
 import { readConfined } from './confined.js';
 import { writeDroplet } from './droplet.js';
-import { buildpackEnv } from './env.js';
+import { buildpackEnv, isEnvName } from './env.js';
 import { buildpackMount, CONTAINER } from './layout.js';
 import { configVarsScript, resultJson, stagingInfo, type BuildpackRecord, type ResultJson } from './metadata.js';
 import { normalizeStagingOptions, type NormalizedStagingOptions } from './options.js';
@@ -29,7 +29,12 @@ import { stackRootfs } from './stack-rootfs.js';
 import type { StagingOptions, StagingPhase, StagingResult } from './types.js';
 
 const DROPLET_DIRS = ['app', 'deps', 'profile.d', 'tmp', 'logs'];
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** What the single cleanup path must tear down; emptied as it is, so the cleanup can run twice. */
+interface Live {
+  container?: Container;
+  network?: { teardown(): Promise<void> };
+}
 
 /** What is known so far, so that result.json can be written whatever step fails. */
 interface Progress {
@@ -49,7 +54,7 @@ export async function stage(options: StagingOptions): Promise<StagingResult> {
   await checkAppDir(opts.appDir);
   await mkdir(paths.tmp, { recursive: true });
   const work = await mkdtemp(join(paths.tmp, `staging-${opts.name}-`));
-  const live: { container?: Container; network?: { teardown(): Promise<void> } } = {};
+  const live: Live = {};
   const stopContainer = async () => {
     const { container, network } = live;
     live.container = undefined;
@@ -112,13 +117,19 @@ function stepsOf(p: PlannedBuildpack): StagingPhase[] {
   return ['compile'];
 }
 
+/** The plan is known (named buildpacks, or after detect): record it and tell the progress display. */
+function announcePlan(opts: NormalizedStagingOptions, progress: Progress, plan: PlannedBuildpack[], detected?: string): void {
+  progress.buildpacks = records(plan);
+  opts.emit({ type: 'plan', buildpacks: plan.map((p) => ({ name: p.buildpack.name, steps: stepsOf(p) })), ...(detected !== undefined ? { detected } : {}) });
+}
+
 const STEP_TITLE: Record<string, string> = { supply: 'Supplying', finalize: 'Finalizing', compile: 'Compiling' };
 
 async function run(
   opts: NormalizedStagingOptions,
   work: string,
   progress: Progress,
-  live: { container?: Container; network?: { teardown(): Promise<void> } },
+  live: Live,
   stopContainer: () => Promise<void>,
 ): Promise<StagingResult> {
   const started = Date.now();
@@ -157,8 +168,7 @@ async function run(
   let plan: PlannedBuildpack[] | undefined;
   if (named) {
     plan = await planBuildpacks(named);
-    progress.buildpacks = records(plan);
-    opts.emit({ type: 'plan', buildpacks: plan.map((p) => ({ name: p.buildpack.name, steps: stepsOf(p) })) });
+    announcePlan(opts, progress, plan);
   }
 
   await mkdir(tree);
@@ -168,7 +178,7 @@ async function run(
   }
   await mkdir(envDir, { mode: 0o755 });
   for (const [name, value] of Object.entries(opts.env)) {
-    if (!ENV_NAME.test(name)) {
+    if (!isEnvName(name)) {
       throw new DropshipError('INVALID_ENV', `env: '${name}' is not a valid variable name`, { hint: 'use letters, digits and underscores' });
     }
     await writeFile(join(envDir, name), value, { mode: 0o644 });
@@ -224,8 +234,7 @@ async function run(
       detect(runner, candidates.map((bp, i) => ({ buildpack: bp, mount: buildpackMount(i) })), opts.limits));
     progress.detected = detection.detected;
     plan = await planBuildpacks([detection.winner.buildpack], candidates.indexOf(detection.winner.buildpack));
-    progress.buildpacks = records(plan);
-    opts.emit({ type: 'plan', buildpacks: plan.map((p) => ({ name: p.buildpack.name, steps: stepsOf(p) })), detected: detection.detected });
+    announcePlan(opts, progress, plan, detection.detected);
   } else {
     clock.skip('detect', 'Detecting (skipped: buildpacks named)');
   }

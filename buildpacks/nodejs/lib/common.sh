@@ -1,6 +1,6 @@
 # Shared by bin/*: output, JSON, registry downloads, version resolution and the Node.js install.
 # Sourced by bash scripts running `set -euo pipefail`. Needs only bash, coreutils, awk, grep, tar,
-# gzip and curl (or wget): the stack has no jq and no node before this buildpack runs.
+# gzip and curl (or wget): no jq, and no node until this buildpack has installed it.
 
 # Command substitutions must stop on errors too (fail inside $(...) would otherwise be ignored).
 shopt -s inherit_errexit

@@ -53,7 +53,7 @@ interface SendOptions {
 
 const RETRYABLE_CODES = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ESOCKETTIMEDOUT', 'EAI_AGAIN', 'ECONNABORTED']);
 
-export function isRetryableError(error: unknown): boolean {
+function isRetryableError(error: unknown): boolean {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   return code !== undefined && RETRYABLE_CODES.has(code);
 }
@@ -130,7 +130,12 @@ export class RegistryClient {
     const headers: Record<string, string> = {};
     if (this.credentials) headers.authorization = basicAuthorization(this.credentials.username, this.credentials.password);
     const tokenRes = await this.sendRaw('GET', tokenUrl.toString(), { headers, expect: [200], what: 'get a bearer token' }, false);
-    const body = JSON.parse(tokenRes.body.toString('utf8')) as { token?: string; access_token?: string };
+    let body: { token?: string; access_token?: string };
+    try {
+      body = JSON.parse(tokenRes.body.toString('utf8')) as typeof body;
+    } catch {
+      throw this.unauthorized('its token service did not answer with JSON');
+    }
     const token = body.token ?? body.access_token;
     if (!token) throw this.unauthorized('its token service returned no token');
     this.authorization = `Bearer ${token}`;

@@ -24,6 +24,15 @@ export interface PullResult {
   stats: RegistryStats;
 }
 
+/** A manifest or index as the registry sent it; broken JSON is the registry's damage, said as such. */
+function parseRegistryJson<T>(bytes: Buffer, what: string): T {
+  try {
+    return JSON.parse(bytes.toString('utf8')) as T;
+  } catch (error) {
+    throw new DropshipError('MANIFEST_INVALID', `${what} is not valid JSON`, { cause: error, hint: 'the image in the registry is damaged; push it again' });
+  }
+}
+
 /**
  * Pull REGISTRY/REPO[:TAG|@sha256:…] into the store: the manifest verified against its digest,
  * each missing blob streamed into the store and verified as it arrives (nothing unverified is
@@ -38,7 +47,7 @@ export async function pullImage(source: string, options: PullOptions = {}): Prom
   await client.authenticate('pull');
   let fetched = await client.getManifest(ref.digest ?? ref.tag!, [...MANIFEST_TYPES, ...INDEX_TYPES]);
   if (INDEX_TYPES.includes(fetched.mediaType)) {
-    const index = JSON.parse(fetched.bytes.toString('utf8')) as { manifests?: Descriptor[] };
+    const index = parseRegistryJson<{ manifests?: Descriptor[] }>(fetched.bytes, `${source}: the image index`);
     const child = (index.manifests ?? []).find((m) => m.platform?.os === 'linux' && m.platform.architecture === imageArchitecture());
     if (!child) {
       throw new DropshipError('PULL_NO_PLATFORM', `${source} has no linux/${imageArchitecture()} image`, {
@@ -52,9 +61,12 @@ export async function pullImage(source: string, options: PullOptions = {}): Prom
       hint: 'dropship pulls OCI and Docker schema 2 image manifests',
     });
   }
-  const manifest = JSON.parse(fetched.bytes.toString('utf8')) as ImageManifest;
+  const manifest = parseRegistryJson<ImageManifest>(fetched.bytes, `${source}: the manifest`);
+  if (!Array.isArray(manifest.layers)) {
+    throw new DropshipError('MANIFEST_INVALID', `${source}: the manifest has no layers list`, { hint: 'the image in the registry is damaged; push it again' });
+  }
   validateDescriptor(manifest.config, `${source} config`);
-  (manifest.layers ?? []).forEach((l, i) => validateDescriptor(l, `${source} layers[${i}]`));
+  manifest.layers.forEach((l, i) => validateDescriptor(l, `${source} layers[${i}]`));
   await store.layout.ensure();
   return withImageLock(store, async () => {
     for (const blob of [manifest.config, ...manifest.layers]) {

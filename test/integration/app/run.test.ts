@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { uniqueName, isRoot } from '../../helpers/env.js';
 import { appPaths } from '../../../src/app/state.js';
+import { apparmorUnavailableReason } from '../../../src/security/apparmor.js';
 import { ensureTestImage } from './fixture.js';
 import { dropship, eventually, httpGet, leaseShorts, leftovers, removeApp } from './helpers.js';
 
@@ -107,9 +108,12 @@ test('stop is graceful for an app that traps SIGTERM, logs --follow sees it live
 
 test('events tell the story', async () => {
   if (!isRoot) return;
-  const events = JSON.parse((await dropship('events', app, '--json')).stdout) as Array<{ type: string }>;
+  const events = JSON.parse((await dropship('events', app, '--json')).stdout) as Array<{ type: string; message: string }>;
   const types = events.map((e) => e.type);
-  for (const type of ['create', 'start', 'instance-start', 'stop']) assert.ok(types.includes(type), `${type} in ${types}`);
+  for (const type of ['create', 'start', 'hardening', 'instance-start', 'stop']) assert.ok(types.includes(type), `${type} in ${types}`);
+  const hardening = events.find((e) => e.type === 'hardening')!;
+  const reason = await apparmorUnavailableReason();
+  assert.is(hardening.message.startsWith(reason ? `AppArmor not enforced (${reason})` : 'AppArmor profile dropship-default enforced'), true, hardening.message);
 });
 
 test('clear errors: a taken host port, an existing name, an image not in the store', async () => {
@@ -133,6 +137,9 @@ test('clear errors: a taken host port, an existing name, an image not in the sto
   const missing = await dropship('run', 'no-such-image:1', '--name', uniqueName('h6none'), '-d');
   assert.is(missing.exitCode, 1);
   assert.match(missing.stderr, /error: image no-such-image:1 is not in the store/);
+  const badLines = await dropship('logs', app, '-n', 'many');
+  assert.is(badLines.exitCode, 1);
+  assert.match(badLines.stderr, "error: --lines: 'many' is not a positive integer\nhint: use e.g. --lines 100");
 });
 
 test('delete leaves nothing behind', async () => {

@@ -21,6 +21,9 @@ test("a task runs in the app's image as its user, with its env, and exits with t
     assert.is(result.exitCode, 7);
     assert.equal(out.trim().split('\n'), ['2000', 'db=postgres://db limit=64m', '/app/web.sh']);
     assert.ok(result.containerId.startsWith(`dropship-${app}-task-`));
+    const cli = await dropship('run-task', app, '-e', 'X=from-cli', '--', '/bin/sh', '-c', 'echo "$X limit=$MEMORY_LIMIT"; exit 3');
+    assert.is(cli.exitCode, 3, cli.stderr);
+    assert.is(cli.stdout.trim(), 'from-cli limit=64m', "the CLI's task takes the app's memory limit");
     const ps = JSON.parse((await dropship('ps', app, '--json')).stdout)[0];
     assert.is(ps.instances.length, 1, 'the task is not an instance');
   } finally {

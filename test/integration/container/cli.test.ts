@@ -5,9 +5,10 @@ import * as assert from 'uvu/assert';
 import { execa } from 'execa';
 import { containerLeftovers, listContainers } from '../../../src/container/index.js';
 import { TASK_LABEL } from '../../../src/app/task.js';
+import { apparmorUnavailableReason } from '../../../src/security/apparmor.js';
 
 const MAIN = fileURLToPath(new URL('../../../src/cli/main.ts', import.meta.url));
-const dropship = (args: string[], input = '') => execa('node', ['--import', 'tsx', MAIN, ...args], { reject: false, input });
+const dropship = (args: string[], input = '', env: Record<string, string> = {}) => execa('node', ['--import', 'tsx', MAIN, ...args], { reject: false, input, env });
 
 async function taskIds(): Promise<Set<string>> {
   return new Set((await listContainers()).filter((c) => c.labels[TASK_LABEL] !== undefined).map((c) => c.id));
@@ -35,6 +36,19 @@ test('run-task: bad flags name the flag and the fix', async () => {
   assert.match(String(badUser.stderr), "error: --user: 'admin' is not one of vcap, root");
   const badMemory = await dropship(['run-task', '--stack', 'tiny', '--memory', 'lots', '--', 'true']);
   assert.match(String(badMemory.stderr), "error: --memory: 'lots' is not a size");
+  const stackFlagsOnApp = await dropship(['run-task', 'some-app', '--pids', '5', '--user', 'root', '--', 'true']);
+  assert.is(stackFlagsOnApp.exitCode, 1);
+  assert.match(String(stackFlagsOnApp.stderr), 'error: run-task some-app: --user, --pids only apply to a task on a bare stack');
+});
+
+test('with DROPSHIP_DEBUG, run-task says whether AppArmor confines the task', async () => {
+  const reason = await apparmorUnavailableReason();
+  const result = await dropship(['run-task', '--stack', 'tiny', '--', 'true'], '', { DROPSHIP_DEBUG: '1' });
+  assert.is(result.exitCode, 0, String(result.stderr));
+  const expected = reason ? `dropship: AppArmor not enforced (${reason});` : 'dropship: AppArmor profile dropship-default enforced';
+  assert.match(String(result.stderr), expected);
+  const quiet = await dropship(['run-task', '--stack', 'tiny', '--', 'true'], '', { DROPSHIP_DEBUG: '' });
+  assert.not.match(String(quiet.stderr), 'AppArmor');
 });
 
 test('Ctrl-C removes the running task container', async () => {

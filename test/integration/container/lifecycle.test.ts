@@ -1,6 +1,6 @@
 import '../../helpers/env.js';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, stat, statfs } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
@@ -105,6 +105,11 @@ test('the disk quota: the writable layer fills up at the limit, the host disk do
     assert.match(out, 'No space left on device');
     const size = Number(out.trim().split('\n').at(-1)!.split(/\s+/)[4]);
     assert.ok(size > 16 * 1024 * 1024 && size < 32 * 1024 * 1024, `file size ${size}`);
+    // The file landed on the quota's own small filesystem, not on the one holding the bundle.
+    const upperFile = join(container.bundle, 'disk', 'upper', 'big');
+    assert.is.not((await stat(upperFile)).dev, (await stat(container.bundle)).dev);
+    const quota = await statfs(join(container.bundle, 'disk'));
+    assert.ok(quota.blocks * quota.bsize <= 32 * 1024 * 1024, `quota filesystem of ${quota.blocks * quota.bsize} bytes`);
   } finally {
     await container.destroy();
   }

@@ -8,6 +8,8 @@ import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { execa, type ResultPromise } from 'execa';
 import * as tar from 'tar-stream';
+import type { HomePaths } from '../../../src/home.js';
+import { buildStack, type StackInfo } from '../../../src/stack/index.js';
 
 /**
  * A droplet as staging writes it (./app, ./deps, ./profile.d, ./staging_info.yml, ./tmp, ./logs),
@@ -87,4 +89,19 @@ export async function startRegistry(): Promise<TestRegistry> {
   }
   await stop();
   throw new Error('docker-registry did not start within 5 s');
+}
+
+/**
+ * A second build of a stack that differs from the first (another SOURCE_DATE_EPOCH gives other
+ * mtimes, so another diff_id), to rebase onto. SOURCE_DATE_EPOCH is restored afterwards.
+ */
+export async function rebuildStack(name: string, home: HomePaths): Promise<StackInfo> {
+  const saved = process.env.SOURCE_DATE_EPOCH;
+  process.env.SOURCE_DATE_EPOCH = '1000000000';
+  try {
+    return await buildStack(name, { force: true, home });
+  } finally {
+    if (saved === undefined) delete process.env.SOURCE_DATE_EPOCH;
+    else process.env.SOURCE_DATE_EPOCH = saved;
+  }
 }

@@ -7,8 +7,8 @@ import * as assert from 'uvu/assert';
 import { DropshipError } from '../../../src/errors.js';
 import { homePaths } from '../../../src/home.js';
 import { buildImage, exportImage, inspectImage, openStore, rebaseImage } from '../../../src/oci/index.js';
-import { buildStack, ensureStack, type StackInfo } from '../../../src/stack/index.js';
-import { makeDroplet, tempDir } from './image-fixtures.js';
+import { ensureStack, type StackInfo } from '../../../src/stack/index.js';
+import { makeDroplet, rebuildStack, tempDir } from './image-fixtures.js';
 
 // A private home: rebuilding a stack here must not move the shared test store's stacks.
 let dir: string;
@@ -22,14 +22,7 @@ test.before(async () => {
   oldStack = await ensureStack('tiny', { home });
   const droplet = await makeDroplet(join(dir, 'droplet.tgz'), { startCommand: 'echo rebased', bigBytes: 1024 * 1024 });
   await buildImage({ droplet, stack: oldStack, tag: 'app:v1', store: openStore(home) });
-  const saved = process.env.SOURCE_DATE_EPOCH;
-  process.env.SOURCE_DATE_EPOCH = '1000000000';
-  try {
-    newStack = await buildStack('tiny', { force: true, home });
-  } finally {
-    if (saved === undefined) delete process.env.SOURCE_DATE_EPOCH;
-    else process.env.SOURCE_DATE_EPOCH = saved;
-  }
+  newStack = await rebuildStack('tiny', home);
 });
 
 test.after(async () => {

@@ -29,7 +29,7 @@ test('push starts node-hello, whose npm dependency answers on the printed URL', 
   assert.equal(summary.processes.map((p) => [p.type, p.healthy, p.requested]), [['web', 1, 1]]);
   assert.match(summary.url ?? '', /^http:\/\/127\.0\.0\.1:\d+$/);
   const body = await get(summary.url!);
-  assert.match(body, /^hello from dropship \(instance 0, node v24\.\d+\.\d+, up \d+m?s\)/);
+  assert.match(body, /^hello from dropship \(instance 0, node v24\.\d+\.\d+, up \d+\w+\)/);
 });
 
 test('a second push replaces the running app on the same URL, from the warm cache', async () => {
@@ -43,6 +43,34 @@ test('a second push replaces the running app on the same URL, from the warm cach
   assert.match(await get(summary.url!), 'hello from dropship (instance 0');
   const apps = JSON.parse((await dropship('ps', name, '--json')).stdout);
   assert.is(apps.length, 1);
+  assert.is(apps[0].instances.length, 1);
+});
+
+test('push --strategy rolling replaces the running instance while a polling client sees no failed request', async () => {
+  const before = JSON.parse((await dropship('ps', name, '--json')).stdout)[0];
+  const url = `http://127.0.0.1:${before.hostPort}`;
+  const failures: string[] = [];
+  let answered = 0;
+  let polling = true;
+  const poller = (async () => {
+    while (polling) {
+      try {
+        if ((await get(url)).startsWith('hello from dropship')) answered++;
+        else failures.push('unexpected answer');
+      } catch (error) {
+        failures.push(String(error));
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  })();
+  const result = await dropship('push', app, '--name', name, '--strategy', 'rolling', '--json');
+  polling = false;
+  await poller;
+  assert.is(result.exitCode, 0, result.stderr);
+  assert.match(result.stderr, 'replacing instances one at a time');
+  assert.equal(failures, []);
+  assert.ok(answered > 0, 'the client got answers during the push');
+  const apps = JSON.parse((await dropship('ps', name, '--json')).stdout);
   assert.is(apps[0].instances.length, 1);
 });
 

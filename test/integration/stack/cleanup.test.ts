@@ -7,12 +7,10 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { removeBuildDir } from '../../../src/stack/cleanup.js';
+import { skipUnlessRoot } from '../../helpers/assert.js';
 
 test('removeBuildDir unmounts what a killed recipe left mounted before deleting (root)', async () => {
-  if (process.getuid?.() !== 0) {
-    console.log('skipped: mounting needs root');
-    return;
-  }
+  if (skipUnlessRoot('mounting needs root')) return;
   const dir = await mkdtemp(join(tmpdir(), 'dropship-cleanup-'));
   const mountPoint = join(dir, 'rootfs', 'proc');
   try {

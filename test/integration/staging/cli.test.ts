@@ -5,28 +5,24 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { APPS, BUILDPACKS, scratch } from './helpers.js';
+import { APPS, BUILDPACKS, inScratch } from './helpers.js';
 
 const MAIN = fileURLToPath(new URL('../../../src/cli/main.ts', import.meta.url));
 const dropship = (args: string[], cwd?: string) => execa('node', ['--import', 'tsx', MAIN, ...args], { reject: false, cwd, env: { CI: '1' } });
 
 test('dropship stage: [STG/0] lines, a summary, the droplet and result.json', async () => {
-  const { out, name, cleanup } = await scratch('cli');
-  try {
+  await inScratch('cli', async ({ out, name }) => {
     const run = await dropship(['stage', join(APPS, 'static-site'), '--name', name, '--droplet', join(out, 'app.tgz'), '--memory', '256M']);
     assert.is(run.exitCode, 0, run.stderr);
     assert.ok(run.stdout.split('\n').includes('[STG/0] -----> Staticfile Buildpack'));
     assert.match(run.stdout, /^droplet: +.*app\.tgz \(\d+ bytes, sha256:[0-9a-f]{64}\)$/m);
     const result = JSON.parse(await readFile(join(out, 'result.json'), 'utf8'));
     assert.is(result.lifecycle_metadata.detected_buildpack, 'staticfile');
-  } finally {
-    await cleanup();
-  }
+  });
 });
 
 test('dropship stage exits 222/223 with error and hint; --json gives JSON lines', async () => {
-  const { out, name, cleanup } = await scratch('cli-fail');
-  try {
+  await inScratch('cli-fail', async ({ out, name }) => {
     const none = await dropship(['stage', join(APPS, 'no-start'), '--name', name, '--droplet', join(out, 'a.tgz')]);
     assert.is(none.exitCode, 222);
     assert.match(none.stderr, /^error: None of the buildpacks detected a compatible application\nhint: tried, in order: /);
@@ -39,9 +35,7 @@ test('dropship stage exits 222/223 with error and hint; --json gives JSON lines'
     assert.ok(lines.some((l) => l.type === 'log' && l.source === 'STG/0' && l.line === '-----> Failing Buildpack'));
     const last = lines[lines.length - 1];
     assert.equal([last.type, last.code, last.exit_code], ['error', 'BUILDPACK_COMPILE_FAILED', 223]);
-  } finally {
-    await cleanup();
-  }
+  });
 });
 
 test('dropship buildpacks lists the detect order', async () => {

@@ -5,7 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { TEST_HOME } from '../../helpers/env.js';
 import { homePaths } from '../../../src/home.js';
-import { assertNoContainers, BUILDPACKS, dropletEntries, scratch, stageApp, stageFails } from './helpers.js';
+import { assertNoContainers, BUILDPACKS, dropletEntries, inScratch, stageApp, stageFails } from './helpers.js';
 
 async function exists(path: string): Promise<boolean> {
   return stat(path).then(() => true, () => false);
@@ -16,8 +16,7 @@ async function leftoverWorkDirs(name: string): Promise<string[]> {
 }
 
 test('222: nothing detects; result.json still written, no droplet', async () => {
-  const { out, name, cleanup } = await scratch('f222');
-  try {
+  await inScratch('f222', async ({ out, name }) => {
     const { error } = await stageFails('no-start', out, name);
     assert.is(error.message, 'None of the buildpacks detected a compatible application');
     assert.is(error.exitCode, 222);
@@ -26,14 +25,11 @@ test('222: nothing detects; result.json still written, no droplet', async () => 
     assert.equal(result.error, { code: 'NO_BUILDPACK_DETECTED', message: error.message, exit_code: 222, step: 'detect' });
     await assertNoContainers(name);
     assert.equal(await leftoverWorkDirs(name), []);
-  } finally {
-    await cleanup();
-  }
+  });
 });
 
 test('223: finalize fails; the message has buildpack, step, exit code and the last lines', async () => {
-  const { out, name, cleanup } = await scratch('f223');
-  try {
+  await inScratch('f223', async ({ out, name }) => {
     const { error } = await stageFails('failing-app', out, name, { buildpacks: [join(BUILDPACKS, 'failing')], env: { FIXTURE_FAIL: 'finalize' } });
     assert.is(error.exitCode, 223);
     const [head, label, ...tail] = error.message.split('\n');
@@ -45,28 +41,22 @@ test('223: finalize fails; the message has buildpack, step, exit code and the la
     assert.equal([result.error.exit_code, result.error.buildpack, result.error.step], [223, 'failing', 'finalize']);
     assert.is(result.lifecycle_metadata.detected_buildpack, 'failing');
     assert.not.ok(await exists(join(out, 'droplet.tgz')));
-  } finally {
-    await cleanup();
-  }
+  });
 });
 
 test('224: release exits non-zero, or prints broken YAML', async () => {
-  const { out, name, cleanup } = await scratch('f224');
-  try {
+  await inScratch('f224', async ({ out, name }) => {
     const failed = await stageFails('failing-app', out, name, { buildpacks: [join(BUILDPACKS, 'failing')], env: { FIXTURE_FAIL: 'release' } });
     assert.is(failed.error.exitCode, 224);
     assert.match(failed.error.message, /^Failed to build droplet release: buildpack 'failing' failed in release: bin\/release exited with code 4\nlast lines of output:\n {2}release broke$/);
     const yaml = await stageFails('failing-app', out, name, { buildpacks: [join(BUILDPACKS, 'failing')], env: { FIXTURE_FAIL: 'release-yaml' } });
     assert.is(yaml.error.exitCode, 224);
     assert.match(yaml.error.message, /^Failed to build droplet release: bin\/release of buildpack 'failing' is not valid YAML/);
-  } finally {
-    await cleanup();
-  }
+  });
 });
 
 test('225: a supply buildpack fails', async () => {
-  const { out, name, cleanup } = await scratch('f225');
-  try {
+  await inScratch('f225', async ({ out, name }) => {
     const { error } = await stageFails('failing-app', out, name, {
       buildpacks: [join(BUILDPACKS, 'failing'), join(BUILDPACKS, 'final-finalize')],
       env: { FIXTURE_FAIL: 'supply' },
@@ -74,26 +64,20 @@ test('225: a supply buildpack fails', async () => {
     assert.is(error.exitCode, 225);
     assert.match(error.message, /^Failed to supply dependencies: buildpack 'failing' failed in supply: bin\/supply exited with code 7\n/);
     assert.match(error.message, /could not download dependency tool-9\.9/);
-  } finally {
-    await cleanup();
-  }
+  });
 });
 
 test('no start command at all is a staging error with a hint', async () => {
-  const { out, name, cleanup } = await scratch('nostart');
-  try {
+  await inScratch('nostart', async ({ out, name }) => {
     const { error } = await stageFails('no-start', out, name, { buildpacks: ['binary'] });
     assert.is(error.code, 'NO_START_COMMAND');
     assert.is(error.message, "the app has no start command: buildpack 'binary' defines no process types and there is no Procfile");
     assert.match(error.hint!, /Procfile .* or stage with --command/);
-  } finally {
-    await cleanup();
-  }
+  });
 });
 
 test('a hanging buildpack is killed at the timeout, with its background children; nothing is left', async () => {
-  const { out, name, cleanup } = await scratch('hang');
-  try {
+  await inScratch('hang', async ({ out, name }) => {
     const { error, lines } = await stageFails('failing-app', out, name, { buildpacks: [join(BUILDPACKS, 'failing')], env: { FIXTURE_FAIL: 'hang' }, timeout: '3s' });
     assert.is(error.code, 'STAGING_TIMEOUT');
     assert.is(error.exitCode, 223);
@@ -102,38 +86,29 @@ test('a hanging buildpack is killed at the timeout, with its background children
     assert.not.ok(await exists(join(out, 'droplet.tgz')));
     await assertNoContainers(name);
     assert.equal(await leftoverWorkDirs(name), []);
-  } finally {
-    await cleanup();
-  }
+  });
 });
 
 test('a buildpack flooding its output is stopped', async () => {
-  const { out, name, cleanup } = await scratch('flood');
-  try {
+  await inScratch('flood', async ({ out, name }) => {
     const { error } = await stageFails('failing-app', out, name, { buildpacks: [join(BUILDPACKS, 'failing')], env: { FIXTURE_FAIL: 'flood' }, maxOutput: '1M' });
     assert.is(error.exitCode, 223);
     assert.match(error.message, /bin\/finalize wrote more than 1.0M of output and was killed/);
     await assertNoContainers(name);
-  } finally {
-    await cleanup();
-  }
+  });
 });
 
 test('a buildpack out of memory is reported as such', async () => {
-  const { out, name, cleanup } = await scratch('oom');
-  try {
+  await inScratch('oom', async ({ out, name }) => {
     const { error } = await stageFails('failing-app', out, name, { buildpacks: [join(BUILDPACKS, 'failing')], env: { FIXTURE_FAIL: 'oom' }, memory: '32M' });
     assert.is(error.exitCode, 223);
     assert.match(error.message, /bin\/finalize ran out of memory \(limit 32M\) and was killed/);
     await assertNoContainers(name);
-  } finally {
-    await cleanup();
-  }
+  });
 });
 
 test('cancelling (Ctrl-C) stops the staging and removes everything', async () => {
-  const { out, name, cleanup } = await scratch('cancel');
-  try {
+  await inScratch('cancel', async ({ out, name }) => {
     const controller = new AbortController();
     const failing = stageFails('failing-app', out, name, {
       buildpacks: [join(BUILDPACKS, 'failing')],
@@ -149,14 +124,11 @@ test('cancelling (Ctrl-C) stops the staging and removes everything', async () =>
     await assertNoContainers(name);
     assert.equal(await leftoverWorkDirs(name), []);
     assert.not.ok(await exists(join(out, 'droplet.tgz')));
-  } finally {
-    await cleanup();
-  }
+  });
 });
 
 test('missing and empty app directories fail clearly and leave nothing', async () => {
-  const { out, name, cleanup } = await scratch('empty');
-  try {
+  await inScratch('empty', async ({ out, name }) => {
     const missing = await stageFails(join(out, 'nope'), out, name);
     assert.is(missing.error.code, 'APP_NOT_FOUND');
     await mkdir(join(out, 'empty'));
@@ -165,27 +137,21 @@ test('missing and empty app directories fail clearly and leave nothing', async (
     assert.is(empty.error.code, 'APP_EMPTY');
     await assertNoContainers(name);
     assert.equal(await leftoverWorkDirs(name), []);
-  } finally {
-    await cleanup();
-  }
+  });
 });
 
 test('symlinks stay links in the droplet: nothing of the host leaks', async () => {
-  const { out, name, cleanup } = await scratch('symlink');
-  try {
+  await inScratch('symlink', async ({ out, name }) => {
     const { result } = await stageApp('symlink-app', out, name);
     const entries = dropletEntries(result.droplet.path);
     assert.match(entries.get('app/host-shadow')!, /^l.* -> \/etc\/shadow$/);
     assert.match(entries.get('app/climb-passwd')!, /^l.* -> \.\.\/\.\.\/\.\.\/\.\.\/\.\.\/\.\.\/etc\/passwd$/);
     assert.match(entries.get('app/home.html')!, /^l.* -> index\.html$/);
-  } finally {
-    await cleanup();
-  }
+  });
 });
 
 test('a Procfile that is a symlink out of the app is refused, not read on the host', async () => {
-  const { out, name, cleanup } = await scratch('procfile-link');
-  try {
+  await inScratch('procfile-link', async ({ out, name }) => {
     const app = join(out, 'app');
     await mkdir(app);
     await writeFile(join(app, 'index.html'), 'x');
@@ -194,9 +160,7 @@ test('a Procfile that is a symlink out of the app is refused, not read on the ho
     const { error } = await stageFails(app, out, name);
     assert.is(error.code, 'STAGING_FILE_OUTSIDE');
     assert.not.match(error.message, /root:/);
-  } finally {
-    await cleanup();
-  }
+  });
 });
 
 test.run();

@@ -31,6 +31,16 @@ export async function scratch(prefix: string): Promise<{ out: string; name: stri
   };
 }
 
+/** Run `fn` with a scratch directory and app name, removed afterwards whatever happens. */
+export async function inScratch(prefix: string, fn: (scratch: { out: string; name: string }) => Promise<void>): Promise<void> {
+  const { out, name, cleanup } = await scratch(prefix);
+  try {
+    await fn({ out, name });
+  } finally {
+    await cleanup();
+  }
+}
+
 export async function stageApp(app: string, out: string, name: string, options: Partial<StagingOptions> = {}): Promise<Staged> {
   const lines: string[] = [];
   const events: StagingEvent[] = [];

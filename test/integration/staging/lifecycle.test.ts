@@ -3,11 +3,10 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { assertNoContainers, BUILDPACKS, dropletEntries, dropletFile, scratch, stageApp } from './helpers.js';
+import { assertNoContainers, BUILDPACKS, dropletEntries, dropletFile, inScratch, stageApp } from './helpers.js';
 
 test('detects a static site: droplet layout, .cfignore, result.json, same digest twice', async () => {
-  const { out, name, cleanup } = await scratch('static');
-  try {
+  await inScratch('static', async ({ out, name }) => {
     const { result, lines } = await stageApp('static-site', out, name);
     assert.is(result.detectedBuildpack, 'staticfile');
     assert.is(result.startCommand, `busybox httpd -f -v -p "0.0.0.0:$PORT" -h 'public'`);
@@ -34,14 +33,11 @@ test('detects a static site: droplet layout, .cfignore, result.json, same digest
     const again = await stageApp('static-site', out, name, { dropletPath: join(out, 'again.tgz') });
     assert.is(again.result.droplet.digest, result.droplet.digest, 'staging the same source twice gives the same droplet');
     await assertNoContainers(name);
-  } finally {
-    await cleanup();
-  }
+  });
 });
 
 test('multi-buildpack: supply then finalize, deps, profile.d, launch.yml, release, config_vars, Procfile override, cache reuse and pruning', async () => {
-  const { out, name, cleanup } = await scratch('multi');
-  try {
+  await inScratch('multi', async ({ out, name }) => {
     const buildpacks = [join(BUILDPACKS, 'supply-tool'), join(BUILDPACKS, 'final-finalize')];
     const first = await stageApp('multi-app', out, name, { buildpacks, env: { GREETING: 'hello' } });
     const { result, lines } = first;
@@ -82,14 +78,11 @@ test('multi-buildpack: supply then finalize, deps, profile.d, launch.yml, releas
     assert.ok(third.lines.includes('       Reusing cache from an earlier staging'));
     assert.ok((await stat(join(third.result.cache.dir, 'final', 'compiled'))).isFile());
     await assertNoContainers(name);
-  } finally {
-    await cleanup();
-  }
+  });
 });
 
 test('legacy compile gets ENV_DIR as its third argument', async () => {
-  const { out, name, cleanup } = await scratch('legacy');
-  try {
+  await inScratch('legacy', async ({ out, name }) => {
     const { result, lines } = await stageApp('legacy-app', out, name, {
       buildpacks: [join(BUILDPACKS, 'legacy-compile')],
       env: { GREETING: 'hello from ENV_DIR' },
@@ -99,14 +92,11 @@ test('legacy compile gets ENV_DIR as its third argument', async () => {
     assert.is(dropletFile(result.droplet.path, 'app/greeting.txt'), 'hello from ENV_DIR');
     assert.is(result.processTypes.web, 'cat greeting.txt && busybox httpd -f -p $PORT');
     assert.is(result.result.lifecycle_metadata.detected_buildpack, 'legacy-compile');
-  } finally {
-    await cleanup();
-  }
+  });
 });
 
 test('the procfile buildpack keeps Procfile quoting; a Procfile without web warns clearly', async () => {
-  const { out, name, cleanup } = await scratch('procfile');
-  try {
+  await inScratch('procfile', async ({ out, name }) => {
     const { result } = await stageApp('procfile-app', out, name);
     assert.is(result.detectedBuildpack, 'procfile');
     assert.is(result.processTypes.web, `sh -c 'echo "ready: yes"; exec busybox httpd -f -p "$PORT"'`);
@@ -115,20 +105,15 @@ test('the procfile buildpack keeps Procfile quoting; a Procfile without web warn
     assert.equal(worker.result.warnings.length, 1);
     assert.match(worker.result.warnings[0]!, /^no 'web' process type \(found: worker\): the app gets no HTTP traffic/);
     assert.is(worker.result.startCommand, 'sh -c "while :; do sleep 5; done"');
-  } finally {
-    await cleanup();
-  }
+  });
 });
 
 test('the binary buildpack with --command', async () => {
-  const { out, name, cleanup } = await scratch('binary');
-  try {
+  await inScratch('binary', async ({ out, name }) => {
     const { result } = await stageApp('no-start', out, name, { buildpacks: ['binary'], command: './run.sh --port $PORT' });
     assert.equal(result.processTypes, { web: './run.sh --port $PORT' });
     assert.ok(dropletEntries(result.droplet.path).get('app/run.sh')!.startsWith('-rwxr-xr-x'));
-  } finally {
-    await cleanup();
-  }
+  });
 });
 
 test.run();

@@ -11,11 +11,10 @@ import * as assert from 'uvu/assert';
 import { TEST_HOME, uniqueName } from '../../helpers/env.js';
 import { createBuildpack, deleteBuildpack, parseBuildpackUrl, updateBuildpack, urlCacheKey } from '../../../src/buildpack/index.js';
 import { homePaths } from '../../../src/home.js';
-import { BUILDPACKS, dropletEntries, scratch, stageApp } from './helpers.js';
+import { BUILDPACKS, dropletEntries, inScratch, scratch, stageApp } from './helpers.js';
 
 test('buildpacks from a .tgz (nested top dir) and a .zip (flat)', async () => {
-  const { out, name, cleanup } = await scratch('archives');
-  try {
+  await inScratch('archives', async ({ out, name }) => {
     const tgz = join(out, 'final.tgz');
     execFileSync('tar', ['-czf', tgz, '-C', BUILDPACKS, 'final-finalize']);
     const zip = join(out, 'tool.zip');
@@ -27,9 +26,7 @@ test('buildpacks from a .tgz (nested top dir) and a .zip (flat)', async () => {
       { key: tgz, name: 'final-finalize', version: '2.1.0' },
     ]);
     assert.ok(dropletEntries(result.droplet.path).has('deps/0/bin/tool'));
-  } finally {
-    await cleanup();
-  }
+  });
 });
 
 test('a buildpack from a URL served on loopback, pinned by sha256 and cached by URL', async () => {

@@ -2,20 +2,10 @@ import { execFileSync } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import { createReadStream } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import * as assert from 'uvu/assert';
 
 export const FIXTURE_BUILDPACKS = new URL('../../../fixtures/buildpacks/', import.meta.url).pathname;
 
-export async function rejects(fn: () => Promise<unknown>, pattern: RegExp): Promise<Error> {
-  try {
-    await fn();
-  } catch (error) {
-    assert.match((error as Error).message, pattern);
-    return error as Error;
-  }
-  assert.unreachable(`expected a rejection matching ${pattern}`);
-  throw new Error('unreachable');
-}
+export { rejects } from '../../helpers/assert.js';
 
 /** A .tgz of a fixture buildpack with one nested top directory, as release tarballs are. */
 export function packTgz(name: string, out: string): string {

@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { runtimeCommand, runKeepsContainer } from '../../../src/container/runtime.js';
 import { cgroupsPathFor } from '../../../src/container/cgroups.js';
-import { destroyLiveContainers, track, untrack } from '../../../src/container/live.js';
+import { destroyLiveContainers, onInterrupt, track, untrack } from '../../../src/container/live.js';
 
 test('runc is called directly', () => {
   assert.equal(runtimeCommand('runc', ['state', 'x']), { file: 'runc', args: ['state', 'x'] });
@@ -32,6 +32,19 @@ test('live containers are destroyed once, untracked ones not at all', async () =
   await destroyLiveContainers();
   assert.equal(destroyed, ['a']);
   untrack(a);
+});
+
+test('interrupt cleanups run after the containers are destroyed, until unregistered', async () => {
+  const order: string[] = [];
+  const container = { destroy: async () => void order.push('container') };
+  track(container);
+  const forget = onInterrupt(async () => void order.push('network'));
+  await destroyLiveContainers();
+  assert.equal(order, ['container', 'network']);
+  untrack(container);
+  forget();
+  await destroyLiveContainers();
+  assert.equal(order, ['container', 'network']);
 });
 
 test.run();

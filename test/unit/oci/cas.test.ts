@@ -5,6 +5,7 @@ import { Readable } from 'node:stream';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { DropshipError } from '../../../src/errors.js';
+import { drain } from '../../helpers/assert.js';
 import { BlobStore } from '../../../src/oci/cas.js';
 import { sha256Digest, type Digest } from '../../../src/oci/digest.js';
 
@@ -18,12 +19,6 @@ test.before.each(async () => {
 test.after.each(async () => {
   await rm(dir, { recursive: true, force: true });
 });
-
-async function drain(stream: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of stream) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
-}
 
 async function codeOf(promise: Promise<unknown>): Promise<string> {
   try {

@@ -8,6 +8,7 @@ import * as tar from 'tar-stream';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { DropshipError } from '../../../src/errors.js';
+import { drain } from '../../helpers/assert.js';
 import { BlobStore } from '../../../src/oci/cas.js';
 import { writeDropletLayer } from '../../../src/oci/droplet-layer.js';
 import { parseImageName } from '../../../src/oci/image.js';
@@ -44,9 +45,7 @@ async function listTar(path: string): Promise<Array<tar.Header & { body: string 
   const feeding = pipeline(createReadStream(path), extract);
   const out = [];
   for (let next = await entries.next(); !next.done; next = await entries.next()) {
-    const chunks: Buffer[] = [];
-    for await (const chunk of next.value) chunks.push(chunk as Buffer);
-    out.push({ ...next.value.header, body: Buffer.concat(chunks).toString('utf8') });
+    out.push({ ...next.value.header, body: (await drain(next.value)).toString('utf8') });
   }
   await feeding;
   return out;

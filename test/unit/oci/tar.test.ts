@@ -3,12 +3,12 @@ import { createHash } from 'node:crypto';
 import { chmod, link, mkdir, mkdtemp, readFile, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
 import * as tar from 'tar-stream';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { BlobStore } from '../../../src/oci/cas.js';
+import { drain } from '../../helpers/assert.js';
 import { writeLayer } from '../../../src/oci/layer-write.js';
 import { MediaType } from '../../../src/oci/media-types.js';
 import { DEFAULT_MTIME, packDirectory, packEntries } from '../../../src/oci/tar-write.js';
@@ -20,12 +20,6 @@ test.before.each(async () => {
 test.after.each(async () => {
   await rm(dir, { recursive: true, force: true });
 });
-
-async function drain(stream: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of stream) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
-}
 
 interface Listed {
   header: tar.Header;
@@ -39,9 +33,7 @@ async function list(data: Buffer): Promise<Listed[]> {
     extract.end(data);
   })();
   for await (const entry of extract) {
-    const chunks: Buffer[] = [];
-    for await (const c of entry) chunks.push(c as Buffer);
-    out.push({ header: entry.header, body: Buffer.concat(chunks) });
+    out.push({ header: entry.header, body: await drain(entry) });
   }
   await feed;
   return out;

@@ -9,6 +9,7 @@ import * as tar from 'tar-stream';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { DropshipError } from '../../../src/errors.js';
+import { drain, skipUnlessRoot } from '../../helpers/assert.js';
 import { homePaths } from '../../../src/home.js';
 import { sha256Digest } from '../../../src/oci/digest.js';
 import { writeLayer } from '../../../src/oci/layer-write.js';
@@ -18,7 +19,6 @@ import { ensureUnpacked, listUnpacked } from '../../../src/oci/unpack-cache.js';
 import { packEntries } from '../../../src/oci/tar-write.js';
 import type { IdMap } from '../../../src/security/idmap.js';
 
-const isRoot = process.getuid?.() === 0;
 const idMap: IdMap = { uidMap: [{ containerID: 0, hostID: 1_000_000, size: 65536 }], gidMap: [{ containerID: 0, hostID: 1_000_000, size: 65536 }] };
 
 type Spec = Partial<tar.Header> & { name: string; body?: string };
@@ -28,9 +28,7 @@ async function craft(entries: Spec[]): Promise<Buffer> {
   const pack = tar.pack();
   for (const { body, ...header } of entries) pack.entry({ mtime: new Date(1_000_000_000_000), ...header }, body ?? '');
   pack.finalize();
-  const chunks: Buffer[] = [];
-  for await (const c of pack) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
+  return drain(pack);
 }
 
 let dir = '';
@@ -168,10 +166,7 @@ test('user xattrs survive pack and unpack', async () => {
 });
 
 test('overlay mode: whiteouts become 0/0 char devices, opaque dirs get trusted.overlay.opaque (root)', async () => {
-  if (!isRoot) {
-    console.log('skipped: overlay whiteouts need root (mknod, trusted.* xattrs)');
-    return;
-  }
+  if (skipUnlessRoot('overlay whiteouts need root (mknod, trusted.* xattrs)')) return;
   const data = await craft([
     { name: 'etc/.wh.motd', body: '' },
     { name: 'var/cache/.wh..wh..opq', body: '' },
@@ -185,10 +180,7 @@ test('overlay mode: whiteouts become 0/0 char devices, opaque dirs get trusted.o
 });
 
 test('ids are shifted into the map; an id outside it is an error naming the entry (root)', async () => {
-  if (!isRoot) {
-    console.log('skipped: shifting ids needs root (lchown)');
-    return;
-  }
+  if (skipUnlessRoot('shifting ids needs root (lchown)')) return;
   const data = await craft([
     { name: 'home/vcap/', type: 'directory', uid: 2000, gid: 2000, mode: 0o755 },
     { name: 'home/vcap/app', body: 'x', uid: 2000, gid: 2000 },
@@ -209,10 +201,7 @@ test('ids are shifted into the map; an id outside it is an error naming the entr
 });
 
 test('ensureUnpacked unpacks once, atomically, even when asked twice at once (root)', async () => {
-  if (!isRoot) {
-    console.log('skipped: the unpack cache shifts ids, which needs root');
-    return;
-  }
+  if (skipUnlessRoot('the unpack cache shifts ids, which needs root')) return;
   const home = homePaths(dir);
   const src = join(dir, 'src');
   await mkdir(join(src, 'etc'), { recursive: true });
@@ -228,10 +217,7 @@ test('ensureUnpacked unpacks once, atomically, even when asked twice at once (ro
 });
 
 test('a tampered layer blob fails the unpack with the store\'s error and leaves no directory (root)', async () => {
-  if (!isRoot) {
-    console.log('skipped: the unpack cache shifts ids, which needs root');
-    return;
-  }
+  if (skipUnlessRoot('the unpack cache shifts ids, which needs root')) return;
   const home = homePaths(dir);
   const src = join(dir, 'src');
   await mkdir(join(src, 'etc'), { recursive: true });

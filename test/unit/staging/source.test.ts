@@ -5,16 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { checkAppDir, copyAppSource } from '../../../src/staging/source.js';
 import { readConfined } from '../../../src/staging/confined.js';
-
-async function rejects(fn: () => Promise<unknown>, pattern: RegExp): Promise<void> {
-  try {
-    await fn();
-  } catch (error) {
-    assert.match((error as Error).message, pattern);
-    return;
-  }
-  assert.unreachable(`expected a rejection matching ${pattern}`);
-}
+import { rejects } from '../../helpers/assert.js';
 
 const owner = { uid: process.getuid!(), gid: process.getgid!() };
 const fixture = new URL('../../../fixtures/apps/', import.meta.url).pathname;
