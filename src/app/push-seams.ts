@@ -1,61 +1,12 @@
-import { execa } from 'execa';
-import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { buildImage } from '../oci/index.js';
-import { attachNetwork } from '../network/index.js';
 import { ensureStack } from '../stack/index.js';
 import { stage } from '../staging/index.js';
 import { deployImage } from './push-deploy.js';
 import type { PushSeams } from './push.js';
 
-/** Debian's place for CAs the host's admin added (update-ca-certificates reads it). */
-const LOCAL_CA_DIR = '/usr/local/share/ca-certificates';
-/** An env value travels in execve: keep it far below the kernel's 128 KiB per string. */
-const MAX_CA_BYTES = 64 * 1024;
-
-/** The npm registry of the host's npm (`npm config get registry`); none when npm is absent. */
-async function hostNpmRegistry(): Promise<string | undefined> {
-  const result = await execa('npm', ['config', 'get', 'registry'], { reject: false, timeout: 15_000 });
-  const url = result.exitCode === 0 ? result.stdout.trim() : '';
-  return /^https?:\/\//.test(url) ? url : undefined;
-}
-
-/** PEM of the host's locally added CAs (e.g. a TLS-inspecting egress proxy), when any. */
-async function hostExtraCaCerts(): Promise<string | undefined> {
-  const files = await readdir(LOCAL_CA_DIR, { recursive: true }).catch(() => [] as string[]);
-  const pems: string[] = [];
-  for (const file of files.filter((f) => f.endsWith('.crt')).sort()) {
-    const text = await readFile(join(LOCAL_CA_DIR, file), 'utf8').catch(() => '');
-    if (text.includes('-----BEGIN CERTIFICATE-----')) pems.push(text.trim());
-  }
-  const pem = pems.join('\n');
-  return pem && Buffer.byteLength(pem) <= MAX_CA_BYTES ? pem : undefined;
-}
-
-/**
- * Staging creates its container before the network hook runs, so the network's /etc/resolv.conf
- * and /etc/hosts cannot be bind-mounted; they are written into the container's overlay instead
- * (its upper dir), before any buildpack runs. rm first: a symlink there must not be followed.
- */
-async function installNameFiles(bundle: string, files: { resolvConf: string; hostsFile: string }): Promise<void> {
-  const etc = join(bundle, 'rootfs', 'etc');
-  for (const [source, name] of [[files.resolvConf, 'resolv.conf'], [files.hostsFile, 'hosts']] as const) {
-    const target = join(etc, name);
-    await rm(target, { force: true });
-    await writeFile(target, await readFile(source), { flag: 'wx', mode: 0o644 });
-  }
-}
-
-/** The push seams wired to the stack, staging, oci, network and app rooms. */
+/** The push seams wired to the stack, staging, oci and app rooms. */
 export function realPushSeams(): PushSeams {
-  let stagingEnv: Promise<Record<string, string>> | undefined;
   return {
-    stagingEnv: () =>
-      (stagingEnv ??= Promise.all([hostNpmRegistry(), hostExtraCaCerts()]).then(([registry, cas]) => ({
-        ...(registry ? { NPM_CONFIG_REGISTRY: registry } : {}),
-        ...(cas ? { DROPSHIP_EXTRA_CA_CERTS: cas } : {}),
-      }))),
-
     ensureStack: (name, onLog) => ensureStack(name, { onLog }),
 
     async stage(input) {
@@ -70,18 +21,6 @@ export function realPushSeams(): PushSeams {
         dropletPath: input.droplet,
         resultPath: input.result,
         signal: input.signal,
-        // Staging downloads (Node.js, npm packages) go out through the staging security groups.
-        network: async (container) => {
-          const attached = await attachNetwork({ containerId: container.id, kind: 'staging', app: input.name, pid: await container.pid() });
-          try {
-            await installNameFiles(container.bundle, attached);
-          } catch (error) {
-            await attached.teardown();
-            throw error;
-          }
-          for (const warning of attached.warnings) input.onLog(`warning: ${warning}`);
-          return { teardown: () => attached.teardown() };
-        },
         onEvent: (event) => {
           if (event.type === 'log') input.onLog(event.line);
           else if (event.type === 'warning') input.onLog(`warning: ${event.message}`);

@@ -81,11 +81,6 @@ export interface PushSeams {
   stage(input: StageInput): Promise<StageOutput>;
   buildImage(input: { droplet: string; result: string; stack: StackLayer; tag: string }): Promise<ImageOutput>;
   start(input: StartInput): Promise<StartOutput>;
-  /**
-   * Env every staging of this host gets under the user's: where the host's npm registry is, and
-   * the CAs the host trusts on top of the stack's, for buildpacks that download.
-   */
-  stagingEnv(): Promise<Record<string, string>>;
 }
 
 export type PushPhase = 'stack' | 'stage' | 'image' | 'start';
@@ -162,7 +157,7 @@ export async function stagePhase(seams: PushSeams, work: PushWork, onLog: (line:
       name: plan.name,
       stack: plan.stack,
       buildpacks: plan.buildpacks,
-      env: { ...(await seams.stagingEnv()), ...plan.env },
+      env: plan.env,
       command: plan.command,
       memoryBytes: plan.memoryBytes,
       droplet: join(work.dir, 'droplet.tgz'),

@@ -1,8 +1,11 @@
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import { printJson, printTable } from './output.js';
 
+/** Checked here so the message quotes what was typed; the registry clamps it to the list's length. */
 function position(value: string): number {
-  return Number(value);
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('give a whole number from 1 (first in the detect order)');
+  return n;
 }
 
 export function register(program: Command): void {

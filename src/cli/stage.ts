@@ -13,6 +13,7 @@ interface StageFlags {
   timeout: string;
   memory: string;
   cache: boolean;
+  network: boolean;
   json?: boolean;
 }
 
@@ -178,6 +179,7 @@ export function register(program: Command): void {
     .option('--timeout <duration>', 'staging time limit', '15m')
     .option('--memory <size>', 'staging memory limit', '1G')
     .option('--no-cache', 'start from an empty staging cache')
+    .option('--no-network', 'stage with loopback only (offline or vendored builds); default: the staging security groups')
     .option('--json', 'JSON lines: events, then the result (or the error)')
     .action(async (appDir: string, flags: StageFlags) => {
       const lib = await import('../staging/index.js');
@@ -197,6 +199,7 @@ export function register(program: Command): void {
         timeout: flags.timeout,
         memory: flags.memory,
         noCache: !flags.cache,
+        network: flags.network,
         signal: controller.signal,
       };
       try {

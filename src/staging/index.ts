@@ -1,11 +1,12 @@
 // The staging lifecycle: detect, supply, finalize/compile, release, droplet.
 export { stage } from './stage.js';
-export type { StagingOptions, StagingResult, StagingEvent, StagingPhase, StagingNetworkHook, StackRootfs } from './types.js';
+export type { StagingOptions, StagingResult, StagingEvent, StagingPhase, StackRootfs } from './types.js';
 export { normalizeStagingOptions, type NormalizedStagingOptions } from './options.js';
 export { parseProcfile } from './procfile.js';
 export { parseReleaseYaml, parseLaunchYaml, type ReleaseInfo, type LaunchProcess } from './release.js';
 export { mergeProcesses, startCommand, type ProcessTable } from './processes.js';
 export { buildpackEnv, parseEnvAssignments, memoryLimitValue } from './env.js';
+export { platformStagingEnv, hostNpmRegistry, hostExtraCaCerts } from './platform-env.js';
 export { resultJson, stagingInfo, configVarsScript, type ResultJson, type BuildpackRecord } from './metadata.js';
 export { EXIT_CODES, stepFailure, noBuildpackDetected, type StepName } from './failure.js';
 export { depsIndex, CONTAINER as STAGING_PATHS } from './layout.js';

@@ -4,7 +4,7 @@ import { homePaths } from '../home.js';
 import { defaultIdMap, type IdMap } from '../security/idmap.js';
 import { formatBytes, parseDuration, parseSize } from '../util/units.js';
 import type { Limits } from './phases/limits.js';
-import type { StackRootfs, StagingEvent, StagingNetworkHook, StagingOptions } from './types.js';
+import type { StackRootfs, StagingEvent, StagingOptions } from './types.js';
 
 export interface NormalizedStagingOptions {
   appDir: string;
@@ -23,7 +23,7 @@ export interface NormalizedStagingOptions {
   runtime?: 'runc' | 'crun';
   idMap: IdMap;
   home: string;
-  network?: StagingNetworkHook;
+  network: boolean;
   rootfs?: StackRootfs;
   emit: (event: StagingEvent) => void;
   signal?: AbortSignal;
@@ -83,7 +83,7 @@ export function normalizeStagingOptions(options: StagingOptions): NormalizedStag
     runtime: options.runtime,
     idMap: options.idMap ?? defaultIdMap(),
     home,
-    network: options.network,
+    network: options.network ?? true,
     rootfs: options.rootfs,
     emit: options.onEvent ?? (() => undefined),
     signal: options.signal,

@@ -1,10 +1,11 @@
 import { chown, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { detectOrder, resolveBuildpack, supportsStack, type Buildpack } from '../buildpack/index.js';
-import { createContainer } from '../container/index.js';
+import { createContainer, newContainerId, onInterrupt } from '../container/index.js';
 import type { BindMount, Container } from '../container/types.js';
 import { DropshipError, isDropshipError } from '../errors.js';
 import { homePaths } from '../home.js';
+import { attachNetwork, prepareNetwork, teardownNetwork } from '../network/index.js';
 import { hostGid, hostUid, VCAP_GID, VCAP_UID } from '../security/idmap.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
 import { withLock } from '../util/lock.js';
@@ -16,6 +17,7 @@ import { buildpackEnv, isEnvName } from './env.js';
 import { buildpackMount, CONTAINER } from './layout.js';
 import { configVarsScript, resultJson, stagingInfo, type BuildpackRecord, type ResultJson } from './metadata.js';
 import { normalizeStagingOptions, type NormalizedStagingOptions } from './options.js';
+import { platformStagingEnv } from './platform-env.js';
 import { finalize, supply, type BuildHooks } from './phases/build.js';
 import { detect } from './phases/detect.js';
 import { release } from './phases/release.js';
@@ -43,9 +45,9 @@ interface Progress {
 }
 
 /**
- * Stage an app: buildpacks run step by step in one hardened staging container (as vcap, no
- * network unless a hook attaches it), orchestrated from here; the droplet is packed on the host
- * after the container is gone. result.json is written on success and on failure.
+ * Stage an app: buildpacks run step by step in one hardened staging container (as vcap, with
+ * the staging security groups unless `network: false`), orchestrated from here; the droplet is
+ * packed on the host after the container is gone. result.json is written on success and on failure.
  */
 export async function stage(options: StagingOptions): Promise<StagingResult> {
   const opts = normalizeStagingOptions(options);
@@ -66,6 +68,8 @@ export async function stage(options: StagingOptions): Promise<StagingResult> {
     live.container?.kill('SIGKILL').catch(() => undefined);
   };
   opts.signal?.addEventListener('abort', onAbort);
+  // A program that exits on Ctrl-C (installCleanupHandlers) still runs the same cleanup.
+  const forget = onInterrupt(() => stopContainer().catch(() => undefined));
   try {
     if (opts.signal?.aborted) throw cancelled();
     return await withLock(join(paths.locks, `staging-cache-${opts.name}.lock`), () => run(opts, work, progress, live, stopContainer), {
@@ -79,6 +83,7 @@ export async function stage(options: StagingOptions): Promise<StagingResult> {
   } finally {
     opts.signal?.removeEventListener('abort', onAbort);
     await stopContainer().catch(() => undefined);
+    forget();
     await rm(work, { recursive: true, force: true });
   }
 }
@@ -145,6 +150,8 @@ async function run(
   const tree = join(work, 'droplet');
   const envDir = join(work, 'env');
   const scratch = join(work, 'scratch');
+  // Asked now: npm's answer arrives while the buildpacks are fetched.
+  const hostEnv = platformStagingEnv();
 
   // Buildpacks first: a wrong -b fails in milliseconds, before anything is copied.
   const { named, candidates } = await clock.run('download', 'Downloading buildpacks', async () => {
@@ -177,7 +184,9 @@ async function run(
     await chown(join(tree, dir), owner.uid, owner.gid);
   }
   await mkdir(envDir, { mode: 0o755 });
-  for (const [name, value] of Object.entries(opts.env)) {
+  // The user's -e wins over the platform's env.
+  const userEnv = { ...(await hostEnv), ...opts.env };
+  for (const [name, value] of Object.entries(userEnv)) {
     if (!isEnvName(name)) {
       throw new DropshipError('INVALID_ENV', `env: '${name}' is not a valid variable name`, { hint: 'use letters, digits and underscores' });
     }
@@ -186,7 +195,7 @@ async function run(
   const cacheDir = join(paths.cache, opts.name);
   const cache = await prepareCache(cacheDir, plan ? plan.map((p) => p.cacheKey) : ['final'], owner, opts.noCache);
   const lowerDirs = await (opts.rootfs ?? stackRootfs)(opts.stack, opts.idMap, opts.home);
-  const env = buildpackEnv({ appName: opts.name, stack: opts.stack, memoryBytes: opts.memoryBytes, userEnv: opts.env, services: opts.services });
+  const env = buildpackEnv({ appName: opts.name, stack: opts.stack, memoryBytes: opts.memoryBytes, userEnv, services: opts.services });
   const mounts: BindMount[] = [
     { source: join(tree, 'app'), destination: CONTAINER.build },
     { source: join(tree, 'deps'), destination: CONTAINER.deps },
@@ -195,9 +204,20 @@ async function run(
     { source: cacheDir, destination: CONTAINER.cache },
     ...candidates.map((bp, i) => ({ source: bp.dir, destination: buildpackMount(i), readonly: true })),
   ];
+  // The address is leased before the container exists, so that /etc/hosts and /etc/resolv.conf
+  // are bind-mounted; the cleanup path owns the lease from here on.
+  const id = newContainerId();
+  const networkOptions = { containerId: id, kind: 'staging' as const, app: opts.name, hostname: 'staging' };
+  if (opts.network) {
+    live.network = { teardown: () => teardownNetwork(id) };
+    const prepared = await prepareNetwork(networkOptions);
+    for (const message of prepared.warnings) warn(`staging network: ${message}`);
+    mounts.push(...prepared.mounts);
+  }
   // The container starts while the app is copied into its (already bind-mounted) build dir.
   const [creation, copiedResult] = await Promise.allSettled([
     createContainer({
+      id,
       lowerDirs,
       args: ['/bin/sleep', '2147483647'],
       user: 'vcap',
@@ -218,8 +238,9 @@ async function run(
   if (creation.status === 'rejected') throw creation.reason;
   const copied = copiedResult.value;
   if (copied.skipped.length) warn(`not copied (sockets, fifos or devices): ${copied.skipped.join(', ')}`);
-  if (opts.network) live.network = await opts.network(live.container!);
   const container = live.container!;
+  // Before any buildpack step runs, so no step can race the default route.
+  if (opts.network) await attachNetwork({ ...networkOptions, pid: await container.pid() });
   const runner = new ContainerStepRunner(container, {
     env,
     cwd: CONTAINER.build,

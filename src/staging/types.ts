@@ -1,9 +1,5 @@
-import type { Container } from '../container/types.js';
 import type { IdMap } from '../security/idmap.js';
 import type { ResultJson } from './metadata.js';
-
-/** What the network room attaches to the staging container (staging security groups). */
-export type StagingNetworkHook = (container: Container) => Promise<{ teardown(): Promise<void> }>;
 
 /** Unpacked layer directories of a stack, bottom first. */
 export type StackRootfs = (stack: string, idMap: IdMap, home?: string) => Promise<string[]>;
@@ -43,7 +39,11 @@ export interface StagingOptions {
   runtime?: 'runc' | 'crun';
   idMap?: IdMap;
   home?: string;
-  network?: StagingNetworkHook;
+  /**
+   * Default true: the staging container gets an address on the bridge, the host's nameservers
+   * and the staging security groups. false: loopback only (offline or vendored builds).
+   */
+  network?: boolean;
   /** Where the stack's layers come from; default the stack room. */
   rootfs?: StackRootfs;
   onEvent?: (event: StagingEvent) => void;

@@ -7,6 +7,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { writeStreamAtomic } from '../../src/util/atomic-stream.js';
 import { isDirectory, isFile, readdirIfExists, readTextIfExists } from '../../src/util/fs.js';
+import { rejects } from '../helpers/assert.js';
 
 let dir = '';
 test.before.each(async () => {
@@ -22,8 +23,8 @@ test('a missing folder or file reads as empty, other failures are thrown', async
   await writeFile(join(dir, 'a.txt'), 'hello');
   assert.equal(await readdirIfExists(dir), ['a.txt']);
   assert.is(await readTextIfExists(join(dir, 'a.txt')), 'hello');
-  await assert.rejects(() => readdirIfExists(join(dir, 'a.txt')), /ENOTDIR/);
-  await assert.rejects(() => readTextIfExists(dir), /EISDIR/);
+  await rejects(() => readdirIfExists(join(dir, 'a.txt')), /ENOTDIR/);
+  await rejects(() => readTextIfExists(dir), /EISDIR/);
 });
 
 test('isFile and isDirectory tell the kinds apart and say false for what is not there', async () => {
@@ -43,7 +44,7 @@ test('writeStreamAtomic renames into place on success and leaves nothing on fail
       throw new Error('source broke');
     })(),
   );
-  await assert.rejects(() => writeStreamAtomic(target, (out) => pipeline(failing, out)), /source broke/);
+  await rejects(() => writeStreamAtomic(target, (out) => pipeline(failing, out)), /source broke/);
   assert.is(await readFile(target, 'utf8'), 'onetwo', 'the old content stays');
   assert.equal(await readdir(join(dir, 'deep')), ['out.bin'], 'no temp file is left');
 });

@@ -12,6 +12,8 @@ test('defaults: tiny, 15m, 1G, droplet.tgz and result.json beside it, name from 
   assert.is(opts.dropletPath, join(process.cwd(), 'droplet.tgz'));
   assert.is(opts.resultPath, join(process.cwd(), 'result.json'));
   assert.equal(opts.limits, { timeout: '15m', memory: '1.0G', output: '256M' });
+  assert.is(opts.network, true, 'staging gets the staging security groups unless told otherwise');
+  assert.is(normalizeStagingOptions({ appDir: '/src/app', network: false }).network, false);
 });
 
 test('result.json goes beside an explicit droplet', () => {
