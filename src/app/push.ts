@@ -51,21 +51,14 @@ export interface ImageOutput {
   warnings: string[];
 }
 
-export interface StartInput {
+export interface StartInput
+  extends Pick<PushPlan, 'command' | 'instances' | 'memoryBytes' | 'diskBytes' | 'env' | 'hostPort' | 'healthCheck' | 'strategy'> {
   /** The app name as `run` knows it (`<name>` for web, `<name>-<type>` for other processes). */
   name: string;
   image: string;
   processType: string;
-  command?: string;
-  instances: number;
-  memoryBytes: number;
-  diskBytes: number;
-  env: Record<string, string>;
-  hostPort?: number;
   /** Whether the app listens for HTTP (web) and needs a host port. */
   routed: boolean;
-  healthCheck: PushPlan['healthCheck'];
-  strategy: PushPlan['strategy'];
   onLog: (line: string) => void;
 }
 
