@@ -5,6 +5,7 @@ import { attachNetwork, prepareNetwork, teardownNetwork } from '../network/index
 import { defaultIdMap } from '../security/idmap.js';
 import { instanceEnv } from './env.js';
 import { loadAppImage } from './image-rootfs.js';
+import { wrapForNetwork } from './await-network.js';
 import { imageArgs, resolveImageUser } from './image-user.js';
 import type { InstanceHandle, InstanceLauncher, StartRequest } from './instance-launcher.js';
 import { APP_LABEL, INSTANCE_LABEL, type AppSpec } from './state.js';
@@ -28,7 +29,7 @@ export async function containerLauncher(spec: AppSpec): Promise<InstanceLauncher
   const idMap = defaultIdMap();
   const image = await loadAppImage(spec.image, idMap);
   const user = await resolveImageUser(image.config.User, image.lowerDirs, spec.image);
-  const args = imageArgs(image.config, spec.command, spec.image);
+  const args = await wrapForNetwork(imageArgs(image.config, spec.command, spec.image), image.lowerDirs);
   return {
     async start(request: StartRequest): Promise<InstanceHandle> {
       const containerId = `dropship-${spec.name}-${request.index}-${request.guid.slice(0, 8)}`;

@@ -4,6 +4,7 @@ import { ensureUnpacked } from '../oci/index.js';
 import { defaultIdMap, type IdMap } from '../security/idmap.js';
 import { ensureStack } from '../stack/index.js';
 import { formatBytes, parseSize } from '../util/units.js';
+import { awaitingNetwork } from './await-network.js';
 
 export const DEFAULT_TASK_MEMORY = '1G';
 export const TASK_LABEL = 'dropship.task';
@@ -33,15 +34,6 @@ export interface TaskOptions {
   securityGroups?: string[];
   /** Called once the task's network is up. */
   onNetwork?: (network: { ip: string; hostPorts: HostPort[] }) => void;
-}
-
-/**
- * The network is attached once the task runs (it needs the pid); the command waits, up to 5 s,
- * for the default route that comes last, so that its first connection does not race the setup.
- */
-function awaitingNetwork(args: string[]): string[] {
-  const wait = 'n=0; while ! grep -q "^eth0\t00000000" /proc/net/route && [ $n -lt 500 ]; do sleep 0.01; n=$((n+1)); done; exec "$@"';
-  return ['/bin/sh', '-c', wait, 'task', ...args];
 }
 
 export interface TaskResult extends ExitInfo {

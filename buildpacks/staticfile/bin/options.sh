@@ -4,7 +4,7 @@
 # sf_get BUILD KEY: the value of KEY, unquoted, without a trailing comment; empty when unset.
 sf_get() {
   [ -f "$1/Staticfile" ] || return 0
-  sed -n "s/^$2:[[:space:]]*//p" "$1/Staticfile" | head -n 1 |
+  tr -d '\r' <"$1/Staticfile" | sed -n "s/^$2:[[:space:]]*//p" | head -n 1 |
     sed 's/[[:space:]]#.*$//; s/[[:space:]]*$//; s/^["'\'']//; s/["'\'']$//'
 }
 
