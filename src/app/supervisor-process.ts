@@ -70,7 +70,8 @@ export async function spawnSupervisor(name: string, timeoutMs = 60_000): Promise
             hint: `see ${paths.supervisorLog}`,
           });
         }
-        await new Promise((r) => setTimeout(r, 50));
+        // Short: every poll interval lands on the start time of `run -d`, and a refused connect is cheap.
+        await new Promise((r) => setTimeout(r, 10));
       }
     }
   } finally {
