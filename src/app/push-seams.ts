@@ -19,6 +19,8 @@ export function realPushSeams(): PushSeams {
         command: input.command,
         memory: input.memoryBytes,
         dropletPath: input.droplet,
+        // The droplet only carries the app to image build, which runs next and deletes it.
+        dropletCompression: 'store',
         resultPath: input.result,
         signal: input.signal,
         onEvent: (event) => {
@@ -47,6 +49,7 @@ export function realPushSeams(): PushSeams {
         startCommand: built.startCommand,
         processTypes: built.processTypes,
         warnings: built.warnings,
+        reused: built.reused,
       };
     },
 

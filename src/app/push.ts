@@ -49,6 +49,8 @@ export interface ImageOutput {
   startCommand?: string;
   processTypes: Record<string, string>;
   warnings: string[];
+  /** The tag already held this exact image (same droplet on the same stack build): nothing was written. */
+  reused?: boolean;
 }
 
 export interface StartInput
@@ -97,6 +99,8 @@ export interface PushSummary {
   buildpacks: string[];
   image: string;
   digest: string;
+  /** The image was already tagged from an identical droplet and stack build, so it was reused, not rebuilt. */
+  imageReused: boolean;
   startCommand?: string;
   processes: ProcessSummary[];
   url?: string;
@@ -249,6 +253,7 @@ export function pushSummary(work: PushWork): PushSummary {
     buildpacks: staged?.buildpacks ?? [],
     image: image?.ref ?? '',
     digest: image?.digest ?? '',
+    imageReused: image?.reused ?? false,
     startCommand: plan.command ?? image?.startCommand,
     processes: work.processes,
     url: web?.url,

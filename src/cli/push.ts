@@ -129,7 +129,7 @@ async function pushOne(app: AppRoom, seams: PushSeams, plan: PushPlan, json: boo
         title: 'Building image',
         task: async (_ctx, task) => {
           const image = await app.imagePhase(seams, work);
-          task.title = `Image ${image.ref} (${seconds('image')})`;
+          task.title = `Image ${image.ref}${image.reused ? ' (unchanged, reused)' : ''} (${seconds('image')})`;
         },
       },
       {
@@ -169,7 +169,7 @@ function printSummary(summary: PushSummary): void {
     ['url', summary.url ?? '(none)'],
     ['stack', summary.stack],
     ['buildpacks', summary.buildpacks.join(', ') || '(none)'],
-    ['image', `${summary.image} ${summary.digest}`],
+    ['image', `${summary.image} ${summary.digest}${summary.imageReused ? ' (unchanged droplet: reused)' : ''}`],
     ['start command', summary.startCommand ?? '(none)'],
   ];
   process.stdout.write('\n');

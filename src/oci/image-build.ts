@@ -1,13 +1,16 @@
-import { readFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { open, readFile } from 'node:fs/promises';
 import { DropshipError } from '../errors.js';
 import { VCAP_GID, VCAP_UID } from '../security/idmap.js';
 import type { Descriptor, Digest } from './digest.js';
 import { writeDropletLayer } from './droplet-layer.js';
-import { type ImageConfig, type ImageName, Label, commitImage, imageArchitecture, parseImageName } from './image.js';
-import { APP_DIR, LAUNCHER_PATH } from './launcher.js';
+import { type ImageConfig, type ImageManifest, type ImageName, Label, commitImage, imageArchitecture, jsonBytes, parseImageName, readManifest } from './image.js';
+import { APP_DIR, LAUNCHER_PATH, launcherScript } from './launcher.js';
 import { type Store, openStore } from './layout.js';
 import { MediaType } from './media-types.js';
 import { withImageLock } from './store-lock.js';
+import { END_OF_ARCHIVE, encodeHeader, paddingFor } from './tar-header.js';
 import { reproducibleMtime } from './tar-write.js';
 
 /** The stack build an image sits on (the stack room's StackInfo has these fields). */
@@ -51,6 +54,8 @@ export interface BuiltImage {
   startCommand?: string;
   processTypes: Record<string, string>;
   warnings: string[];
+  /** The tag already held exactly this image, so no layer was written. */
+  reused: boolean;
 }
 
 /** The stack layer's descriptor, from the store: a stack whose build was lost cannot be a base. */
@@ -111,29 +116,29 @@ export async function buildImage(options: BuildImageOptions): Promise<BuiltImage
   return withImageLock(store, () => buildLocked(store, name, options, epoch, result));
 }
 
-async function buildLocked(store: Store, name: ImageName, options: BuildImageOptions, epoch: number, result: ImageResultJson | undefined): Promise<BuiltImage> {
-  const created = new Date(epoch * 1000).toISOString();
-  const stack = options.stack;
-  const base = await baseLayerDescriptor(store, stack);
-  const droplet = await writeDropletLayer(options.droplet, store.blobs, { mtime: epoch });
-  const warnings = droplet.skipped.map((s) => `skipped droplet entry ${s}: only files, directories and links go into images`);
-  const processTypes = processTypesOf(result, droplet.stagingInfo?.start_command);
+interface ConfigInput {
+  stack: BaseLayer;
+  created: string;
+  diffId: Digest;
+  sourceDigest: Digest;
+  processTypes: Record<string, string>;
+  result: ImageResultJson | undefined;
+  detected: string;
+}
+
+function imageConfig({ stack, created, diffId, sourceDigest, processTypes, result, detected }: ConfigInput): ImageConfig {
   const startCommand = processTypes.web;
-  if (startCommand === undefined) {
-    warnings.push(`the droplet has no web start command (no web process in result.json, no start_command in staging_info.yml): the image needs a command when run`);
-  }
-  const meta = result?.lifecycle_metadata;
   // Name and version only: a buildpack's key can be a path on the staging host, which would make
   // the digest depend on where the checkout lives.
-  const buildpacks = (meta?.buildpacks ?? []).map((b) => ({ name: b.name ?? '', version: b.version ?? '' }));
+  const buildpacks = (result?.lifecycle_metadata?.buildpacks ?? []).map((b) => ({ name: b.name ?? '', version: b.version ?? '' }));
   const labels: Record<string, string> = {
     ...stackLabels(stack),
     [Label.buildpacks]: JSON.stringify(buildpacks),
-    [Label.detectedBuildpack]: meta?.detected_buildpack ?? droplet.stagingInfo?.detected_buildpack ?? '',
+    [Label.detectedBuildpack]: detected,
     [Label.processTypes]: JSON.stringify(processTypes),
-    [Label.sourceDigest]: droplet.sourceDigest,
+    [Label.sourceDigest]: sourceDigest,
   };
-  const config: ImageConfig = {
+  return {
     created,
     architecture: imageArchitecture(),
     os: 'linux',
@@ -146,12 +151,105 @@ async function buildLocked(store: Store, name: ImageName, options: BuildImageOpt
       ExposedPorts: { '8080/tcp': {} },
       Labels: labels,
     },
-    rootfs: { type: 'layers', diff_ids: [stack.diffId, droplet.diffId] },
+    rootfs: { type: 'layers', diff_ids: [stack.diffId, diffId] },
     history: [
       stackHistory(stack, created),
-      { created, created_by: 'dropship image build', comment: `droplet ${droplet.sourceDigest}` },
+      { created, created_by: 'dropship image build', comment: `droplet ${sourceDigest}` },
     ],
   };
+}
+
+const sha256Of = (bytes: Buffer): Digest => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+
+async function fileDigest(path: string): Promise<Digest> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return `sha256:${hash.digest('hex')}`;
+}
+
+/** Does the stored layer end with this build's launcher entry? Then it was written by the same layer format. */
+async function endsWithLauncher(path: string, mtime: number): Promise<boolean> {
+  const launcher = Buffer.from(launcherScript());
+  const tail = Buffer.concat([
+    encodeHeader({ name: LAUNCHER_PATH.slice(1), type: 'file', mode: 0o755, uid: 0, gid: 0, mtime, size: launcher.length }),
+    launcher,
+    paddingFor(launcher.length),
+    END_OF_ARCHIVE,
+  ]);
+  const file = await open(path, 'r');
+  try {
+    const { size } = await file.stat();
+    if (size < tail.length) return false;
+    const got = Buffer.alloc(tail.length);
+    await file.read(got, 0, tail.length, size - tail.length);
+    return got.equals(tail);
+  } finally {
+    await file.close();
+  }
+}
+
+/**
+ * The image the tag already points at, when it is byte for byte what this build would write:
+ * a re-push of an unchanged app (the droplet is reproducible) then costs a hash of the droplet
+ * instead of a new layer. Anything that cannot be checked without reading the droplet (a web
+ * command or detected buildpack only in staging_info.yml) means a full build.
+ */
+async function reusableImage(store: Store, name: ImageName, options: BuildImageOptions, base: Descriptor, created: string, epoch: number, result: ImageResultJson | undefined): Promise<BuiltImage | undefined> {
+  const processTypes = processTypesOf(result, undefined);
+  const detected = result?.lifecycle_metadata?.detected_buildpack;
+  if (processTypes.web === undefined || detected === undefined) return undefined;
+  const current = await store.layout.getRef(name.ref);
+  if (!current) return undefined;
+  let manifest: ImageManifest;
+  try {
+    manifest = await readManifest(store, current, name.ref);
+  } catch {
+    return undefined;
+  }
+  const [stackLayer, dropletLayer, ...more] = manifest.layers;
+  if (!stackLayer || !dropletLayer || more.length || stackLayer.digest !== base.digest) return undefined;
+  if (!(await store.blobs.has(dropletLayer.digest)) || !(await endsWithLauncher(store.blobs.path(dropletLayer.digest), epoch))) return undefined;
+  const sourceDigest = await fileDigest(options.droplet);
+  const config = imageConfig({ stack: options.stack, created, diffId: dropletLayer.digest, sourceDigest, processTypes, result, detected });
+  const configBytes = jsonBytes(config);
+  const expected: ImageManifest = {
+    schemaVersion: 2,
+    mediaType: MediaType.manifest,
+    config: { mediaType: MediaType.config, digest: sha256Of(configBytes), size: configBytes.length },
+    layers: [base, { mediaType: MediaType.layer, digest: dropletLayer.digest, size: dropletLayer.size }],
+  };
+  if (sha256Of(jsonBytes(expected)) !== current.digest || !(await store.blobs.has(expected.config.digest))) return undefined;
+  return {
+    name: name.name,
+    tag: name.tag,
+    digest: current.digest,
+    size: base.size + dropletLayer.size,
+    layers: [
+      { digest: base.digest, diffId: options.stack.diffId, size: base.size },
+      { digest: dropletLayer.digest, diffId: dropletLayer.digest, size: dropletLayer.size },
+    ],
+    startCommand: processTypes.web,
+    processTypes,
+    warnings: [],
+    reused: true,
+  };
+}
+
+async function buildLocked(store: Store, name: ImageName, options: BuildImageOptions, epoch: number, result: ImageResultJson | undefined): Promise<BuiltImage> {
+  const created = new Date(epoch * 1000).toISOString();
+  const stack = options.stack;
+  const base = await baseLayerDescriptor(store, stack);
+  const reused = await reusableImage(store, name, options, base, created, epoch, result);
+  if (reused) return reused;
+  const droplet = await writeDropletLayer(options.droplet, store.blobs, { mtime: epoch });
+  const warnings = droplet.skipped.map((s) => `skipped droplet entry ${s}: only files, directories and links go into images`);
+  const processTypes = processTypesOf(result, droplet.stagingInfo?.start_command);
+  const startCommand = processTypes.web;
+  if (startCommand === undefined) {
+    warnings.push(`the droplet has no web start command (no web process in result.json, no start_command in staging_info.yml): the image needs a command when run`);
+  }
+  const config = imageConfig({ stack, created, diffId: droplet.diffId, sourceDigest: droplet.sourceDigest, processTypes, result,
+    detected: result?.lifecycle_metadata?.detected_buildpack ?? droplet.stagingInfo?.detected_buildpack ?? '' });
   const descriptor = await commitImage(store, name.ref, [base, droplet.descriptor], config);
   return {
     name: name.name,
@@ -165,5 +263,6 @@ async function buildLocked(store: Store, name: ImageName, options: BuildImageOpt
     startCommand,
     processTypes,
     warnings,
+    reused: false,
   };
 }

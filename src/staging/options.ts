@@ -14,6 +14,7 @@ export interface NormalizedStagingOptions {
   env: Record<string, string>;
   command?: string;
   dropletPath: string;
+  dropletCompression: 'fast' | 'store';
   resultPath: string;
   timeoutMs: number;
   memoryBytes: number;
@@ -74,6 +75,7 @@ export function normalizeStagingOptions(options: StagingOptions): NormalizedStag
     env: options.env ?? {},
     command: options.command,
     dropletPath,
+    dropletCompression: options.dropletCompression ?? 'fast',
     resultPath,
     timeoutMs,
     memoryBytes,

@@ -305,7 +305,7 @@ async function run(
   const configScript = configVarsScript(released.configVars);
   if (configScript) await writeFileAtomic(join(tree, 'profile.d', '000_config_vars.sh'), configScript, { mode: 0o755 });
   await writeFile(join(tree, 'staging_info.yml'), stagingInfo(progress.detected, start!));
-  const droplet = await clock.run('package', 'Packaging droplet', () => writeDroplet(tree, opts.dropletPath));
+  const droplet = await clock.run('package', 'Packaging droplet', () => writeDroplet(tree, opts.dropletPath, { compression: opts.dropletCompression }));
   const keep = plan.map((p) => p.cacheKey);
   const pruned = await clock.run('cache', 'Saving cache', () => pruneCache(cacheDir, keep));
   const cacheBytes = await treeBytes(cacheDir);

@@ -21,6 +21,8 @@ export interface PushJson {
   buildpacks: string[];
   startCommand?: string;
   image: string;
+  digest: string;
+  imageReused: boolean;
   processes: Array<{ type: string; app: string; healthy: number; requested: number; command?: string }>;
 }
 

@@ -32,4 +32,22 @@ test('same tree, different mtimes: same droplet digest; entries owned by vcap, s
   }
 });
 
+test('store compression writes the same entries as a larger, still reproducible .tgz', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'dropship-droplet-'));
+  try {
+    await tree(join(dir, 'a'), 1_000_000);
+    await writeFile(join(dir, 'a', 'app', 'big.txt'), 'compressible '.repeat(10_000));
+    const fast = await writeDroplet(join(dir, 'a'), join(dir, 'out', 'fast.tgz'));
+    const stored = await writeDroplet(join(dir, 'a'), join(dir, 'out', 'stored.tgz'), { compression: 'store' });
+    const again = await writeDroplet(join(dir, 'a'), join(dir, 'out', 'again.tgz'), { compression: 'store' });
+    assert.is(again.digest, stored.digest);
+    assert.is.not(stored.digest, fast.digest);
+    assert.ok(stored.bytes > fast.bytes * 5, `stored ${stored.bytes} bytes, fast ${fast.bytes}`);
+    const list = (path: string) => execFileSync('tar', ['-tzf', path], { encoding: 'utf8' });
+    assert.is(list(stored.path), list(fast.path));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
 test.run();
