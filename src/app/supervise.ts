@@ -23,6 +23,7 @@ import {
 } from './state.js';
 import { Supervisor } from './supervisor.js';
 import type { HealthTimings } from './health.js';
+import { livenessIntervalFromEnv } from './liveness-env.js';
 
 export interface SuperviseOptions {
   /** Aborting stops every instance and ends supervision. */
@@ -42,6 +43,8 @@ export interface SuperviseOptions {
 export async function superviseApp(name: string, options: SuperviseOptions): Promise<void> {
   const paths = appPaths(name);
   const spec = await requireAppSpec(name);
+  const livenessIntervalMs = livenessIntervalFromEnv();
+  const healthTimings = livenessIntervalMs === undefined ? options.healthTimings : { livenessIntervalMs, ...options.healthTimings };
   // Two `start`s at once must not give the app two supervisors: check and claim under a lock.
   await withLock(join(homePaths().locks, `app-${name}.lock`), async () => {
     const existing = await readSupervisorRecord(name);
@@ -89,7 +92,7 @@ export async function superviseApp(name: string, options: SuperviseOptions): Pro
         latest = status;
         persistStatus();
       },
-      healthTimings: options.healthTimings,
+      healthTimings,
     });
     let markStarted!: () => void;
     const starting = new Promise<void>((resolve) => (markStarted = resolve));

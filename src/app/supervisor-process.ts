@@ -3,6 +3,7 @@ import { open, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { DropshipError } from '../errors.js';
 import { callControl } from './control.js';
+import { livenessIntervalFromEnv } from './liveness-env.js';
 import { appPaths, processAlive, readSupervisorRecord } from './state.js';
 
 /** The supervisor's entry module, beside this one (.ts under tsx in tests, .js from dist/). */
@@ -42,6 +43,8 @@ export function loaderArgs(execArgv: string[]): string[] {
  * CLI; its own output goes to supervisor.log (0600). Resolves once its control socket answers.
  */
 export async function spawnSupervisor(name: string, timeoutMs = 60_000): Promise<number> {
+  // The supervisor gets our env: reject a bad value here, where the error and its hint reach the user.
+  livenessIntervalFromEnv(process.env);
   const paths = appPaths(name);
   const log = await open(paths.supervisorLog, 'a', 0o600);
   let exited: { code: number | null } | undefined;
