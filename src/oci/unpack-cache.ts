@@ -7,7 +7,6 @@ import { hostGid, hostUid, idMapKey, type IdMap } from '../security/idmap.js';
 import { isDirectory, readdirIfExists } from '../util/fs.js';
 import { withLock } from '../util/lock.js';
 import { type Descriptor, type Digest, digestHex, parseDigest } from './digest.js';
-import { unpackLayer } from './layer-unpack.js';
 import { openStore } from './layout.js';
 import { isGzipLayer, MediaType } from './media-types.js';
 
@@ -76,6 +75,9 @@ export async function ensureUnpacked(layer: LayerRef, idMap: IdMap, home: HomePa
       await mkdir(temp, { mode: 0o755 });
       try {
         await chown(temp, hostUid(idMap, 0), hostGid(idMap, 0));
+        // Loaded only on a miss: tar-stream and the unpacker cost ~55 ms of start-up that a cache hit
+        // (every instance after the first) never needs.
+        const { unpackLayer } = await import('./layer-unpack.js');
         await unpackLayer(await blobs.openRead(descriptor), temp, { idMap, whiteouts: 'overlay', expectedDiffId: diffId });
         await rename(temp, final);
       } catch (error) {
