@@ -122,12 +122,8 @@ export async function writeDropletLayer(dropletPath: string, blobs: BlobStore, o
       yield paddingFor(h.size ?? 0);
     }
     yield* missingBefore('\u{10ffff}');
-    const launcher = Buffer.from(launcherScript());
     yield encodeHeader(dir('lifecycle/', 0, 0));
-    yield encodeHeader({ name: LAUNCHER_PATH.slice(1), type: 'file', mode: 0o755, uid: 0, gid: 0, mtime, size: launcher.length });
-    yield launcher;
-    yield paddingFor(launcher.length);
-    yield END_OF_ARCHIVE;
+    yield* launcherTail(mtime);
   }
 
   let written;
@@ -159,4 +155,18 @@ function parseStagingInfo(text: string | undefined, dropletPath: string): Drople
       hint: 'staging writes it as JSON ({"detected_buildpack":…,"start_command":…}); stage the app again',
     });
   }
+}
+
+/**
+ * The last bytes of every droplet layer: the launcher entry and the end of the archive. The
+ * image-reuse check compares a stored layer's tail with these to know it has this launcher.
+ */
+export function launcherTail(mtime: number): Buffer[] {
+  const launcher = Buffer.from(launcherScript());
+  return [
+    encodeHeader({ name: LAUNCHER_PATH.slice(1), type: 'file', mode: 0o755, uid: 0, gid: 0, mtime, size: launcher.length }),
+    launcher,
+    paddingFor(launcher.length),
+    END_OF_ARCHIVE,
+  ];
 }

@@ -3,14 +3,13 @@ import { createReadStream } from 'node:fs';
 import { open, readFile } from 'node:fs/promises';
 import { DropshipError } from '../errors.js';
 import { VCAP_GID, VCAP_UID } from '../security/idmap.js';
-import type { Descriptor, Digest } from './digest.js';
-import { writeDropletLayer } from './droplet-layer.js';
-import { type ImageConfig, type ImageManifest, type ImageName, Label, commitImage, imageArchitecture, jsonBytes, parseImageName, readManifest } from './image.js';
-import { APP_DIR, LAUNCHER_PATH, launcherScript } from './launcher.js';
+import { type Descriptor, type Digest, sha256Digest } from './digest.js';
+import { launcherTail, writeDropletLayer } from './droplet-layer.js';
+import { type ImageConfig, type ImageManifest, type ImageName, Label, commitImage, imageArchitecture, imageManifest, jsonBytes, parseImageName, readManifest } from './image.js';
+import { APP_DIR, LAUNCHER_PATH } from './launcher.js';
 import { type Store, openStore } from './layout.js';
 import { MediaType } from './media-types.js';
 import { withImageLock } from './store-lock.js';
-import { END_OF_ARCHIVE, encodeHeader, paddingFor } from './tar-header.js';
 import { reproducibleMtime } from './tar-write.js';
 
 /** The stack build an image sits on (the stack room's StackInfo has these fields). */
@@ -159,8 +158,6 @@ function imageConfig({ stack, created, diffId, sourceDigest, processTypes, resul
   };
 }
 
-const sha256Of = (bytes: Buffer): Digest => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
-
 async function fileDigest(path: string): Promise<Digest> {
   const hash = createHash('sha256');
   for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
@@ -169,13 +166,7 @@ async function fileDigest(path: string): Promise<Digest> {
 
 /** Does the stored layer end with this build's launcher entry? Then it was written by the same layer format. */
 async function endsWithLauncher(path: string, mtime: number): Promise<boolean> {
-  const launcher = Buffer.from(launcherScript());
-  const tail = Buffer.concat([
-    encodeHeader({ name: LAUNCHER_PATH.slice(1), type: 'file', mode: 0o755, uid: 0, gid: 0, mtime, size: launcher.length }),
-    launcher,
-    paddingFor(launcher.length),
-    END_OF_ARCHIVE,
-  ]);
+  const tail = Buffer.concat(launcherTail(mtime));
   const file = await open(path, 'r');
   try {
     const { size } = await file.stat();
@@ -212,27 +203,12 @@ async function reusableImage(store: Store, name: ImageName, options: BuildImageO
   const sourceDigest = await fileDigest(options.droplet);
   const config = imageConfig({ stack: options.stack, created, diffId: dropletLayer.digest, sourceDigest, processTypes, result, detected });
   const configBytes = jsonBytes(config);
-  const expected: ImageManifest = {
-    schemaVersion: 2,
-    mediaType: MediaType.manifest,
-    config: { mediaType: MediaType.config, digest: sha256Of(configBytes), size: configBytes.length },
-    layers: [base, { mediaType: MediaType.layer, digest: dropletLayer.digest, size: dropletLayer.size }],
-  };
-  if (sha256Of(jsonBytes(expected)) !== current.digest || !(await store.blobs.has(expected.config.digest))) return undefined;
-  return {
-    name: name.name,
-    tag: name.tag,
-    digest: current.digest,
-    size: base.size + dropletLayer.size,
-    layers: [
-      { digest: base.digest, diffId: options.stack.diffId, size: base.size },
-      { digest: dropletLayer.digest, diffId: dropletLayer.digest, size: dropletLayer.size },
-    ],
-    startCommand: processTypes.web,
-    processTypes,
-    warnings: [],
-    reused: true,
-  };
+  const expected = imageManifest({ digest: sha256Digest(configBytes), size: configBytes.length }, [
+    base,
+    { mediaType: MediaType.layer, digest: dropletLayer.digest, size: dropletLayer.size },
+  ]);
+  if (sha256Digest(jsonBytes(expected)) !== current.digest || !(await store.blobs.has(expected.config.digest))) return undefined;
+  return builtImage(name, options.stack, base, dropletLayer, dropletLayer.digest, current.digest, processTypes, [], true);
 }
 
 async function buildLocked(store: Store, name: ImageName, options: BuildImageOptions, epoch: number, result: ImageResultJson | undefined): Promise<BuiltImage> {
@@ -251,18 +227,23 @@ async function buildLocked(store: Store, name: ImageName, options: BuildImageOpt
   const config = imageConfig({ stack, created, diffId: droplet.diffId, sourceDigest: droplet.sourceDigest, processTypes, result,
     detected: result?.lifecycle_metadata?.detected_buildpack ?? droplet.stagingInfo?.detected_buildpack ?? '' });
   const descriptor = await commitImage(store, name.ref, [base, droplet.descriptor], config);
+  return builtImage(name, stack, base, droplet.descriptor, droplet.diffId, descriptor.digest, processTypes, warnings, false);
+}
+
+function builtImage(name: ImageName, stack: BuildImageOptions['stack'], base: Descriptor, droplet: Descriptor, dropletDiffId: Digest,
+  digest: Digest, processTypes: Record<string, string>, warnings: string[], reused: boolean): BuiltImage {
   return {
     name: name.name,
     tag: name.tag,
-    digest: descriptor.digest,
-    size: base.size + droplet.descriptor.size,
+    digest,
+    size: base.size + droplet.size,
     layers: [
       { digest: base.digest, diffId: stack.diffId, size: base.size },
-      { digest: droplet.descriptor.digest, diffId: droplet.diffId, size: droplet.descriptor.size },
+      { digest: droplet.digest, diffId: dropletDiffId, size: droplet.size },
     ],
-    startCommand,
+    startCommand: processTypes.web,
     processTypes,
     warnings,
-    reused: false,
+    reused,
   };
 }

@@ -131,15 +131,20 @@ export function jsonBytes(value: unknown): Buffer {
   return Buffer.from(JSON.stringify(value));
 }
 
+/** The OCI manifest over a config blob and `layers`; the image-reuse check hashes exactly what commitImage writes. */
+export function imageManifest(config: { digest: Digest; size: number }, layers: Descriptor[]): ImageManifest {
+  return {
+    schemaVersion: 2,
+    mediaType: MediaType.manifest,
+    config: { mediaType: MediaType.config, digest: config.digest, size: config.size },
+    layers,
+  };
+}
+
 /** Write the config and an OCI manifest over `layers`, then point the ref at the manifest. */
 export async function commitImage(store: Store, ref: string, layers: Descriptor[], config: ImageConfig): Promise<Descriptor> {
   const configBlob = await store.blobs.writeBytes(jsonBytes(config));
-  const manifest: ImageManifest = {
-    schemaVersion: 2,
-    mediaType: MediaType.manifest,
-    config: { mediaType: MediaType.config, digest: configBlob.digest, size: configBlob.size },
-    layers,
-  };
+  const manifest = imageManifest(configBlob, layers);
   const manifestBlob = await store.blobs.writeBytes(jsonBytes(manifest));
   const descriptor: Descriptor = { mediaType: MediaType.manifest, digest: manifestBlob.digest, size: manifestBlob.size };
   await store.layout.setRef(ref, descriptor);
