@@ -1,4 +1,5 @@
 import { DropshipError } from '../errors.js';
+import { isEnvName } from '../staging/env.js';
 
 /** What the platform knows about one instance when it builds the instance's environment. */
 export interface InstanceEnvInput {
@@ -36,7 +37,7 @@ export function parseUserEnv(pairs: string[]): Record<string, string> {
   for (const pair of pairs) {
     const eq = pair.indexOf('=');
     const key = eq > 0 ? pair.slice(0, eq) : '';
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) {
+    if (!isEnvName(key)) {
       throw new DropshipError('INVALID_ENV', `-e '${pair}': expected KEY=VALUE with KEY a shell variable name`, {
         hint: 'write -e NAME=value, e.g. -e LOG_LEVEL=debug',
       });

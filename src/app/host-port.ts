@@ -1,8 +1,9 @@
 import { createServer } from 'node:net';
 import { DropshipError } from '../errors.js';
+import { PORT_POOL_END, PORT_POOL_START } from '../network/ports.js';
 import { listAppNames, readAppSpec } from './state.js';
 
-export const HOST_PORT_POOL = { first: 61001, last: 65000 };
+export const HOST_PORT_POOL = { first: PORT_POOL_START, last: PORT_POOL_END };
 
 function canBind(port: number): Promise<boolean> {
   return new Promise((resolve) => {

@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type Pair, type YAMLMap } from 'yaml';
 import { DropshipError } from '../errors.js';
 import { parseSize } from '../util/units.js';
+import { isEnvName } from '../staging/env.js';
 
 /**
  * Cloud Foundry's app manifest (`manifest.yml`), the fields one host can honour. Every value is
@@ -230,7 +231,7 @@ class ManifestReader {
     const env: Record<string, string> = {};
     for (const pair of node.items) {
       const key = this.keyOf(pair);
-      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) throw this.error(pair.key as Node, where, `env name '${key}' is not a shell variable name`, 'use letters, digits and _, not starting with a digit');
+      if (!isEnvName(key)) throw this.error(pair.key as Node, where, `env name '${key}' is not a shell variable name`, 'use letters, digits and _, not starting with a digit');
       const value = pair.value as Node | null;
       if (!isScalar(value) || value.value === null) {
         throw this.error(value ?? (pair.key as Node), where, `env '${key}' must be a string, number or boolean, got ${this.show(value)}`, "quote the value, e.g. KEY: 'value'");

@@ -4,6 +4,7 @@ import { DropshipError } from '../errors.js';
 import { parseSize } from '../util/units.js';
 import type { HealthCheckKind, Manifest, ManifestApp, ManifestProcess } from './manifest.js';
 import { DEFAULTS as RUN_DEFAULTS } from './run-options.js';
+import { isEnvName } from '../staging/env.js';
 
 /** `dropship push` flags as the CLI received them (strings, before any validation). */
 export interface PushFlags {
@@ -91,7 +92,7 @@ function parseEnvFlags(pairs: string[]): Record<string, string> {
   for (const pair of pairs) {
     const eq = pair.indexOf('=');
     const key = eq > 0 ? pair.slice(0, eq) : '';
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) {
+    if (!isEnvName(key)) {
       throw invalid('-e', pair, 'KEY=VALUE', 'KEY is a shell variable name: letters, digits and _, like -e GREETING=hello');
     }
     env[key] = pair.slice(eq + 1);

@@ -174,11 +174,4 @@ export async function listAppNames(): Promise<string[]> {
   return entries.filter((e) => e.isDirectory() && NAME.test(e.name)).map((e) => e.name).sort();
 }
 
-export function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+export { processAlive } from '../util/lock.js';

@@ -133,7 +133,7 @@ function spawnStreaming(runtime: RuntimeName, args: string[], options: StreamOpt
  * (and its cgroup, with the OOM counter) until `delete`; crun has no such flag.
  */
 export function spawnRun(runtime: RuntimeName, bundle: string, id: string, pidFile: string, options: StreamOptions) {
-  const keep = runtime === 'runc' ? ['--keep'] : [];
+  const keep = runKeepsContainer(runtime) ? ['--keep'] : [];
   return spawnStreaming(runtime, ['run', ...keep, '--bundle', bundle, '--pid-file', pidFile, id], options);
 }
 
