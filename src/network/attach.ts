@@ -48,8 +48,6 @@ function prepared(lease: Lease, config: NetworkConfig, warnings: string[]): Prep
     ip: lease.ip,
     gateway: config.gateway,
     hostPorts: lease.hostPorts,
-    hostsFile,
-    resolvConf,
     mounts: [
       { source: hostsFile, destination: '/etc/hosts', readonly: true },
       { source: resolvConf, destination: '/etc/resolv.conf', readonly: true },

@@ -27,9 +27,6 @@ export interface PreparedNetwork {
   ip: string;
   gateway: string;
   hostPorts: HostPort[];
-  /** Host paths of the container's /etc/hosts and /etc/resolv.conf. */
-  hostsFile: string;
-  resolvConf: string;
   /** Bind mounts for ContainerOptions.mounts (read-only /etc/hosts and /etc/resolv.conf). */
   mounts: BindMount[];
   /** Things the user should know (e.g. no usable nameserver). */

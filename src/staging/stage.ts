@@ -35,7 +35,8 @@ const DROPLET_DIRS = ['app', 'deps', 'profile.d', 'tmp', 'logs'];
 /** What the single cleanup path must tear down; emptied as it is, so the cleanup can run twice. */
 interface Live {
   container?: Container;
-  network?: { teardown(): Promise<void> };
+  /** The container whose network lease is held (taken before the container exists). */
+  networkId?: string;
 }
 
 /** What is known so far, so that result.json can be written whatever step fails. */
@@ -58,10 +59,10 @@ export async function stage(options: StagingOptions): Promise<StagingResult> {
   const work = await mkdtemp(join(paths.tmp, `staging-${opts.name}-`));
   const live: Live = {};
   const stopContainer = async () => {
-    const { container, network } = live;
+    const { container, networkId } = live;
     live.container = undefined;
-    live.network = undefined;
-    await network?.teardown().catch(() => undefined);
+    live.networkId = undefined;
+    if (networkId) await teardownNetwork(networkId).catch(() => undefined);
     await container?.destroy();
   };
   const onAbort = () => {
@@ -209,7 +210,7 @@ async function run(
   const id = newContainerId();
   const networkOptions = { containerId: id, kind: 'staging' as const, app: opts.name, hostname: 'staging' };
   if (opts.network) {
-    live.network = { teardown: () => teardownNetwork(id) };
+    live.networkId = id;
     const prepared = await prepareNetwork(networkOptions);
     for (const message of prepared.warnings) warn(`staging network: ${message}`);
     mounts.push(...prepared.mounts);
