@@ -89,6 +89,8 @@ function firstLine(stream: Readable): Promise<string | undefined> {
 export async function startConmon(options: ConmonOptions): Promise<{ conmonPid: number; initPid: number }> {
   const conmon = await requireExecutable('conmon');
   const child = spawn(conmon, conmonArgs(options), {
+    // conmon creates a file named `oom` in its working directory on an OOM kill: keep it in the bundle.
+    cwd: options.bundle,
     stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
     // Only what runc needs: a NOTIFY_SOCKET or LISTEN_PID of the caller must not reach it.
     env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', _OCI_SYNCPIPE: '3' },

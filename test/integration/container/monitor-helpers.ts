@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { watch } from 'node:fs';
-import { mkdir, readdir, readFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TEST_HOME, uniqueName } from '../../helpers/env.js';
@@ -8,11 +8,19 @@ import { readLog, type ContainerOptions, type LogLine } from '../../../src/conta
 
 const CHILD = fileURLToPath(new URL('./monitor-child.ts', import.meta.url));
 
-/** A log path and exit directory of the test's own. */
+const dirs = new Set<string>();
+
+/** A log path and exit directory of the test's own, removed by removeMonitorPaths(). */
 export async function monitorPaths(): Promise<{ logPath: string; exitDir: string }> {
   const dir = join(TEST_HOME, 'monitor-test', uniqueName('m'));
   await mkdir(dir, { recursive: true, mode: 0o700 });
+  dirs.add(dir);
   return { logPath: join(dir, 'logs', 'app.log'), exitDir: join(dir, 'exits') };
+}
+
+export async function removeMonitorPaths(): Promise<void> {
+  for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+  dirs.clear();
 }
 
 /** Create a monitored container from another Node process, which the caller then kills. */

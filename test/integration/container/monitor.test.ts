@@ -10,7 +10,7 @@ import {
 } from '../../../src/container/index.js';
 import { DropshipError } from '../../../src/errors.js';
 import { tinyLowerDirs } from './tiny.js';
-import { conmonsFor, createInChild, killHard, logDir, logLines, monitorPaths, processState, until } from './monitor-helpers.js';
+import { conmonsFor, createInChild, killHard, logDir, logLines, monitorPaths, processState, removeMonitorPaths, until } from './monitor-helpers.js';
 
 /** A counter every 100 ms; SIGTERM ends it with 143 (a shell as pid 1 ignores signals it does not trap). */
 const COUNTER = ['/bin/sh', '-c', 'trap "exit 143" TERM; i=0; while :; do echo tick $i; i=$((i+1)); sleep 0.1; done'];
@@ -20,6 +20,7 @@ const made = new Set<string>();
 test.after.each(async () => {
   for (const id of made) await cleanupContainer(id);
   made.clear();
+  await removeMonitorPaths();
 });
 
 async function adopt(id: string): Promise<MonitoredContainer> {
@@ -194,6 +195,9 @@ test('out of memory under conmon: exit 137 and oomKilled, from the cgroup counte
   try {
     const exit = await container.wait();
     assert.equal(exit, { exitCode: 137, signal: 'SIGKILL', oomKilled: true, timedOut: false });
+    // conmon marks an OOM kill with a file named `oom` in its working directory: the bundle, not ours.
+    assert.is(existsSync(join(container.bundle, 'oom')), true);
+    assert.is(existsSync(join(process.cwd(), 'oom')), false);
   } finally {
     await container.destroy();
   }
