@@ -10,7 +10,8 @@ import { track, untrack } from './live.js';
 import { defaultEnv, normalizeContainerOptions, resolveUser, type NormalizedContainerOptions } from './options.js';
 import { mountRootfs, rootfsPath, unmountRootfs } from './rootfs.js';
 import { requireExecutable, startConmon } from './conmon.js';
-import { identify, monitorGone, stillRunning as monitorIsAlive, waitForExit, type ProcessIdentity } from './monitor.js';
+import { statusInfo } from './exit-file.js';
+import { identify, monitorGone, stillRunning, waitForExit, type ProcessIdentity } from './monitor.js';
 import { writeRecord } from './record.js';
 import { runKeepsContainer, runtimeDelete, runtimeKill, runtimeStart, spawnExec, spawnRun, type RuntimeName } from './runtime.js';
 import { buildSpec, type SpecOptions } from './spec/index.js';
@@ -26,10 +27,7 @@ function signalNumber(signal: string): number {
 
 /** The runtime exits 128+n when the process died of signal n, so the signal is read back from that. */
 function exitInfo(result: { exitCode?: number; signal?: string }): ExitInfo {
-  if (result.exitCode !== undefined) {
-    const signal = result.exitCode > 128 ? Object.entries(osConstants.signals).find(([, n]) => n === result.exitCode! - 128)?.[0] : undefined;
-    return { exitCode: result.exitCode, ...(signal ? { signal } : {}), oomKilled: false, timedOut: false };
-  }
+  if (result.exitCode !== undefined) return statusInfo(result.exitCode);
   const signal = result.signal ?? 'SIGKILL';
   return { exitCode: 128 + signalNumber(signal), signal, oomKilled: false, timedOut: false };
 }
@@ -81,6 +79,9 @@ function specOptions(options: NormalizedContainerOptions, bundle: string, aa?: A
     ...(aa?.enforced ? { apparmorProfile: aa.profile } : {}),
   };
 }
+
+/** How long destroy() lets conmon drain the log and write the exit file after the init is killed. */
+const MONITOR_EXIT_MS = 10_000;
 
 /** What a handle knows of a monitored container's processes (from its start, or from adoption). */
 export interface MonitorState {
@@ -288,8 +289,11 @@ export class RuntimeContainer implements MonitoredContainer {
       await runtimeDelete(this.runtime, this.id);
       const exited = this.wait();
       // A monitor that died cannot write the file: do not wait for the liveness check to notice.
-      if (!(await monitorIsAlive(this.monitorState.conmon))) this.stopWatching.abort();
-      await exited.catch(() => undefined);
+      if (!(await stillRunning(this.monitorState.conmon))) this.stopWatching.abort();
+      // One that hangs on without writing it is killed by monitorGone().
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([exited.catch(() => undefined), new Promise((resolve) => (timer = setTimeout(resolve, MONITOR_EXIT_MS)))]);
+      clearTimeout(timer);
       this.stopWatching.abort();
       await monitorGone(this.monitorState.conmon);
       await unmountRootfs(this.bundle);
@@ -303,8 +307,9 @@ export class RuntimeContainer implements MonitoredContainer {
 
 /**
  * Create and start a hardened container: bundle, overlay rootfs, runtime spec, then the
- * runtime's `run` with the init's output streamed to the callbacks. Resolves once init runs;
- * on any failure everything created so far is removed.
+ * runtime's `run` with the init's output streamed to the callbacks, or, with `monitor`,
+ * detached under conmon (output to the log file, status to the exit file; see adoptContainer).
+ * Resolves once init runs; on any failure everything created so far is removed.
  */
 export async function createContainer(options: ContainerOptions & { monitor: NonNullable<ContainerOptions['monitor']> }): Promise<MonitoredContainer>;
 export async function createContainer(options: ContainerOptions): Promise<Container>;

@@ -15,6 +15,12 @@ export function unknownExit(error: DropshipError): ExitInfo {
   return { exitCode: UNKNOWN, oomKilled: false, timedOut: false, statusError: error };
 }
 
+/** An exit code as a shell reports it: 128+n when signal n killed the process. */
+export function statusInfo(code: number): ExitInfo {
+  const signal = code > 128 ? signalName(code - 128) : undefined;
+  return { exitCode: code, ...(signal ? { signal } : {}), oomKilled: false, timedOut: false };
+}
+
 /**
  * conmon writes the init's status as decimal text: the exit code, or 128+n when signal n killed
  * it (as a shell reports it), or -1 when it did not know. It writes a temp file and renames it,
@@ -34,8 +40,7 @@ export function parseExitStatus(text: string, path: string): ExitInfo {
       hint: 'the file was not written by conmon (or was cut short); the container has exited with an unknown status: destroy() it',
     }));
   }
-  const signal = code > 128 ? signalName(code - 128) : undefined;
-  return { exitCode: code, ...(signal ? { signal } : {}), oomKilled: false, timedOut: false };
+  return statusInfo(code);
 }
 
 /** The exit file's status, or undefined while it does not exist. Reads at most 64 bytes: a status is 4. */
