@@ -10,7 +10,7 @@ import { mountRootfs, rootfsPath } from '../src/container/rootfs.js';
 import { homePaths } from '../src/home.js';
 import { defaultIdMap } from '../src/security/idmap.js';
 import { exec } from './exec.js';
-import { median, timeMedian, type Row } from './row.js';
+import { measure, median, timeMedian, type Row } from './row.js';
 
 /** Container starts are short and noisy: more runs than the layer figures need. */
 const RUNS = Number(process.env.DROPSHIP_BENCH_CONTAINER_RUNS ?? 15);
@@ -67,6 +67,31 @@ async function phases(lowerDirs: string[]): Promise<{ create: number; wait: numb
   return { create: median(times.create), wait: median(times.wait), destroy: median(times.destroy) };
 }
 
+/**
+ * Until the init runs, for a long-running container: today's foreground `runc run --keep`
+ * child, the same container detached under conmon (conmon → `runc create`, then `runc start`),
+ * and bare `runc run -d` of the minimal bundle. Teardown is outside the timing.
+ */
+async function startTimes(lowerDirs: string[], minimal: string): Promise<{ foreground: number; monitored: number; bare: number }> {
+  const args = ['/bin/sleep', '60'];
+  const dir = await mkdtemp(join(homePaths().tmp, 'bench-monitor-'));
+  let container: { destroy(): Promise<void> } | undefined;
+  const after = async () => void (await container?.destroy());
+  try {
+    const foreground = await measure(async () => (container = await createContainer({ lowerDirs, args })), { runs: RUNS, warmup: 1, after });
+    const monitor = { logPath: join(dir, 'bench.log'), exitDir: join(dir, 'exits') };
+    const monitored = await measure(async () => (container = await createContainer({ lowerDirs, args, monitor })), { runs: RUNS, warmup: 1, after });
+    let id = '';
+    const bare = await measure(async () => {
+      id = newContainerId();
+      await exec('runc', ['run', '-d', '--bundle', minimal, id]);
+    }, { runs: RUNS, warmup: 1, after: async () => exec('runc', ['delete', '--force', id]) });
+    return { foreground, monitored, bare };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 async function runtimeRun(runtime: RuntimeName, bundle: string): Promise<void> {
   const cmd = runtimeCommand(runtime, ['run', '--bundle', bundle, newContainerId()]);
   await exec(cmd.file, cmd.args);
@@ -91,6 +116,7 @@ export async function benchContainer(): Promise<Row[]> {
     const taskRunc = await timeMedian(() => runTask({ stack: 'tiny', args: ['/bin/true'] }), RUNS);
     const taskCrun = await timeMedian(() => runTask({ stack: 'tiny', args: ['/bin/true'], runtime: 'crun' }), RUNS);
     const phase = await phases(lowerDirs);
+    const start = await startTimes(lowerDirs, minimal);
     rows.push(
       row('task `true` via library (runc)', taskRunc, { name: 'runc run, minimal config', ms: runcMinimal }, `runc with dropship's hardened spec: ${signed(runcHardened - runcMinimal)} ms over minimal; dropship's own work (overlay mount, bundle, spec, runc delete, umount): ${signed(taskRunc - runcHardened)} ms`),
       row('runc run, dropship hardened spec', runcHardened, { name: 'runc run, minimal config', ms: runcMinimal }, 'user namespace, seccomp filter, masked paths, cgroup limits, overlay rootfs'),
@@ -98,6 +124,7 @@ export async function benchContainer(): Promise<Row[]> {
       row('crun run, minimal config', crunMinimal, { name: 'runc run, minimal config', ms: runcMinimal }),
       row('library phase: create until init runs', phase.create, undefined, 'bundle dir, overlay mount (mount(8)), spec, `runc run --keep` up to its pid file'),
       row('library phase: wait for exit', phase.wait, undefined, 'init exits, runc reaps it, OOM counter read'),
+      row('create until init runs, under conmon', start.monitored, { name: 'create until init runs, foreground runc run', ms: start.foreground }, `detached: conmon runs \`runc create\`, then \`runc start\`; bare \`runc run -d\` of the minimal bundle: ${round(start.bare)} ms`),
       row('library phase: destroy', phase.destroy, undefined, '`runc delete` (a second runc process, needed because --keep preserves the OOM counter), umount(8), cgroup rmdir, bundle rm'),
     );
   } finally {
