@@ -46,9 +46,9 @@ export class ConfinedRoot {
 
   /**
    * The absolute path of directory `rel` once each of its components is checked to be a real
-   * directory. A missing component is made by `create` (given its absolute path), or refused.
+   * directory. A missing component is made by `create` (given its absolute and relative path), or refused.
    */
-  dir(rel: string, create?: (abs: string) => void): string {
+  dir(rel: string, create?: (abs: string, rel: string) => void): string {
     if (this.dirs.has(rel)) return this.abs(rel);
     const parts = rel.split('/');
     for (let i = 1; i <= parts.length; i++) {
@@ -57,7 +57,7 @@ export class ConfinedRoot {
       const stats = lstatMaybe(this.abs(sub));
       if (!stats) {
         if (!create) throw new Unconfined('missing', sub);
-        create(this.abs(sub));
+        create(this.abs(sub), sub);
       } else if (stats.isSymbolicLink()) {
         throw new Unconfined('symlink', sub);
       } else if (!stats.isDirectory()) {

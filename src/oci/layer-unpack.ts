@@ -231,7 +231,7 @@ class Unpacker {
   async finish(): Promise<void> {
     await this.drain();
     const now = new ConfinedRoot(this.root);
-    const at = (rel: string, entry: string, check: (stats: Stats | undefined) => boolean, what: string): string => {
+    const at = (rel: string, entry: string, check: (stats: Stats | undefined) => boolean, why: string): string => {
       let path: string;
       let stats: Stats | undefined;
       try {
@@ -242,21 +242,21 @@ class Unpacker {
         throw error;
       }
       if (!check(stats)) {
-        throw new DropshipError('UNPACK_ESCAPE', `${this.label} entry '${entry}' refused: ${rel} is no longer ${what} when its ${what === 'free' ? 'whiteout' : 'metadata'} is applied`, {
+        throw new DropshipError('UNPACK_ESCAPE', `${this.label} entry '${entry}' refused: ${why}`, {
           hint: 'the layer is malformed or malicious; do not use it',
         });
       }
       return path;
     };
     for (const [rel, entry] of this.whiteouts) {
-      const path = at(rel, entry, (s) => s === undefined, 'free');
+      const path = at(rel, entry, (s) => s === undefined, `something is already at ${rel}, where its whiteout goes`);
       await run('mknod', ['-m', '000', path, 'c', '0', '0'], `${this.label} entry '${entry}': whiteout ${rel}`);
       if (this.options.idMap) lchownSync(path, hostUid(this.options.idMap, 0), hostGid(this.options.idMap, 0));
     }
     if (this.xattrs.size > 0) {
       const records: string[] = [];
       for (const [rel, { entry, values }] of this.xattrs) {
-        const path = at(rel, entry, (s) => s !== undefined && (s.isFile() || s.isDirectory()), 'a file or directory');
+        const path = at(rel, entry, (s) => s !== undefined && (s.isFile() || s.isDirectory()), `${rel} is no longer a file or directory when its xattrs are set`);
         for (const [name, value] of values) records.push(`# file: ${quotePath(path)}\n${name}=0x${value.toString('hex')}\n`);
       }
       // One setfattr for all of them (Node has no xattr calls); -h: never through a link.
@@ -283,10 +283,12 @@ class Unpacker {
       await this.drain();
     }
     try {
-      this.tree.dir(rel, (abs) => {
+      this.tree.dir(rel, (abs, sub) => {
         mkdirSync(abs, { mode: 0o700 });
         this.setDir(abs, this.options.idMap ? { uid: hostUid(this.options.idMap, 0), gid: hostGid(this.options.idMap, 0) } : undefined, 0o755);
-        this.written.add(abs.slice(this.root.length + 1));
+        this.written.add(sub);
+        // A later entry wins over a whiteout of the same path, even one that only implies it.
+        this.whiteouts.delete(sub);
       });
     } catch (error) {
       if (error instanceof Unconfined) throw this.unconfined(entryName, error);
