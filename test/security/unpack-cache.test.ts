@@ -68,6 +68,27 @@ test('a local user cannot read or run anything in an unpacked layer; setuid bits
   assert.is.not(asUser(['ls', home.unpacked]), 0, 'the unpacked layers cannot be listed');
 });
 
+test('a hostile layer fails the unpack naming the layer digest and the entry, and leaves no half-unpacked tree', async () => {
+  if (skipUnlessRoot('the unpack cache shifts ids, which needs root')) return;
+  const home = homePaths(join(work, 'home'));
+  await mkdir(home.root, { mode: 0o700 });
+  const victim = join(work, 'victim');
+  await mkdir(victim, { mode: 0o755 });
+  const written = await openStore(home).blobs.writeStream(packEntries([
+    { name: 'd/', type: 'directory', mode: 0o755, uid: 0, gid: 0 },
+    { name: 'd', type: 'symlink', mode: 0o777, uid: 0, gid: 0, linkname: victim },
+    { name: 'd/cron', type: 'file', mode: 0o644, uid: 0, gid: 0, body: 'pwned' },
+  ]));
+  try {
+    await ensureUnpacked(written.digest, idMap, home);
+    assert.unreachable('should refuse');
+  } catch (error) {
+    assert.is((error as Error).message, `layer ${written.digest} entry 'd/cron' refused: its parent d is a symlink, and writing through it could leave the root`);
+  }
+  assert.equal(execFileSync('ls', ['-A', victim], { encoding: 'utf8' }), '');
+  assert.equal(execFileSync('ls', ['-A', home.unpacked], { encoding: 'utf8' }), '');
+});
+
 test('an unpacked-layer directory that is a symlink is refused', async () => {
   if (skipUnlessRoot('the unpack cache shifts ids, which needs root')) return;
   const home = homePaths(join(work, 'home'));
