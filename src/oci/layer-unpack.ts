@@ -87,7 +87,9 @@ export async function decompressIfGzip(source: Readable): Promise<Readable> {
  * refused with an error naming the entry, before anything is written for them; nothing the
  * unpacker does, at the entry or at the end, goes through a symlink (see ConfinedRoot).
  * setuid/setgid bits and file capabilities are kept: they are the image's, for inside the
- * container (su, ping); the store keeps host users out of unpacked layers.
+ * container (su, ping); the store keeps host users out of unpacked layers. `target` must be a
+ * directory no other process writes while this runs (the unpack cache's are under a root-only
+ * directory): the checks rely on it.
  */
 export async function unpackLayer(source: Readable, target: string, options: UnpackOptions = {}): Promise<UnpackResult> {
   const label = options.label ?? (options.expectedDiffId ? `layer ${options.expectedDiffId}` : 'layer');
