@@ -7,6 +7,7 @@ import { DropshipError } from '../errors.js';
 import { VCAP_GID, VCAP_UID } from '../security/idmap.js';
 import type { BlobStore } from './cas.js';
 import { type Descriptor, type Digest, hashThrough } from './digest.js';
+import { bad, DropletPaths } from './droplet-paths.js';
 import { LAUNCHER_PATH, launcherScript } from './launcher.js';
 import { MediaType } from './media-types.js';
 import { END_OF_ARCHIVE, encodeHeader, paddingFor, type TarHeader } from './tar-header.js';
@@ -26,14 +27,13 @@ const HOME = 'home/vcap/';
 /** Directories the launcher relies on even when the droplet lacks them. */
 const REQUIRED_DIRS = ['app/', 'deps/', 'logs/', 'profile.d/', 'tmp/'].map((d) => HOME + d);
 const MAX_STAGING_INFO = 1024 * 1024;
+const WHITEOUT = '.wh.';
 
-function normaliseName(raw: string): string {
+/** A droplet name relative to /home/vcap: a leading `/` is dropped (as tar does), `..` refused. */
+function normaliseName(raw: string, entryName: string = raw): string {
   const parts = raw.split('/').filter((p) => p !== '' && p !== '.');
-  if (parts.some((p) => p === '..')) {
-    throw new DropshipError('DROPLET_BAD_ENTRY', `droplet entry '${raw}' climbs out of the droplet with '..'`, {
-      hint: 'the droplet is damaged or hostile; stage the app again',
-    });
-  }
+  if (parts.some((p) => p === '..')) throw bad(entryName, `climbs out of the droplet with '..'${raw === entryName ? '' : ` in its link target '${raw}'`}`);
+  if (parts.some((p) => p.includes('\0'))) throw bad(entryName, 'has a NUL byte in its name');
   return parts.join('/');
 }
 
@@ -43,6 +43,12 @@ function normaliseName(raw: string): string {
  * the store keeps layers uncompressed). Headers are normalised (fixed mtime, vcap ids, no
  * names, no setuid bits), so the same droplet always gives the same diff_id. Entries keep the
  * droplet's order, which is sorted when the droplet was written by dropship.
+ *
+ * The droplet is written by staging code, so it is untrusted: nothing of it is written on the
+ * host here (it only streams into the store), every name lands under home/vcap/ (`..` refused,
+ * a leading `/` dropped, hard links kept inside), and an entry through a symlink or file of the
+ * droplet, or named like a whiteout, is refused by name. Symlink targets are kept as they are:
+ * they resolve inside the container, and the unpacker never follows them on the host.
  */
 export async function writeDropletLayer(dropletPath: string, blobs: BlobStore, options: { mtime?: number } = {}): Promise<DropletLayer> {
   const mtime = options.mtime ?? reproducibleMtime();
@@ -66,6 +72,7 @@ export async function writeDropletLayer(dropletPath: string, blobs: BlobStore, o
   const skipped: string[] = [];
   let stagingInfoText: string | undefined;
   const seen = new Set<string>();
+  const paths = new DropletPaths();
   const dir = (name: string, uid: number, gid: number): TarHeader => ({ name, type: 'directory', mode: 0o755, uid, gid, mtime });
 
   async function* layer(): AsyncGenerator<Buffer> {
@@ -75,6 +82,7 @@ export async function writeDropletLayer(dropletPath: string, blobs: BlobStore, o
       for (const required of REQUIRED_DIRS) {
         if (!seen.has(required) && required < name) {
           seen.add(required);
+          paths.add(required.slice(HOME.length, -1), 'directory', required);
           yield encodeHeader(dir(required, VCAP_UID, VCAP_GID));
         }
       }
@@ -93,8 +101,14 @@ export async function writeDropletLayer(dropletPath: string, blobs: BlobStore, o
         entry.resume();
         continue;
       }
+      if (relative.slice(relative.lastIndexOf('/') + 1).startsWith(WHITEOUT)) {
+        throw bad(h.name, `is named like an OCI whiteout ('${WHITEOUT}…'), which a layer cannot carry as a file`);
+      }
       const name = HOME + relative + (type === 'directory' ? '/' : '');
       yield* missingBefore(name);
+      const linkTarget = type === 'link' ? normaliseName(h.linkname ?? '', h.name) : undefined;
+      if (linkTarget !== undefined) paths.checkLinkTarget(linkTarget, h.name);
+      paths.add(relative, type, h.name);
       seen.add(name);
       const header: TarHeader = {
         name,
@@ -106,7 +120,7 @@ export async function writeDropletLayer(dropletPath: string, blobs: BlobStore, o
         size: type === 'file' ? h.size ?? 0 : 0,
       };
       if (type === 'symlink') header.linkname = h.linkname ?? '';
-      if (type === 'link') header.linkname = HOME + normaliseName(h.linkname ?? '');
+      if (linkTarget !== undefined) header.linkname = HOME + linkTarget;
       yield encodeHeader(header);
       if (type !== 'file') {
         entry.resume();

@@ -4,10 +4,11 @@ import { basename, extname } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import * as tar from 'tar-stream';
 import { DropshipError } from '../errors.js';
-import { BlobStore } from './cas.js';
+import type { BlobStore } from './cas.js';
 import { type Descriptor, type Digest, validateDescriptor } from './digest.js';
+import { ForeignLayout, MAX_INDEX_BYTES } from './foreign-layout.js';
 import { parseImageName, readConfig, readManifest } from './image.js';
-import { ImageLayout, type ImageIndex, type Store, openStore } from './layout.js';
+import { type ImageIndex, type Store, openStore } from './layout.js';
 import { REF_NAME } from './media-types.js';
 import { withImageLock } from './store-lock.js';
 
@@ -56,10 +57,10 @@ export async function importImage(source: string, options: ImportOptions = {}): 
   return withImageLock(store, async () => {
     let index: ImageIndex;
     if (info.isDirectory()) {
-      index = await new ImageLayout(source).readIndex();
-      const from = new BlobStore(source);
+      const from = new ForeignLayout(source);
+      index = parseIndex(await from.readIndexText(), `${source}/index.json`);
       const copy = async (d: Descriptor) => {
-        if (!(await store.blobs.has(d.digest))) await store.blobs.writeStream(await from.openRead(d), { expectedDigest: d.digest, expectedSize: d.size });
+        if (!(await store.blobs.has(d.digest))) await store.blobs.writeStream(await from.openBlob(d), { expectedDigest: d.digest, expectedSize: d.size });
       };
       for (const entry of index.manifests) {
         await copy(entry);
@@ -110,22 +111,16 @@ async function importArchive(file: string, blobs: BlobStore): Promise<ImageIndex
   try {
     for (let next = await entries.next(); !next.done; next = await entries.next()) {
       const entry = next.value;
-      const name = entry.header.name.replace(/^\.\//, '');
-      const blob = /^blobs\/sha256\/([a-f0-9]{64})$/.exec(name);
-      if (entry.header.type === 'directory' && /^(blobs\/?|blobs\/sha256\/?)$/.test(name)) {
+      const member = archiveMember(file, entry.header);
+      if (member.kind === 'dir' || member.kind === 'oci-layout') {
         entry.resume();
-      } else if (entry.header.type === 'file' && blob) {
-        await blobs.writeStream(entry as unknown as AsyncIterable<Uint8Array>, { expectedDigest: `sha256:${blob[1]}`, expectedSize: entry.header.size });
-      } else if (entry.header.type === 'file' && name === 'index.json' && (entry.header.size ?? 0) < 16 * 1024 * 1024) {
+      } else if (member.kind === 'blob') {
+        await blobs.writeStream(entry as unknown as AsyncIterable<Uint8Array>, { expectedDigest: member.digest, expectedSize: entry.header.size });
+      } else {
+        if (indexText !== undefined) throw badMember(file, entry.header.name, 'a second index.json');
         const chunks: Buffer[] = [];
         for await (const chunk of entry) chunks.push(chunk as Buffer);
         indexText = Buffer.concat(chunks).toString('utf8');
-      } else if (entry.header.type === 'file' && name === 'oci-layout') {
-        entry.resume();
-      } else {
-        throw new DropshipError('IMPORT_BAD_ENTRY', `${file}: unexpected entry '${entry.header.name}' (${entry.header.type}) in an OCI archive`, {
-          hint: 'an OCI archive holds only oci-layout, index.json and blobs/sha256/<digest>',
-        });
       }
     }
     await feeding;
@@ -138,15 +133,53 @@ async function importArchive(file: string, blobs: BlobStore): Promise<ImageIndex
   if (indexText === undefined) {
     throw new DropshipError('IMPORT_NO_INDEX', `${file} has no index.json`, { hint: 'an OCI archive is a tar of an OCI layout directory' });
   }
+  return parseIndex(indexText, `${file}: index.json`);
+}
+
+type Member = { kind: 'dir' | 'oci-layout' | 'index' } | { kind: 'blob'; digest: Digest };
+
+/**
+ * What an archive member may be: nothing but the layout's own plain files and directories. The
+ * members never become paths on the host (blobs stream into the store under their digest), but a
+ * link, a device, `..` or an absolute name has no business in an image archive and is named.
+ */
+function archiveMember(file: string, header: tar.Header): Member {
+  const raw = header.name;
+  if (raw.startsWith('/')) throw badMember(file, raw, 'an absolute name');
+  const parts = raw.split('/').filter((p) => p !== '' && p !== '.');
+  if (parts.includes('..')) throw badMember(file, raw, "'..' in the name");
+  if (header.type !== 'file' && header.type !== 'directory') throw badMember(file, raw, `a ${header.type} (links and devices are not allowed)`);
+  const name = parts.join('/');
+  if (header.type === 'directory') {
+    if (name === 'blobs' || name === 'blobs/sha256') return { kind: 'dir' };
+  } else if (name === 'oci-layout') {
+    return { kind: 'oci-layout' };
+  } else if (name === 'index.json') {
+    if ((header.size ?? 0) > MAX_INDEX_BYTES) throw badMember(file, raw, `an index.json of ${header.size} bytes`);
+    return { kind: 'index' };
+  } else {
+    const blob = /^blobs\/sha256\/([a-f0-9]{64})$/.exec(name);
+    if (blob) return { kind: 'blob', digest: `sha256:${blob[1]}` };
+  }
+  throw badMember(file, raw, `an unexpected ${header.type}`);
+}
+
+function badMember(file: string, name: string, what: string): DropshipError {
+  return new DropshipError('IMPORT_BAD_ENTRY', `${file}: archive entry '${name}' is ${what}`, {
+    hint: 'an OCI archive holds only oci-layout, index.json and blobs/sha256/<digest>; this one is damaged or hostile, export the image again',
+  });
+}
+
+function parseIndex(text: string, where: string): ImageIndex {
   let index: ImageIndex;
   try {
-    index = JSON.parse(indexText) as ImageIndex;
+    index = JSON.parse(text) as ImageIndex;
   } catch (error) {
-    throw new DropshipError('IMPORT_NO_INDEX', `${file}: index.json is not valid JSON`, { cause: error, hint: 'the archive is damaged; export the image again' });
+    throw new DropshipError('IMPORT_NO_INDEX', `${where} is not valid JSON`, { cause: error, hint: 'the layout or archive is damaged; export the image again' });
   }
-  if (index.schemaVersion !== 2 || !Array.isArray(index.manifests)) {
-    throw new DropshipError('IMPORT_NO_INDEX', `${file}: index.json is not an OCI image index`, { hint: 'an OCI archive is a tar of an OCI layout directory' });
+  if (index === null || typeof index !== 'object' || index.schemaVersion !== 2 || !Array.isArray(index.manifests)) {
+    throw new DropshipError('IMPORT_NO_INDEX', `${where} is not an OCI image index`, { hint: 'give an OCI layout directory or a tar of one' });
   }
-  index.manifests.forEach((d, i) => validateDescriptor(d, `${file} index.json manifests[${i}]`));
+  index.manifests.forEach((d, i) => validateDescriptor(d, `${where} manifests[${i}]`));
   return index;
 }

@@ -1,21 +1,21 @@
 import { createHash } from 'node:crypto';
 import {
-  chmodSync,
   closeSync,
+  constants as fsConstants,
+  fchmodSync,
+  fchownSync,
+  futimesSync,
   lchownSync,
   linkSync,
-  lstatSync,
   lutimesSync,
   mkdirSync,
   openSync,
   readdirSync,
   rmSync,
-  utimesSync,
   writeSync,
   type Stats,
 } from 'node:fs';
-import { chmod, lchown, lutimes, symlink, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { lchown, lutimes, open, symlink } from 'node:fs/promises';
 import { pipeline as streamPipeline, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
@@ -23,6 +23,7 @@ import { execa } from 'execa';
 import * as tar from 'tar-stream';
 import { DropshipError, isDropshipError } from '../errors.js';
 import { hostGid, hostUid, type IdMap } from '../security/idmap.js';
+import { ConfinedRoot, isAtOrBelow, lstatMaybe, parentOf, Unconfined } from './confined-root.js';
 import { type Digest, hashThrough } from './digest.js';
 import { isLayerXattr } from './tar-header.js';
 
@@ -40,6 +41,8 @@ export interface UnpackOptions {
   whiteouts?: 'overlay' | 'apply';
   /** Fail (after unpacking) unless the uncompressed tar hashes to this. */
   expectedDiffId?: Digest;
+  /** How errors name the layer, e.g. `layer sha256:…`; default from expectedDiffId, else `layer`. */
+  label?: string;
 }
 
 export interface UnpackResult {
@@ -81,10 +84,22 @@ export async function decompressIfGzip(source: Readable): Promise<Readable> {
 /**
  * Unpack a layer tar (plain or gzipped) into `target`, streaming. Entries that would land outside
  * the target — `..`, absolute names, a parent that is a symlink, a hard link to outside — are
- * refused with an error naming the entry, before anything is written for them.
+ * refused with an error naming the entry, before anything is written for them; nothing the
+ * unpacker does, at the entry or at the end, goes through a symlink (see ConfinedRoot).
+ * setuid/setgid bits and file capabilities are kept: they are the image's, for inside the
+ * container (su, ping); the store keeps host users out of unpacked layers. `target` must be a
+ * directory no other process writes while this runs (the unpack cache's are under a root-only
+ * directory): the checks rely on it.
  */
 export async function unpackLayer(source: Readable, target: string, options: UnpackOptions = {}): Promise<UnpackResult> {
-  const unpacker = new Unpacker(target, options);
+  const label = options.label ?? (options.expectedDiffId ? `layer ${options.expectedDiffId}` : 'layer');
+  let unpacker: Unpacker;
+  try {
+    unpacker = new Unpacker(target, options, label);
+  } catch (error) {
+    source.destroy();
+    throw error;
+  }
   const hash = createHash('sha256');
   const extract = tar.extract();
   const feeding = pipeline(
@@ -120,23 +135,34 @@ type Header = tar.Header;
 /** An entry of tar-stream's extract (its streamx type is not exported). */
 type Entry = AsyncIterable<Buffer> & { header: Header; resume(): unknown };
 
+const { O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_RDONLY, O_WRONLY } = fsConstants;
+/** A new file, never through a symlink at its name (O_EXCL fails on one, O_NOFOLLOW says so). */
+const CREATE_FILE = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW;
+/** A directory we are about to chown/chmod: opened without following, then changed through the fd. */
+const OPEN_DIR = O_RDONLY | O_DIRECTORY | O_NOFOLLOW;
+
 /**
  * Applies entries in tar order. Directories and checks are synchronous (children need their parent,
  * and a check must not race a write). Small files and symlinks — thousands in a rootfs, each a
  * create, chown, chmod and utimes — are written in the background, several at once, because on a
  * busy disk each create waits on the journal and the waits overlap. Anything that depends on a
  * pending write (a hard link to it, replacing or deleting it) waits for the pending writes first.
+ *
+ * Every path goes through a ConfinedRoot (see there why lstat-checked parents are enough here).
+ * Work that can only be done at the end (whiteout device nodes, xattrs, directory times) is kept
+ * by relative path, dropped when a later entry removes that path (a later entry wins, as in any
+ * tar), and resolved again when it runs.
  */
 class Unpacker {
   count = 0;
   readonly skipped: string[] = [];
-  /** Relative paths checked to be real directories (not symlinks) inside the target. */
-  private readonly dirs = new Set<string>(['']);
+  private readonly tree: ConfinedRoot;
   /** Paths this layer wrote, which an opaque marker in `apply` mode must keep. */
   private readonly written = new Set<string>();
-  private readonly dirTimes = new Map<string, number>();
-  private readonly whiteouts: string[] = [];
-  private readonly xattrs: Array<{ rel: string; name: string; value: Buffer }> = [];
+  private readonly dirTimes = new Map<string, { mtime: number; entry: string }>();
+  /** Overlay whiteouts to make, by path, with the entry that asked for each. */
+  private readonly whiteouts = new Map<string, string>();
+  private readonly xattrs = new Map<string, { entry: string; values: Map<string, Buffer> }>();
   private readonly mode: 'overlay' | 'apply';
   private readonly pending = new Set<Promise<void>>();
   private readonly pendingPaths = new Set<string>();
@@ -145,18 +171,26 @@ class Unpacker {
   constructor(
     private readonly root: string,
     private readonly options: UnpackOptions,
+    private readonly label: string,
   ) {
     this.mode = options.whiteouts ?? 'overlay';
+    try {
+      this.tree = new ConfinedRoot(root);
+    } catch (error) {
+      if (!(error instanceof Unconfined)) throw error;
+      throw new DropshipError('UNPACK_TARGET', `cannot unpack ${label} into ${root}: it is ${error.reason === 'missing' ? 'missing' : error.reason === 'symlink' ? 'a symlink' : 'not a directory'}`, {
+        hint: 'unpack into an existing real directory (not a symlink to one)',
+      });
+    }
   }
 
   async entry(entry: Entry): Promise<void> {
     const header = entry.header;
     if (this.failure) throw this.failure;
     this.count++;
-    const rel = cleanName(header.name);
-    const slash = rel.lastIndexOf('/');
-    const parent = slash === -1 ? '' : rel.slice(0, slash);
-    const base = slash === -1 ? rel : rel.slice(slash + 1);
+    const rel = this.cleanName(header.name);
+    const parent = parentOf(rel);
+    const base = rel.slice(parent ? parent.length + 1 : 0);
     try {
       if (base.startsWith(WHITEOUT)) {
         entry.resume();
@@ -187,96 +221,136 @@ class Unpacker {
       }
     } catch (error) {
       if (isDropshipError(error)) throw error;
-      throw new DropshipError('UNPACK_FAILED', `cannot unpack '${header.name}' into ${this.root}: ${(error as Error).message}`, {
-        cause: error,
-        hint: 'check free space and that the target is on a local filesystem that supports ownership and xattrs',
-      });
+      throw this.failed(header.name, error);
     }
   }
 
+  /**
+   * The deferred work, each item resolved again now through a fresh ConfinedRoot: whiteout nodes
+   * (mknod, lchown), then xattrs (after every lchown, which clears security.capability), then
+   * directory times, deepest first (creating the nodes above changed them).
+   */
   async finish(): Promise<void> {
     await this.drain();
-    for (const rel of this.whiteouts) {
-      await run('mknod', ['-m', '000', this.abs(rel), 'c', '0', '0'], `whiteout ${rel}`);
-      if (this.options.idMap) lchownSync(this.abs(rel), hostUid(this.options.idMap, 0), hostGid(this.options.idMap, 0));
+    const now = new ConfinedRoot(this.root);
+    const at = (rel: string, entry: string, check: (stats: Stats | undefined) => boolean, why: string): string => {
+      let path: string;
+      let stats: Stats | undefined;
+      try {
+        path = now.child(rel);
+        stats = lstatMaybe(path);
+      } catch (error) {
+        if (error instanceof Unconfined) throw this.unconfined(entry, error);
+        throw error;
+      }
+      if (!check(stats)) {
+        throw new DropshipError('UNPACK_ESCAPE', `${this.label} entry '${entry}' refused: ${why}`, {
+          hint: 'the layer is malformed or malicious; do not use it',
+        });
+      }
+      return path;
+    };
+    for (const [rel, entry] of this.whiteouts) {
+      const path = at(rel, entry, (s) => s === undefined, `something is already at ${rel}, where its whiteout goes`);
+      await run('mknod', ['-m', '000', path, 'c', '0', '0'], `${this.label} entry '${entry}': whiteout ${rel}`);
+      if (this.options.idMap) lchownSync(path, hostUid(this.options.idMap, 0), hostGid(this.options.idMap, 0));
     }
-    if (this.xattrs.length > 0) {
-      // One setfattr for all of them (Node has no xattr calls); after every lchown, which clears
-      // security.capability.
-      const dump = this.xattrs.map((x) => `# file: ${quotePath(this.abs(x.rel))}\n${x.name}=0x${x.value.toString('hex')}\n`).join('\n');
-      await run('setfattr', ['-h', '--restore=-'], 'setting extended attributes', dump);
+    if (this.xattrs.size > 0) {
+      const records: string[] = [];
+      for (const [rel, { entry, values }] of this.xattrs) {
+        const path = at(rel, entry, (s) => s !== undefined && (s.isFile() || s.isDirectory()), `${rel} is no longer a file or directory when its xattrs are set`);
+        for (const [name, value] of values) records.push(`# file: ${quotePath(path)}\n${name}=0x${value.toString('hex')}\n`);
+      }
+      // One setfattr for all of them (Node has no xattr calls); -h: never through a link.
+      await run('setfattr', ['-h', '--restore=-'], `${this.label}: setting extended attributes`, records.join('\n'));
     }
     const byDepth = [...this.dirTimes].sort((a, b) => b[0].split('/').length - a[0].split('/').length);
-    for (const [rel, mtime] of byDepth) utimesSync(this.abs(rel), mtime, mtime);
-  }
-
-  private abs(rel: string): string {
-    return rel ? join(this.root, rel) : this.root;
+    for (const [rel, { mtime, entry }] of byDepth) {
+      let path: string;
+      try {
+        path = now.dir(rel);
+      } catch (error) {
+        if (error instanceof Unconfined) throw this.unconfined(entry, error);
+        throw error;
+      }
+      lutimesSync(path, mtime, mtime);
+    }
   }
 
   /** Make sure `rel` is a real directory inside the root, creating missing parents root-owned. */
   private async ensureDir(rel: string, entryName: string): Promise<void> {
-    if (this.dirs.has(rel)) return;
-    const parts = rel.split('/');
-    for (let i = 1; i <= parts.length; i++) {
-      const sub = parts.slice(0, i).join('/');
-      if (this.dirs.has(sub)) continue;
-      if (this.pendingPaths.has(sub)) await this.drain();
-      const stats = lstatMaybe(this.abs(sub));
-      if (!stats) {
-        mkdirSync(this.abs(sub), { mode: 0o755 });
-        chmodSync(this.abs(sub), 0o755);
-        if (this.options.idMap) lchownSync(this.abs(sub), hostUid(this.options.idMap, 0), hostGid(this.options.idMap, 0));
+    if (this.tree.isKnownDir(rel)) return;
+    // A pending symlink at one of the components must exist before the component is checked.
+    if (this.pendingPaths.size > 0 && rel.split('/').some((_, i, parts) => this.pendingPaths.has(parts.slice(0, i + 1).join('/')))) {
+      await this.drain();
+    }
+    try {
+      this.tree.dir(rel, (abs, sub) => {
+        mkdirSync(abs, { mode: 0o700 });
+        this.setDir(abs, this.options.idMap ? { uid: hostUid(this.options.idMap, 0), gid: hostGid(this.options.idMap, 0) } : undefined, 0o755);
         this.written.add(sub);
-      } else if (stats.isSymbolicLink()) {
-        throw escape(entryName, `its parent ${sub} is a symlink, and writing through it could leave the root`);
-      } else if (!stats.isDirectory()) {
-        throw new DropshipError('UNPACK_NOT_A_DIRECTORY', `layer entry '${entryName}': ${sub} is not a directory`, {
-          hint: 'the layer is malformed; rebuild it',
-        });
-      }
-      this.dirs.add(sub);
+        // A later entry wins over a whiteout of the same path, even one that only implies it.
+        this.whiteouts.delete(sub);
+      });
+    } catch (error) {
+      if (error instanceof Unconfined) throw this.unconfined(entryName, error);
+      throw error;
     }
   }
 
-  /** Clear the way for a new entry at `rel`; an existing directory stays when a directory comes. */
+  /**
+   * Clear the way for a new entry at `rel` (its parent already checked); an existing directory
+   * stays when a directory comes. Whatever is removed takes its deferred work with it.
+   */
   private async replace(rel: string, keepDirectory: boolean): Promise<boolean> {
     if (this.pendingPaths.has(rel)) await this.drain();
-    let stats = lstatMaybe(this.abs(rel));
+    let stats = lstatMaybe(this.tree.abs(rel));
+    // A later entry at a whited-out path supersedes the whiteout.
+    this.whiteouts.delete(rel);
     if (!stats) return false;
     if (keepDirectory && stats.isDirectory()) return true;
     if (this.pending.size > 0) {
       // Pending writes may be inside what is about to go.
       await this.drain();
-      stats = lstatMaybe(this.abs(rel));
+      stats = lstatMaybe(this.tree.abs(rel));
       if (!stats) return false;
     }
-    rmSync(this.abs(rel), { recursive: true, force: true });
-    if (stats.isDirectory()) {
-      for (const dir of [...this.dirs]) if (dir === rel || dir.startsWith(rel + '/')) this.dirs.delete(dir);
+    rmSync(this.tree.abs(rel), { recursive: true, force: true });
+    this.tree.forget(rel);
+    for (const deferred of [this.dirTimes, this.whiteouts, this.xattrs]) {
+      for (const key of deferred.keys()) if (isAtOrBelow(key, rel)) deferred.delete(key);
     }
     return false;
+  }
+
+  /** chown and chmod a directory through an fd opened without following a link. */
+  private setDir(abs: string, ids: { uid: number; gid: number } | undefined, mode: number): void {
+    const fd = openSync(abs, OPEN_DIR);
+    try {
+      if (ids) fchownSync(fd, ids.uid, ids.gid);
+      fchmodSync(fd, mode);
+    } finally {
+      closeSync(fd);
+    }
   }
 
   private async directory(rel: string, parent: string, header: Header): Promise<void> {
     if (rel !== '') {
       await this.ensureDir(parent, header.name);
-      if (!(await this.replace(rel, true))) mkdirSync(this.abs(rel), { mode: 0o700 });
-      this.dirs.add(rel);
+      if (!(await this.replace(rel, true))) mkdirSync(this.tree.abs(rel), { mode: 0o700 });
+      this.tree.remember(rel);
     }
-    const ids = this.ids(header);
-    if (ids) lchownSync(this.abs(rel), ids.uid, ids.gid);
-    chmodSync(this.abs(rel), (header.mode ?? 0o755) & 0o7777);
-    this.dirTimes.set(rel, mtimeOf(header));
+    this.setDir(this.tree.abs(rel), this.ids(header), (header.mode ?? 0o755) & 0o7777);
+    this.dirTimes.set(rel, { mtime: mtimeOf(header), entry: header.name });
     this.collectXattrs(rel, header);
     this.written.add(rel);
   }
 
   private async file(entry: Entry, rel: string, parent: string, header: Header): Promise<void> {
-    if (rel === '') throw escape(header.name, 'a file cannot replace the root');
+    if (rel === '') throw this.escape(header.name, 'a file cannot replace the root');
     await this.ensureDir(parent, header.name);
     await this.replace(rel, false);
-    const path = this.abs(rel);
+    const path = this.tree.abs(rel);
     const ids = this.ids(header);
     const mode = (header.mode ?? 0o644) & 0o7777;
     const mtime = mtimeOf(header);
@@ -287,29 +361,35 @@ class Unpacker {
       for await (const chunk of entry) chunks.push(chunk as Buffer);
       const data = Buffer.concat(chunks);
       await this.defer(rel, header.name, async () => {
-        await writeFile(path, data, { mode: 0o600, flag: 'wx' });
-        if (ids) await lchown(path, ids.uid, ids.gid);
-        await chmod(path, mode);
-        await lutimes(path, mtime, mtime);
+        const handle = await open(path, CREATE_FILE, 0o600);
+        try {
+          await handle.writeFile(data);
+          if (ids) await handle.chown(ids.uid, ids.gid);
+          // After the chown, which clears setuid/setgid bits.
+          await handle.chmod(mode);
+          await handle.utimes(mtime, mtime);
+        } finally {
+          await handle.close();
+        }
       });
       return;
     }
-    const fd = openSync(path, 'wx', 0o600);
+    const fd = openSync(path, CREATE_FILE, 0o600);
     try {
       for await (const chunk of entry) writeSync(fd, chunk);
+      if (ids) fchownSync(fd, ids.uid, ids.gid);
+      fchmodSync(fd, mode);
+      futimesSync(fd, mtime, mtime);
     } finally {
       closeSync(fd);
     }
-    if (ids) lchownSync(path, ids.uid, ids.gid);
-    chmodSync(path, mode);
-    lutimesSync(path, mtime, mtime);
   }
 
   private async symlink(rel: string, parent: string, header: Header): Promise<void> {
-    if (rel === '') throw escape(header.name, 'a symlink cannot replace the root');
+    if (rel === '') throw this.escape(header.name, 'a symlink cannot replace the root');
     await this.ensureDir(parent, header.name);
     await this.replace(rel, false);
-    const path = this.abs(rel);
+    const path = this.tree.abs(rel);
     const ids = this.ids(header);
     const mtime = mtimeOf(header);
     this.written.add(rel);
@@ -325,10 +405,7 @@ class Unpacker {
     this.pendingPaths.add(rel);
     const task: Promise<void> = write()
       .catch((error: unknown) => {
-        this.failure ??= new DropshipError('UNPACK_FAILED', `cannot unpack '${entryName}' into ${this.root}: ${(error as Error).message}`, {
-          cause: error,
-          hint: 'check free space and that the target is on a local filesystem that supports ownership and xattrs',
-        });
+        this.failure ??= this.failed(entryName, error);
       })
       .finally(() => {
         this.pending.delete(task);
@@ -349,21 +426,21 @@ class Unpacker {
   }
 
   private async hardLink(rel: string, parent: string, header: Header): Promise<void> {
-    const targetRel = cleanName(header.linkname ?? '', header.name);
-    if (targetRel === '') throw escape(header.name, 'a hard link to the root');
-    const targetParent = targetRel.includes('/') ? targetRel.slice(0, targetRel.lastIndexOf('/')) : '';
-    await this.ensureDir(targetParent, header.name);
+    const targetRel = this.cleanName(header.linkname ?? '', header.name);
+    if (targetRel === '') throw this.escape(header.name, 'a hard link to the root');
+    await this.ensureDir(parentOf(targetRel), header.name);
     if (this.pendingPaths.has(targetRel)) await this.drain();
-    const stats = lstatMaybe(this.abs(targetRel));
+    const stats = lstatMaybe(this.tree.abs(targetRel));
     if (!stats || stats.isDirectory()) {
-      throw new DropshipError('UNPACK_BAD_LINK', `layer entry '${header.name}': hard link target '${header.linkname}' is ${stats ? 'a directory' : 'missing'}`, {
+      throw new DropshipError('UNPACK_BAD_LINK', `${this.label} entry '${header.name}': hard link target '${header.linkname}' is ${stats ? 'a directory' : 'missing'}`, {
         hint: 'the layer is malformed; a hard link must follow the file it links to',
       });
     }
     await this.ensureDir(parent, header.name);
     if (rel === targetRel) return;
     await this.replace(rel, false);
-    linkSync(this.abs(targetRel), this.abs(rel));
+    // link(2) does not follow a symlink target: a link to a symlink links the symlink itself.
+    linkSync(this.tree.abs(targetRel), this.tree.abs(rel));
     this.written.add(rel);
   }
 
@@ -374,10 +451,20 @@ class Unpacker {
     try {
       return { uid: hostUid(map, header.uid ?? 0), gid: hostGid(map, header.gid ?? 0) };
     } catch (error) {
-      throw new DropshipError('UNPACK_UNMAPPED_ID', `layer entry '${header.name}': ${(error as Error).message}`, {
+      throw new DropshipError('UNPACK_UNMAPPED_ID', `${this.label} entry '${header.name}': ${(error as Error).message}`, {
         cause: error,
         hint: 'files in a layer must be owned by ids inside the container id map (0–65535)',
       });
+    }
+  }
+
+  private setXattr(rel: string, entry: string, name: string, value: Buffer): void {
+    const known = this.xattrs.get(rel);
+    if (known) {
+      known.entry = entry;
+      known.values.set(name, value);
+    } else {
+      this.xattrs.set(rel, { entry, values: new Map([[name, value]]) });
     }
   }
 
@@ -392,7 +479,7 @@ class Unpacker {
         // tar-stream decodes PAX values as UTF-8, so binary bytes that are not valid UTF-8 are lost.
         this.skipped.push(`${header.name}: xattr ${name} has a binary value that could not be read`);
       } else {
-        this.xattrs.push({ rel, name, value: Buffer.from(value, 'utf8') });
+        this.setXattr(rel, header.name, name, Buffer.from(value, 'utf8'));
       }
     }
   }
@@ -400,10 +487,10 @@ class Unpacker {
   private async whiteout(parent: string, base: string, entryName: string): Promise<void> {
     if (base === OPAQUE) {
       if (this.mode === 'overlay') {
-        this.xattrs.push({ rel: parent, name: 'trusted.overlay.opaque', value: Buffer.from('y') });
+        this.setXattr(parent, entryName, 'trusted.overlay.opaque', Buffer.from('y'));
       } else {
         await this.drain();
-        for (const name of readdirSync(this.abs(parent))) {
+        for (const name of readdirSync(this.tree.abs(parent))) {
           const child = parent ? `${parent}/${name}` : name;
           if (!this.written.has(child)) await this.replace(child, false);
         }
@@ -415,34 +502,41 @@ class Unpacker {
       return;
     }
     const name = base.slice(WHITEOUT.length);
-    if (!name || name === '.' || name === '..') throw escape(entryName, 'a whiteout must name an entry in its directory');
+    if (!name || name === '.' || name === '..') throw this.escape(entryName, 'a whiteout must name an entry in its directory');
     const rel = parent ? `${parent}/${name}` : name;
     await this.replace(rel, false);
-    if (this.mode === 'overlay') this.whiteouts.push(rel);
+    if (this.mode === 'overlay') this.whiteouts.set(rel, entryName);
   }
-}
 
-/** A tar name as a path relative to the root; '' is the root itself. Refuses `..` and absolute names. */
-function cleanName(raw: string, entryName: string = raw): string {
-  if (raw.startsWith('/')) throw escape(entryName, raw === entryName ? 'absolute path' : `absolute link target '${raw}'`);
-  const parts = raw.split('/').filter((p) => p !== '' && p !== '.');
-  if (parts.includes('..')) throw escape(entryName, raw === entryName ? "'..' in the path" : `'..' in link target '${raw}'`);
-  if (parts.some((p) => p.includes('\0'))) throw escape(entryName, 'NUL byte in the path');
-  return parts.join('/');
-}
+  /** A tar name as a path relative to the root; '' is the root itself. Refuses `..` and absolute names. */
+  private cleanName(raw: string, entryName: string = raw): string {
+    if (raw.startsWith('/')) throw this.escape(entryName, raw === entryName ? 'absolute path' : `absolute link target '${raw}'`);
+    const parts = raw.split('/').filter((p) => p !== '' && p !== '.');
+    if (parts.includes('..')) throw this.escape(entryName, raw === entryName ? "'..' in the path" : `'..' in link target '${raw}'`);
+    if (parts.some((p) => p.includes('\0'))) throw this.escape(entryName, 'NUL byte in the path');
+    return parts.join('/');
+  }
 
-function escape(entryName: string, why: string): DropshipError {
-  return new DropshipError('UNPACK_ESCAPE', `layer entry '${entryName}' refused: ${why}`, {
-    hint: 'the layer tries to write outside its root; it is malformed or malicious, do not use it',
-  });
-}
+  private escape(entryName: string, why: string): DropshipError {
+    return new DropshipError('UNPACK_ESCAPE', `${this.label} entry '${entryName}' refused: ${why}`, {
+      hint: 'the layer tries to write outside its root; it is malformed or malicious, do not use it',
+    });
+  }
 
-function lstatMaybe(path: string): Stats | undefined {
-  try {
-    return lstatSync(path);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
+  private unconfined(entryName: string, error: Unconfined): DropshipError {
+    if (error.reason === 'symlink') {
+      return this.escape(entryName, `its parent ${error.component} is a symlink, and writing through it could leave the root`);
+    }
+    return new DropshipError('UNPACK_NOT_A_DIRECTORY', `${this.label} entry '${entryName}': ${error.component} is ${error.reason === 'missing' ? 'missing' : 'not a directory'}`, {
+      hint: 'the layer is malformed; rebuild it',
+    });
+  }
+
+  private failed(entryName: string, error: unknown): DropshipError {
+    return new DropshipError('UNPACK_FAILED', `${this.label} entry '${entryName}': cannot unpack into ${this.root}: ${(error as Error).message}`, {
+      cause: error,
+      hint: 'check free space and that the target is on a local filesystem that supports ownership and xattrs',
+    });
   }
 }
 

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chown, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { chmod, chown, lstat, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DropshipError } from '../errors.js';
 import { homePaths, type HomePaths } from '../home.js';
@@ -57,7 +57,7 @@ export async function ensureUnpacked(layer: LayerRef, idMap: IdMap, home: HomePa
   const name = cacheName(diffId, idMap);
   const final = join(home.unpacked, name);
   if (await isDirectory(final)) return final;
-  await mkdir(home.unpacked, { recursive: true, mode: 0o755 });
+  await privateUnpackDir(home.unpacked);
   return withLock(
     join(home.locks, `unpack-${name}.lock`),
     async () => {
@@ -78,7 +78,7 @@ export async function ensureUnpacked(layer: LayerRef, idMap: IdMap, home: HomePa
         // Loaded only on a miss: tar-stream and the unpacker cost ~55 ms of start-up that a cache hit
         // (every instance after the first) never needs.
         const { unpackLayer } = await import('./layer-unpack.js');
-        await unpackLayer(await blobs.openRead(descriptor), temp, { idMap, whiteouts: 'overlay', expectedDiffId: diffId });
+        await unpackLayer(await blobs.openRead(descriptor), temp, { idMap, whiteouts: 'overlay', expectedDiffId: diffId, label: `layer ${descriptor.digest}` });
         await rename(temp, final);
       } catch (error) {
         await rm(temp, { recursive: true, force: true });
@@ -88,6 +88,23 @@ export async function ensureUnpacked(layer: LayerRef, idMap: IdMap, home: HomePa
     },
     { timeoutMs: LOCK_TIMEOUT_MS },
   );
+}
+
+/**
+ * The directory of unpacked layers is root's alone (0700): layers keep their setuid files and
+ * capabilities for use inside containers, so no host user may reach them, and the unpacker's
+ * checks rely on being the only writer of a tree while it unpacks (see ConfinedRoot). Overlayfs
+ * reads lowerdirs with the mounter's credentials, so container root needs no way in.
+ */
+async function privateUnpackDir(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const info = await lstat(dir);
+  if (!info.isDirectory() || info.uid !== process.getuid?.()) {
+    throw new DropshipError('UNPACK_DIR_UNSAFE', `${dir} is ${info.isSymbolicLink() ? 'a symlink' : info.isDirectory() ? `owned by uid ${info.uid}` : 'not a directory'}; unpacked layers go only into a directory of the store's owner`, {
+      hint: `remove ${dir}; dropship creates it again`,
+    });
+  }
+  if ((info.mode & 0o077) !== 0) await chmod(dir, 0o700);
 }
 
 /** Every unpacked layer in the cache (for gc): temp dirs of unpacks in progress are not listed. */

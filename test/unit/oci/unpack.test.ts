@@ -145,6 +145,28 @@ test('apply mode: whiteouts delete, an opaque marker keeps only this layer\'s ch
   assert.equal(await readdir(join(target, 'opq')), ['new']);
 });
 
+test('later entries win: a removed path takes its pending metadata with it, a new entry supersedes a whiteout', async () => {
+  const data = packEntries([
+    { name: 'd/', type: 'directory', mode: 0o755, uid: 0, gid: 0 },
+    { name: 'd/f', type: 'file', mode: 0o644, uid: 0, gid: 0, body: 'x', xattrs: { 'user.note': Buffer.from('old') } },
+    { name: 'd', type: 'file', mode: 0o644, uid: 0, gid: 0, body: 'now a file' },
+    { name: 'e/', type: 'directory', mode: 0o755, uid: 0, gid: 0 },
+    { name: 'e/.wh.g', type: 'file', mode: 0o644, uid: 0, gid: 0, body: '' },
+    { name: 'e/g', type: 'file', mode: 0o644, uid: 0, gid: 0, body: 'back' },
+  ], { mtime: 1_000_000_000 });
+  await unpackLayer(data, target);
+  assert.is(readFileSync(join(target, 'd'), 'utf8'), 'now a file');
+  assert.is(readFileSync(join(target, 'e/g'), 'utf8'), 'back');
+  assert.is(lstatSync(join(target, 'e')).mtimeMs, 1_000_000_000_000);
+});
+
+test('errors name the layer given by the caller, or its diff_id', async () => {
+  const data = await craft([{ name: '../evil', body: 'x' }]);
+  await refused(data, "layer sha256:abc entry '../evil' refused: '..' in the path", { label: 'layer sha256:abc' });
+  const digest = sha256Digest(data);
+  await refused(data, `layer ${digest} entry '../evil' refused: '..' in the path`, { expectedDiffId: digest });
+});
+
 test('devices and fifos are skipped with a reason', async () => {
   const data = await craft([
     { name: 'dev/null', type: 'character-device', devmajor: 1, devminor: 3 },
