@@ -1,18 +1,28 @@
 import { createHash } from 'node:crypto';
 
-export const BRIDGE = 'dropship0';
+/**
+ * No bridge: each container has a routed point-to-point veth (as Cloud Foundry's Silk and Calico),
+ * so no container shares an L2 segment with another and ARP from one cannot reach the host's
+ * entries for its neighbours. Rules match every container veth by this iptables wildcard.
+ */
+export const VETH_PREFIX = 'ds-';
+export const VETHS = `${VETH_PREFIX}+`;
+/** The bridge older dropship versions put every container on; removed once nothing is plugged into it. */
+export const LEGACY_BRIDGE = 'dropship0';
 export const FORWARD_CHAIN = 'DROPSHIP-FORWARD';
 export const INPUT_CHAIN = 'DROPSHIP-INPUT';
 export const OUTPUT_CHAIN = 'DROPSHIP-OUTPUT';
 export const PREROUTING_CHAIN = 'DROPSHIP-PREROUTING';
 export const POSTROUTING_CHAIN = 'DROPSHIP-POSTROUTING';
+/** raw PREROUTING, before conntrack: a packet from a veth with another source address is dropped. */
+export const ANTISPOOF_CHAIN = 'DROPSHIP-ANTISPOOF';
 
 /** Container ids can be long; interface names stop at 15 characters, chain names at 28. */
 export function shortId(containerId: string): string {
   return createHash('sha256').update(containerId).digest('hex').slice(0, 10);
 }
 
-export const vethName = (short: string): string => `ds-${short}`;
+export const vethName = (short: string): string => `${VETH_PREFIX}${short}`;
 export const sgChain = (short: string): string => `DROPSHIP-SG-${short}`;
 /** Every rule dropship adds for a container carries this comment, so leftovers can be found. */
 export const ruleTag = (short: string): string => `dropship:${short}`;

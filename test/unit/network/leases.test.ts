@@ -22,10 +22,11 @@ test('subnet config: gateway first, usable range, validation', () => {
   assert.throws(() => configFromSubnet('10.0.0.0/31', 'x'), /not a usable subnet/);
 });
 
-test('clash check: routes and nameservers inside the subnet, not the default route or our bridge', () => {
+test('clash check: routes and nameservers inside the subnet, not the default route, container routes or the old bridge', () => {
   const routes = [
     { dst: 'default', dev: 'eth0' },
     { dst: '10.254.0.0/22', dev: 'dropship0' },
+    { dst: '10.254.0.2', dev: 'ds-0123456789' },
     { dst: '10.254.0.4/30', dev: 'wg0' },
     { dst: '192.0.2.0/24', dev: 'eth0' },
   ];
