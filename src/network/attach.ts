@@ -9,16 +9,16 @@ import { run } from './exec.js';
 import { logLabel, readGroups, requireGroup, rulesFor } from './groups.js';
 import { ensureHostNetwork, iptablesSave, restore, sysctl } from './host.js';
 import { attachScript, detachScript, leftoverScript, parseSave, rulesDigest } from './iptables-rules.js';
+import { containerOwner, releaseLocked, reserveLeasePortsLocked } from './host-ports.js';
 import {
   claimIp,
-  claimPorts,
   containerFilesDir,
   readLeases,
   withNetworkLock,
   writeLeases,
 } from './leases.js';
 import { shortId, vethName } from './names.js';
-import type { AttachOptions, HostPort, Lease, NetworkAttachment, PortMapping, PreparedNetwork, SecurityGroupRule } from './types.js';
+import type { AttachOptions, HostPort, Lease, LeaseFile, NetworkAttachment, PortMapping, PreparedNetwork, SecurityGroupRule } from './types.js';
 
 type NormalizedAttach = AttachOptions & { ports: PortMapping[]; securityGroups: string[] };
 
@@ -56,6 +56,11 @@ function prepared(lease: Lease, config: NetworkConfig, warnings: string[]): Prep
   };
 }
 
+/** Ports of leases an older dropship took before the host-port table held them. */
+function legacyLeasePorts(file: LeaseFile): Set<number> {
+  return new Set(Object.values(file.leases).flatMap((lease) => lease.hostPorts.map((port) => port.host)));
+}
+
 /**
  * Lease (or reuse) an address and host ports and write /etc/hosts and /etc/resolv.conf for a new
  * lease. Runs under the network lock. `attaching` records the rules about to be written.
@@ -75,7 +80,7 @@ async function leaseLocked(
     const ip = await claimIp(file, config, options.containerId);
     let hostPorts: HostPort[];
     try {
-      hostPorts = await claimPorts(file, options.ports, options.containerId);
+      hostPorts = await reserveLeasePortsLocked(options.containerId, options.ports, legacyLeasePorts(file));
     } catch (error) {
       await releaseClaims(options.containerId, ip, []);
       throw error;
@@ -236,10 +241,13 @@ export async function teardownNetwork(containerId: string): Promise<void> {
   await removeKernelState([lease]);
   await withNetworkLock(async () => {
     const file = await readLeases();
-    if (!file.leases[containerId]) return;
-    delete file.leases[containerId];
-    await writeLeases(file);
+    if (file.leases[containerId]) {
+      delete file.leases[containerId];
+      await writeLeases(file);
+    }
+    await releaseLocked(containerOwner(containerId));
   });
+  // Port claims by container id are those of leases an older dropship took.
   await releaseClaims(containerId, lease.ip, lease.hostPorts.map((port) => port.host));
   await rm(containerFilesDir(lease.short), { recursive: true, force: true });
 }

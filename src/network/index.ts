@@ -1,6 +1,8 @@
 // The network room: a routed veth per container (no shared L2), host ports, the data path, security groups.
 export { attachNetwork, ensureNetwork, prepareNetwork, teardownNetwork } from './attach.js';
-export { gcNetwork, type NetworkGcReport } from './gc.js';
+export { gcNetwork, type NetworkGcOptions, type NetworkGcReport } from './gc.js';
+export { gcDataPaths, removeDataPath, setBackends, type Backend } from './data-path.js';
+export { hostPortOf, releaseHostPort, reserveHostPort } from './host-ports.js';
 export {
   applySecurityGroups,
   bindSecurityGroup,

@@ -141,7 +141,8 @@ export function parseSave(text: string): SavedTables {
   return saved;
 }
 
-const CONTAINER_TAG = /--comment "?dropship:[0-9a-f]{10}"?/;
+// Per-container rules and data-path jumps live in base chains and survive a repair of them.
+const CONTAINER_TAG = /--comment "?dropship(?:-dp)?:[0-9a-f]{10}/;
 
 /**
  * The restore lines that create or repair the base (nothing when it is current). A chain being

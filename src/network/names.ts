@@ -28,3 +28,17 @@ export const sgChain = (short: string): string => `DROPSHIP-SG-${short}`;
 export const ruleTag = (short: string): string => `dropship:${short}`;
 
 export const CHAIN_PATTERN = /^DROPSHIP-SG-([0-9a-f]{10})$/;
+
+/**
+ * A data path (host port → healthy backends) is named by its owner within its store: iptables is
+ * host-wide, and two stores may both have an owner 'web'. The store tag in the jump's comment
+ * lets `gc` touch only its own store's data paths.
+ */
+export function dataPathShort(home: string, owner: string): string {
+  return createHash('sha256').update(`${home}\0${owner}`).digest('hex').slice(0, 10);
+}
+export const storeTag = (home: string): string => createHash('sha256').update(home).digest('hex').slice(0, 8);
+export const dpChain = (short: string): string => `DROPSHIP-DP-${short}`;
+export const dpTag = (short: string, store: string): string => `dropship-dp:${short}:${store}`;
+export const DP_CHAIN_PATTERN = /^DROPSHIP-DP-([0-9a-f]{10})$/;
+export const DP_TAG_PATTERN = /dropship-dp:([0-9a-f]{10}):([0-9a-f]{8})/;
