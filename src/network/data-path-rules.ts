@@ -26,7 +26,7 @@ export function balanceLines(chain: string, backends: Backend[]): string[] {
   return backends.map((backend, i) => {
     const left = backends.length - i;
     const pick = left > 1 ? ` -m statistic --mode random --probability ${(1 / left).toFixed(10)}` : '';
-    return `-A ${chain}${pick} -j DNAT --to-destination ${backend.ip}:${backend.port}`;
+    return `-A ${chain} -p tcp${pick} -j DNAT --to-destination ${backend.ip}:${backend.port}`;
   });
 }
 
