@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { request } from 'node:http';
 import { attachNetwork, type NetworkAttachment } from '../../../src/network/index.js';
-import { uniqueName } from '../../helpers/env.js';
 
 /**
  * A backend for data-path tests and benchmarks: an HTTP server on port 8080 in a network
@@ -21,7 +21,8 @@ require('node:http').createServer((req, res) => res.end(name)).listen(8080, '0.0
 `;
 
 export async function startBackend(name: string): Promise<TestBackend> {
-  const id = uniqueName(`dp-${name}`);
+  // Not uniqueName from helpers/env: that import would move a benchmark into the test store.
+  const id = `dp-${name}-${randomBytes(3).toString('hex')}`;
   // unshare execs node: the child's pid is the server's, in its own network namespace.
   const server: ChildProcess = spawn('unshare', ['-n', process.execPath, '-e', SERVER, name], { stdio: ['ignore', 'pipe', 'inherit'] });
   let network: NetworkAttachment | undefined;
