@@ -17,9 +17,9 @@ export async function hostNameservers(): Promise<string[]> {
 }
 
 /** The interfaces still plugged into the bridge of an older dropship (none: it can go). */
-export function legacyBridgePorts(): string[] | undefined {
+export function legacyBridgePorts(bridge = LEGACY_BRIDGE): string[] | undefined {
   try {
-    return readdirSync(`/sys/class/net/${LEGACY_BRIDGE}/brif`);
+    return readdirSync(`/sys/class/net/${bridge}/brif`);
   } catch {
     return undefined;
   }
@@ -30,11 +30,11 @@ export function legacyBridgePorts(): string[] | undefined {
  * bridge (and with it its subnet route, which the per-container /32 routes override meanwhile)
  * is deleted. Returns whether it was. Older containers keep the bridge until they stop.
  */
-export async function removeLegacyBridge(): Promise<boolean> {
-  const ports = legacyBridgePorts();
+export async function removeLegacyBridge(bridge = LEGACY_BRIDGE): Promise<boolean> {
+  const ports = legacyBridgePorts(bridge);
   if (!ports || ports.length) return false;
-  await run('ip', ['link', 'del', LEGACY_BRIDGE], { step: `removing the old bridge ${LEGACY_BRIDGE}`, allowFail: true });
-  return !existsSync(`/sys/class/net/${LEGACY_BRIDGE}`);
+  await run('ip', ['link', 'del', bridge], { step: `removing the old bridge ${bridge}`, allowFail: true });
+  return !existsSync(`/sys/class/net/${bridge}`);
 }
 
 async function checkSubnet(config: NetworkConfig): Promise<void> {
