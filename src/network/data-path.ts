@@ -1,10 +1,10 @@
 import { DropshipError } from '../errors.js';
 import { homePaths } from '../home.js';
-import { loadNetworkConfig } from './config.js';
+import { loadNetworkConfig, type NetworkConfig } from './config.js';
 import { removeScript, setBackendsScript, storeDataPaths, type Backend } from './data-path-rules.js';
 import { ensureHostNetwork, iptablesSave, restore } from './host.js';
 import { readHostPorts } from './host-ports.js';
-import { parseIp } from './ipv4.js';
+import { formatIp, parseIp } from './ipv4.js';
 import { parseSave } from './iptables-rules.js';
 import { withNetworkLock } from './leases.js';
 import { dataPathShort, dpChain, storeTag } from './names.js';
@@ -15,14 +15,19 @@ function validPort(port: unknown): boolean {
   return Number.isInteger(port) && (port as number) >= 1 && (port as number) <= 65535;
 }
 
-function checkInput(owner: string, hostPort: number, backends: Backend[]): Backend[] {
+function checkInput(owner: string, hostPort: number, backends: Backend[], config: NetworkConfig): Backend[] {
   const invalid = (field: string, value: unknown, hint: string) =>
     new DropshipError('INVALID_DATA_PATH', `data path of '${owner}': ${field} ${JSON.stringify(value)} is not valid`, { hint });
   if (!owner) throw invalid('owner', owner, 'name the owner (the app)');
   if (!validPort(hostPort)) throw invalid('hostPort', hostPort, 'give the integer host port the owner reserved');
   const seen = new Set<string>();
   for (const backend of backends) {
-    if (parseIp(backend.ip) === undefined) throw invalid('backend ip', backend.ip, 'give an IPv4 address such as 10.254.0.2');
+    const ip = parseIp(backend.ip);
+    if (ip === undefined) throw invalid('backend ip', backend.ip, 'give an IPv4 address such as 10.254.0.2');
+    // Only containers: a host port must never become a way in to the host's own services.
+    if (ip < config.first || ip > config.last) {
+      throw invalid('backend ip', backend.ip, `backends are container addresses, in ${config.subnet} (from ${formatIp(config.first)})`);
+    }
     if (!validPort(backend.port)) throw invalid('backend port', backend.port, 'give an integer port 1-65535');
     seen.add(`${backend.ip}:${backend.port}`);
   }
@@ -31,21 +36,23 @@ function checkInput(owner: string, hostPort: number, backends: Backend[]): Backe
 }
 
 /**
- * Point `hostPort` (every host address, 127.0.0.1 included) at `backends` with kernel NAT, spread
- * at random per new connection; an empty list refuses connections at once (TCP reset). The
+ * Point `hostPort` (every host address, 127.0.0.1 included) at `backends` (container addresses)
+ * with kernel NAT, spread at random per new connection; an empty list refuses connections at once
+ * (TCP reset). The port must be reserved by `owner` (reserveHostPort, same owner name). The
  * owner's rules are replaced whole, in one iptables transaction per table, and stay in the kernel
  * after this process exits. Idempotent: the same call twice leaves the same rules.
  */
 export async function setBackends(owner: string, hostPort: number, backends: Backend[]): Promise<void> {
-  const wanted = checkInput(owner, hostPort, backends);
+  const config = await loadNetworkConfig();
+  const wanted = checkInput(owner, hostPort, backends, config);
   const home = homePaths().root;
   const short = dataPathShort(home, owner);
-  const config = await loadNetworkConfig();
   await withNetworkLock(async () => {
+    // The reservation is what keeps the data path through `gc`, and what keeps two owners off one port.
     const holder = (await readHostPorts()).ports[hostPort]?.owner;
-    if (holder && holder !== owner) {
-      throw new DropshipError('PORT_IN_USE', `data path of '${owner}': host port ${hostPort} is reserved by ${holder}`, {
-        hint: `reserve a port for '${owner}' with reserveHostPort('${owner}') and use that one`,
+    if (holder !== owner) {
+      throw new DropshipError('PORT_NOT_RESERVED', `data path of '${owner}': host port ${hostPort} is ${holder ? `reserved by ${holder}` : 'not reserved'}`, {
+        hint: `reserve it first: reserveHostPort('${owner}'${holder ? '' : `, ${hostPort}`}) gives the owner its port`,
       });
     }
     await ensureHostNetwork(config);

@@ -114,17 +114,27 @@ await setBackends(process.argv[1], Number(process.argv[2]), JSON.parse(process.a
   assert.equal(await countLocal(5), { b2: 5 });
 });
 
-test('a port reserved by another owner is refused, naming the owner', async () => {
+async function refusal(promise: Promise<unknown>): Promise<string> {
+  return promise.then(
+    () => 'accepted',
+    (error: Error) => error.message,
+  );
+}
+
+test('refused: a port another owner holds or nobody reserved, and backends that are not containers', async () => {
   const other = uniqueName('dpother');
   const port = await reserveHostPort(other);
   try {
-    await setBackends(owner, port, of(0)).then(
-      () => assert.unreachable('another owner\'s port was taken'),
-      (error: Error) => assert.match(error.message, new RegExp(`host port ${port} is reserved by ${other}`)),
-    );
+    assert.match(await refusal(setBackends(owner, port, of(0))), `host port ${port} is reserved by ${other}`);
   } finally {
     await releaseHostPort(other);
   }
+  assert.match(await refusal(setBackends(owner, port, of(0))), `host port ${port} is not reserved`);
+  // A host port must not become a way in to the host's own services or to other networks.
+  for (const ip of ['127.0.0.1', world.hostIp, world.ips[0]!]) {
+    assert.match(await refusal(setBackends(owner, hostPort, [{ ip, port: 22 }])), `backend ip "${ip}" is not valid`);
+  }
+  assert.equal(await countLocal(2), { b2: 2 }, 'a refused call leaves the data path as it was');
 });
 
 test('removeDataPath leaves iptables as before; gc removes the data path of an owner that is gone', async () => {
