@@ -58,7 +58,7 @@ async function wrk(url: string, seconds: number): Promise<WrkResult> {
  * HTTP server in a network namespace, once through the host port on 127.0.0.1 (DNAT, masquerade)
  * and once straight to the server's address. Each after a short untimed warm-up.
  */
-export async function benchDataPath(): Promise<Row> {
+export async function benchDataPath(): Promise<Row[]> {
   const owner = `bench-dp-${randomBytes(3).toString('hex')}`;
   const backend = await startBackend('bench');
   try {
@@ -70,14 +70,16 @@ export async function benchDataPath(): Promise<Row> {
     const straight = await wrk(direct, WRK_SECONDS);
     await wrk(viaPort, 2);
     const through = await wrk(viaPort, WRK_SECONDS);
-    return {
+    const second = { ip: backend.ip, port: backend.port + 1 };
+    const update = await measure(async (i) => setBackends(owner, hostPort, i % 2 ? [{ ip: backend.ip, port: backend.port }] : [{ ip: backend.ip, port: backend.port }, second]));
+    return [{
       name: `requests/s through the host port (kernel data path, 127.0.0.1) vs straight to the backend, wrk -t2 -c32 -d${WRK_SECONDS}s`,
       median_ms: through.latencyMs,
       peer: 'straight to the backend address',
       peer_median_ms: straight.latencyMs,
       ratio: Math.round((through.requestsPerSecond / straight.requestsPerSecond) * 100) / 100,
       note: `${Math.round(through.requestsPerSecond)} vs ${Math.round(straight.requestsPerSecond)} requests/s; ms are wrk's mean latency; ratio is requests/s through ÷ straight (aim ≥ 0.95)`,
-    };
+    }, { name: 'data path update (setBackends, 1 ↔ 2 backends)', median_ms: update, note: 'iptables-save + one iptables-restore of the owner\'s chains' }];
   } finally {
     await removeDataPath(owner).catch(() => undefined);
     await releaseHostPort(owner).catch(() => undefined);
@@ -166,6 +168,6 @@ export async function benchNetwork(): Promise<Row[]> {
     { name: 'network attach after start (veth, address, route, rules)', median_ms: round(attachOnly), note: 'aim: < 50 ms' },
     { name: 'update a 100-rule security group bound to 10 running containers', median_ms: groupUpdate, note: 'one iptables-restore rewriting 10 chains' },
     { name: 'change groups of 1 of those 10 containers', median_ms: oneContainer, note: 'only that container\'s chain is rewritten' },
-    await benchDataPath(),
+    ...(await benchDataPath()),
   ];
 }
