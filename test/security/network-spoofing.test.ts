@@ -1,13 +1,13 @@
 import { TEST_HOME, uniqueName } from '../helpers/env.js';
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Container } from '../../src/container/index.js';
 import { attachNetwork, createSecurityGroup, deleteSecurityGroup, prepareNetwork, type NetworkAttachment } from '../../src/network/index.js';
 import { createWorld, execIn, startContainer, type World } from '../integration/network/world.js';
+import { SPOOF_SOURCE } from './network-spoof-source.js';
 
 /**
  * A root container has CAP_NET_RAW. With it, it must not be able to take over a neighbour's
@@ -16,7 +16,6 @@ import { createWorld, execIn, startContainer, type World } from '../integration/
  * Everything is asserted from the host (ip neigh, ip route, a listener outside the containers).
  */
 
-const here = dirname(fileURLToPath(import.meta.url));
 const helperDir = join(TEST_HOME, 'security-network-spoof');
 const helper = join(helperDir, 'network-spoof');
 const UDP_PORT = 9999;
@@ -83,7 +82,8 @@ async function start(name: string, args: string[]): Promise<{ container: Contain
 test.before(async () => {
   if (!hasGcc) return;
   mkdirSync(helperDir, { recursive: true, mode: 0o755 });
-  execFileSync('gcc', ['-static', '-Os', '-o', helper, join(here, 'network-spoof.c')]);
+  writeFileSync(`${helper}.c`, SPOOF_SOURCE);
+  execFileSync('gcc', ['-static', '-Os', '-o', helper, `${helper}.c`]);
   chmodSync(helper, 0o755);
   world = await createWorld([8001], [53]);
   const script = `const u = require('node:dgram').createSocket('udp4');

@@ -1,4 +1,9 @@
-/*
+/**
+ * The C source of the raw-packet helper the network-spoofing test builds with gcc (-static) and
+ * bind-mounts into the attacking container. Kept as text in a .ts file: a .c file under test/
+ * would be picked up (and fail to load) by `uvu test PATTERN` runs.
+ */
+export const SPOOF_SOURCE = `/*
  * What a root container with CAP_NET_RAW can send: ARP claiming an address that is not its own,
  * and IPv4 packets with a forged source address. Built static by the test and bind-mounted into
  * the attacking container, so it needs nothing from the container's rootfs.
@@ -44,7 +49,7 @@ static int send_arp(const char *iface, const char *claimed, const char *target) 
   to.sll_halen = 6;
   memset(to.sll_addr, 0xff, 6);
   struct in_addr spa, tpa;
-  if (!inet_aton(claimed, &spa) || !inet_aton(target, &tpa)) { fprintf(stderr, "bad address\n"); return 1; }
+  if (!inet_aton(claimed, &spa) || !inet_aton(target, &tpa)) { fprintf(stderr, "bad address\\n"); return 1; }
   for (int round = 0; round < 3; round++) {
     for (int op = 1; op <= 2; op++) {
       struct arp_frame f;
@@ -65,7 +70,7 @@ static int send_arp(const char *iface, const char *claimed, const char *target) 
       if (sendto(fd, &f, sizeof f, 0, (struct sockaddr *)&to, sizeof to) < 0) return die("sendto(arp)");
     }
   }
-  printf("sent arp claiming %s\n", claimed);
+  printf("sent arp claiming %s\\n", claimed);
   return 0;
 }
 
@@ -83,7 +88,7 @@ static int send_udp(const char *src, const char *dst, int port, const char *text
   ip->ttl = 64;
   ip->protocol = IPPROTO_UDP;
   ip->tot_len = htons(sizeof *ip + sizeof *udp + len);
-  if (!inet_aton(src, (struct in_addr *)&ip->saddr) || !inet_aton(dst, (struct in_addr *)&ip->daddr)) { fprintf(stderr, "bad address\n"); return 1; }
+  if (!inet_aton(src, (struct in_addr *)&ip->saddr) || !inet_aton(dst, (struct in_addr *)&ip->daddr)) { fprintf(stderr, "bad address\\n"); return 1; }
   udp->source = htons(40000);
   udp->dest = htons(port);
   udp->len = htons(sizeof *udp + len);
@@ -93,13 +98,14 @@ static int send_udp(const char *src, const char *dst, int port, const char *text
   to.sin_family = AF_INET;
   to.sin_addr.s_addr = ip->daddr;
   if (sendto(fd, packet, sizeof *ip + sizeof *udp + len, 0, (struct sockaddr *)&to, sizeof to) < 0) return die("sendto(udp)");
-  printf("sent udp from %s\n", src);
+  printf("sent udp from %s\\n", src);
   return 0;
 }
 
 int main(int argc, char **argv) {
   if (argc == 5 && !strcmp(argv[1], "arp")) return send_arp(argv[2], argv[3], argv[4]);
   if (argc == 6 && !strcmp(argv[1], "udp")) return send_udp(argv[2], argv[3], atoi(argv[4]), argv[5]);
-  fprintf(stderr, "usage: network-spoof arp IFACE CLAIMED_IP TARGET_IP | udp SRC DST PORT TEXT\n");
+  fprintf(stderr, "usage: network-spoof arp IFACE CLAIMED_IP TARGET_IP | udp SRC DST PORT TEXT\\n");
   return 2;
 }
+`;
