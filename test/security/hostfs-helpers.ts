@@ -5,7 +5,7 @@ import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { crc32, createGzip } from 'node:zlib';
-import { pack, type Headers } from 'tar-stream';
+import { pack, type Header } from 'tar-stream';
 
 /** One member of a hostile archive, as an attacker would write it. */
 export interface HostileEntry {
@@ -25,11 +25,11 @@ export async function hostileTgz(path: string, entries: HostileEntry[]): Promise
   const tar = pack();
   const done = pipeline(tar, createGzip(), createWriteStream(path));
   for (const e of entries) {
-    const header: Headers = {
+    const header: Header = {
       name: e.name, type: e.type, mode: e.mode, uid: e.uid ?? 0, gid: e.gid ?? 0,
       linkname: e.linkname, devmajor: e.devmajor, devminor: e.devminor,
     };
-    const body = e.type === 'file' ? Buffer.from(e.body ?? '') : undefined;
+    const body = e.type === 'file' ? Buffer.from(e.body ?? '') : Buffer.alloc(0);
     await new Promise<void>((resolve, reject) => tar.entry(header, body, (error) => (error ? reject(error) : resolve())));
   }
   tar.finalize();
