@@ -25,10 +25,11 @@ export async function hostileTgz(path: string, entries: HostileEntry[]): Promise
   const tar = pack();
   const done = pipeline(tar, createGzip(), createWriteStream(path));
   for (const e of entries) {
-    const header: Header = {
+    const header = {
       name: e.name, type: e.type, mode: e.mode, uid: e.uid ?? 0, gid: e.gid ?? 0,
-      linkname: e.linkname, devmajor: e.devmajor, devminor: e.devminor,
-    };
+      ...(e.linkname !== undefined ? { linkname: e.linkname } : {}),
+      ...(e.devmajor !== undefined ? { devmajor: e.devmajor, devminor: e.devminor ?? 0 } : {}),
+    } as Header;
     const body = e.type === 'file' ? Buffer.from(e.body ?? '') : Buffer.alloc(0);
     await new Promise<void>((resolve, reject) => tar.entry(header, body, (error) => (error ? reject(error) : resolve())));
   }
