@@ -163,7 +163,11 @@ async function run(
     }
     const resolved: Buildpack[] = [];
     for (const [i, value] of opts.buildpacks.entries()) {
-      const bp = await resolveBuildpack(value, i, { home: opts.home, scratchDir: scratch });
+      const bp = await resolveBuildpack(value, i, {
+        home: opts.home,
+        scratchDir: scratch,
+        ...(opts.buildpacksFrom ? { fetch: { fromApp: opts.buildpacksFrom } } : {}),
+      });
       if (!supportsStack(bp, opts.stack)) {
         throw new DropshipError('BUILDPACK_STACK_UNSUPPORTED', `buildpack '${bp.name}' does not support stack '${opts.stack}' (it supports: ${bp.stacks.join(', ')})`, {
           hint: `stage with --stack ${bp.stacks[0]}, or choose another buildpack`,

@@ -1,6 +1,5 @@
 import { constants, type Stats } from 'node:fs';
 import { lchown, lstat, mkdir, open, readdir, readlink, symlink, type FileHandle } from 'node:fs/promises';
-import { pipeline } from 'node:stream/promises';
 import { DropshipError } from '../errors.js';
 import { atDir, isLinkError, openDirNoFollow, openNoFollow, type Owner } from './no-follow.js';
 
@@ -60,7 +59,7 @@ export async function copyTreeNoFollow(from: string, to: string, options: CopyTr
       const target = await open(atDir(dst, name), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
       try {
         if (info.size <= SMALL_FILE) await target.writeFile(await source.readFile());
-        else await pipeline(source.createReadStream({ autoClose: false, start: 0 }), target.createWriteStream({ autoClose: false }));
+        else await copyBytes(source, target);
         await target.chmod(options.mode(info.mode & 0o7777, false));
         await target.chown(options.owner.uid, options.owner.gid);
       } finally {
@@ -142,6 +141,16 @@ export async function copyTreeNoFollow(from: string, to: string, options: CopyTr
   }
   result.skipped.sort();
   return result;
+}
+
+/** Stream one open file into another, a chunk at a time (memory stays flat whatever the size). */
+async function copyBytes(source: FileHandle, target: FileHandle): Promise<void> {
+  const chunk = Buffer.allocUnsafe(SMALL_FILE);
+  for (;;) {
+    const { bytesRead } = await source.read(chunk, 0, chunk.length, null);
+    if (bytesRead === 0) return;
+    for (let done = 0; done < bytesRead;) done += (await target.write(chunk, done, bytesRead - done)).bytesWritten;
+  }
 }
 
 async function runPool(jobs: Array<() => Promise<void>>, width: number): Promise<void> {
