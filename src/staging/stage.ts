@@ -9,7 +9,7 @@ import { attachNetwork, prepareNetwork, teardownNetwork } from '../network/index
 import { hostGid, hostUid, VCAP_GID, VCAP_UID } from '../security/idmap.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
 import { withLock } from '../util/lock.js';
-import { prepareCache, pruneCache, treeBytes } from './cache.js';
+import { prepareCache, saveCache, treeBytes } from './cache.js';
 import { PhaseClock } from './clock.js';
 import { readConfined } from './confined.js';
 import { writeDroplet } from './droplet.js';
@@ -312,7 +312,7 @@ async function run(
   await writeFile(join(tree, 'staging_info.yml'), stagingInfo(progress.detected, start!));
   const droplet = await clock.run('package', 'Packaging droplet', () => writeDroplet(tree, opts.dropletPath, { compression: opts.dropletCompression }));
   const keep = plan.map((p) => p.cacheKey);
-  const pruned = await clock.run('cache', 'Saving cache', () => pruneCache(cacheDir, keep));
+  const pruned = await clock.run('cache', 'Saving cache', () => saveCache(cacheDir, keep, owner));
   const cacheBytes = await treeBytes(cacheDir);
 
   const result = resultJson({ buildpacks: progress.buildpacks, detected: progress.detected, processTypes: table.processTypes });

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createBuildpack, extractBuildpackArchive, readOrder } from '../../src/buildpack/index.js';
+import { createBuildpack, extractBuildpackArchive, readOrder, resolveBuildpack } from '../../src/buildpack/index.js';
 import { rejects, skipUnlessRoot } from '../helpers/assert.js';
 import { buildpackScripts, hostileTgz, hostileZip, hostViolations, idBinary, runAs, withLocalUser, type HostileEntry } from './hostfs-helpers.js';
 
@@ -84,6 +84,19 @@ test('buildpack create DIR: a directory with a setuid file is copied without the
   const home = join(dir, 'home');
   await createBuildpack('hostile-dir', join(dir, 'bp'), { home });
   assert.equal(await hostViolations(join(home, 'buildpacks', 'registered')), []);
+}));
+
+test('metadata files linked to host files are not read: the link is refused by name', () => inTemp(async (dir) => {
+  if (skipUnlessRoot('extraction as root is what is under test')) return;
+  const { writeFile } = await import('node:fs/promises');
+  await writeFile(join(dir, 'host-secret'), 'version: host-secret-content\n', { mode: 0o600 });
+  const file = await hostileTgz(join(dir, 'bp.tgz'), [
+    ...buildpackScripts(),
+    { name: 'manifest.yml', type: 'symlink', mode: 0o777, linkname: join(dir, 'host-secret') },
+  ]);
+  const home = join(dir, 'home');
+  const error = await rejects(() => resolveBuildpack(file, 0, { home, scratchDir: join(dir, 'scratch') }), /manifest\.yml is a symlink/);
+  assert.not.match(error.message, /host-secret-content/);
 }));
 
 /** Each member that would land outside the target, alone in an archive with a valid buildpack. */
