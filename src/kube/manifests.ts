@@ -21,8 +21,8 @@ function checkRelease(release: KubeRelease): void {
   const seen = new Set<string>();
   for (const p of release.processes) {
     const where = `process '${p.type}'`;
-    if (seen.has(objectName(p.type))) throw invalid(where, 'appears twice (after making it a Kubernetes name)', 'give process types distinct names');
-    seen.add(objectName(p.type));
+    if (seen.has(p.type)) throw invalid(where, 'appears twice', 'give process types distinct names');
+    seen.add(p.type);
     if (!Number.isInteger(p.instances) || p.instances < 0) throw invalid(`${where}: instances`, `${p.instances} is not a whole number ≥ 0`, 'scale it with `dropship scale`');
     for (const [field, value] of [['memoryBytes', p.memoryBytes], ['diskBytes', p.diskBytes]] as const) {
       if (!Number.isSafeInteger(value) || value <= 0) throw invalid(`${where}: ${field}`, `${value} is not a positive number of bytes`, 'set memory and disk with -m and -k');
