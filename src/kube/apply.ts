@@ -39,14 +39,14 @@ export async function applyObjects(objects: KubeObject[], onProgress: (line: str
     });
   }
   const client = KubernetesObjectApi.makeApiClient(config);
-  for (const object of objects) {
+  for (const [index, object] of objects.entries()) {
     const what = `${object.kind} ${object.metadata.namespace ? `${object.metadata.namespace}/` : ''}${object.metadata.name}`;
     try {
       // Same JSON; the client types timestamps as Date, and dropship sets none.
       await client.patch(object as unknown as KubernetesObject, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply);
     } catch (error) {
       throw new DropshipError('KUBE_APPLY', `applying ${what} to ${config.getCurrentCluster()!.server} failed: ${reasonOf(error)}`, {
-        hint: 'objects before this one were applied; fix the cause and run again (apply is idempotent)',
+        hint: `${index ? `the ${index} object(s) before it were applied` : 'nothing was applied'}; fix the cause and run again (apply is idempotent)`,
         cause: error,
       });
     }

@@ -15,7 +15,7 @@ const RESERVED = /^(PORT|VCAP_APP_PORT|VCAP_APP_HOST|VCAP_APPLICATION|VCAP_SERVI
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /**
- * Kubernetes expands `$(NAME)` in env values; a literal value must not be rewritten by that,
+ * Kubernetes expands `$(NAME)` in env values and args; a literal value must not be rewritten by that,
  * so `$` is doubled (`$$` is how Kubernetes spells a literal `$`).
  */
 export function literal(value: string): string {

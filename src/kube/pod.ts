@@ -1,6 +1,6 @@
 import type { IContainer, IPodSpec } from 'kubernetes-models/v1';
 import { VCAP_GID, VCAP_UID } from '../security/idmap.js';
-import { platformEnv } from './env.js';
+import { literal, platformEnv } from './env.js';
 import { objectName } from './names.js';
 import { probesFor } from './probes.js';
 import type { ProfileRefs } from './profiles.js';
@@ -28,8 +28,9 @@ export function podSpec({ release, process, secretName, profiles, indexed }: Pod
     name: objectName(process.type, 63),
     image: release.imageRef,
     imagePullPolicy: 'IfNotPresent',
-    // The image's entrypoint is its launcher; one argument is run through `sh -c`, like `-c` on one host.
-    args: process.command === undefined ? undefined : [process.command],
+    // The image's entrypoint is its launcher; one argument is run through `sh -c`, like `-c` on one
+    // host. Kubernetes expands $(VAR) in args too, which would rewrite the shell's $(cmd) and $$.
+    args: process.command === undefined ? undefined : [literal(process.command)],
     ports: listens ? [{ name: 'http', containerPort: 8080, protocol: 'TCP' }] : undefined,
     env: platformEnv(release, process, indexed),
     envFrom: [{ secretRef: { name: secretName } }],

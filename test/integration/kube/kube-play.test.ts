@@ -13,6 +13,7 @@ import { bindSecurityGroup, createSecurityGroup, deleteSecurityGroup } from '../
 import { buildImage, removeImage } from '../../../src/oci/index.js';
 import { ensureStack } from '../../../src/stack/index.js';
 import { makeDroplet, startRegistry, tempDir, type TestRegistry } from '../oci/image-fixtures.js';
+import { startApiRecorder } from './api-recorder.js';
 import { backupHostFiles, podmanMissing, type HostFilesBackup } from './podman-host.js';
 
 const MAIN = fileURLToPath(new URL('../../../src/cli/main.ts', import.meta.url));
@@ -26,9 +27,11 @@ let dir: string;
 let registry: TestRegistry | undefined;
 let hostFiles: HostFilesBackup | undefined;
 let podmanEnv: NodeJS.ProcessEnv;
+let api: Awaited<ReturnType<typeof startApiRecorder>> | undefined;
 const made = { pods: [] as string[], secrets: [] as string[], images: [] as string[] };
 
-const dropship = (...args: string[]) => execa(process.execPath, ['--import', 'tsx', MAIN, ...args], { reject: false, env: process.env });
+// Every run sees a kubeconfig naming the recording endpoint: without --apply it must get no request.
+const dropship = (...args: string[]) => execa(process.execPath, ['--import', 'tsx', MAIN, ...args], { reject: false, env: { ...process.env, KUBECONFIG: api!.kubeconfig } });
 const podman = (...args: string[]) => execa('podman', args, { reject: false, env: podmanEnv });
 
 async function freePort(): Promise<number> {
@@ -45,6 +48,7 @@ test.before(async () => {
   skip = process.getuid?.() !== 0 ? 'needs root (podman kube play with user namespaces)' : await podmanMissing();
   if (skip) return;
   dir = await tempDir('kube');
+  api = await startApiRecorder(dir);
   // A private containers.conf through CONTAINERS_CONF: runc (crun fails on this host's hybrid
   // cgroups) and ulimits under the host's hard limit. Nothing in /etc/containers changes.
   const conf = join(dir, 'containers.conf');
@@ -79,6 +83,7 @@ test.after(async () => {
   await rm(appPaths(app).dir, { recursive: true, force: true });
   await removeImage(`dropship-apps/${app}:latest`).catch(() => undefined);
   await registry?.stop();
+  await api?.stop();
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -189,6 +194,28 @@ test('podman kube play: pulled by digest, answers HTTP, uid 2000, no capabilitie
   assert.match(denied.stderr, /Operation not permitted/);
   const control = await podman('run', '--rm', '--userns', 'auto:size=65536', '--user', '2000:2000', imageRef, 'unshare -U true');
   assert.is(control.exitCode, 0, `podman's default profile allows it: ${control.stderr}`);
+});
+
+test('nothing contacted a cluster without --apply; --apply sends one server-side apply per object', async () => {
+  if (skip) return console.log(`skipped: ${skip}`);
+  assert.equal(api!.requests, [], 'the runs above had a kubeconfig but no --apply');
+  const result = await dropship('kube', app, '--registry', `${registry!.host}/kube-it`, '--insecure', '-o', join(dir, 'applied'), '--namespace', 'team-a', '--apply');
+  assert.is(result.exitCode, 0, result.stderr);
+  const patches = api!.requests.filter((r) => r.method === 'PATCH');
+  assert.equal(patches.map((r) => r.url.split('?')[0]), [
+    `/api/v1/namespaces/team-a/secrets/${app}-env`,
+    `/apis/networking.k8s.io/v1/namespaces/team-a/networkpolicies/${app}-egress`,
+    `/api/v1/namespaces/team-a/services/${app}`,
+    `/apis/apps/v1/namespaces/team-a/statefulsets/${app}-web`,
+  ]);
+  for (const patch of patches) {
+    assert.is(patch.contentType, 'application/apply-patch+yaml');
+    const query = new URLSearchParams(patch.url.split('?')[1]);
+    assert.is(query.get('fieldManager'), 'dropship');
+    assert.is(query.get('force'), 'true');
+  }
+  assert.is(JSON.parse(patches[3]!.body).spec.template.spec.hostUsers, false);
+  assert.ok(api!.requests.every((r) => r.method === 'GET' || r.method === 'PATCH'), 'discovery and applies only');
 });
 
 test.run();

@@ -87,6 +87,12 @@ test('tags are refused: only a digest pins what every node runs', () => {
   assert.throws(() => kubeManifests(release({ imageRef: '127.0.0.1:5000/apps:v1' })), /is not a reference by digest/);
 });
 
+test("a shell command keeps its $(…) and $$: Kubernetes' own expansion is escaped", () => {
+  const { objects } = kubeManifests(release({ processes: [web({ command: 'echo $$ $(date) ${PORT} $(PORT)' })] }));
+  const args = containerOf(byKind<IStatefulSet>(objects, 'StatefulSet')).args!;
+  assert.equal(args, ['echo $$$$ $$(date) $${PORT} $$(PORT)']);
+});
+
 test('process: command through the launcher, resources, probes, stop timeout', () => {
   const { objects } = kubeManifests(release());
   const worker = byKind<IStatefulSet>(objects, 'StatefulSet', 'shop-worker');
