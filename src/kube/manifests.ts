@@ -1,3 +1,6 @@
+import type { IDeployment, IStatefulSet } from 'kubernetes-models/apps/v1';
+import type { INetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
+import type { ISecret, IService } from 'kubernetes-models/v1';
 import { DropshipError } from '../errors.js';
 import { parseRegistryReference } from '../oci/registry/reference.js';
 import { envDigest, secretData } from './env.js';
@@ -6,6 +9,9 @@ import { ANNOTATIONS, annotationsFor, appSelector, labelsFor, objectName, proces
 import { podSpec } from './pod.js';
 import { profileRefs } from './profiles.js';
 import type { KubeManifests, KubeMetadata, KubeObject, KubeProcess, KubeRelease } from './types.js';
+
+/** Each literal below is checked against its own kind's API type (a union would let fields of other kinds through). */
+type Named = { metadata: KubeMetadata };
 
 function invalid(field: string, message: string, hint: string): DropshipError {
   return new DropshipError('KUBE_INVALID_RELEASE', `${field}: ${message}`, { hint });
@@ -71,7 +77,7 @@ function workload(release: KubeRelease, process: KubeProcess, secretName: string
         selector,
         template,
       },
-    };
+    } satisfies IStatefulSet & Named;
   }
   return {
     apiVersion: 'apps/v1',
@@ -84,7 +90,7 @@ function workload(release: KubeRelease, process: KubeProcess, secretName: string
       selector,
       template,
     },
-  };
+  } satisfies IDeployment & Named;
 }
 
 /**
@@ -100,13 +106,13 @@ export function kubeManifests(release: KubeRelease): KubeManifests {
   const secretName = `${objectName(release.app)}-env`;
   const data = secretData(release);
   const objects: KubeObject[] = [
-    { apiVersion: 'v1', kind: 'Secret', metadata: meta(release, secretName), type: 'Opaque', data },
+    { apiVersion: 'v1', kind: 'Secret', metadata: meta(release, secretName), type: 'Opaque', data } satisfies ISecret & Named,
     {
       apiVersion: 'networking.k8s.io/v1',
       kind: 'NetworkPolicy',
       metadata: meta(release, `${objectName(release.app)}-egress`),
       spec: { podSelector: { matchLabels: appSelector(release) }, policyTypes: ['Egress'], egress },
-    },
+    } satisfies INetworkPolicy & Named,
   ];
   const web = release.processes.find((p) => p.type === 'web');
   if (web) {
@@ -115,7 +121,7 @@ export function kubeManifests(release: KubeRelease): KubeManifests {
       kind: 'Service',
       metadata: meta(release, objectName(release.app), 'web'),
       spec: { type: 'ClusterIP', selector: processSelector(release, 'web'), ports: [{ name: 'http', port: 8080, targetPort: 8080, protocol: 'TCP' }] },
-    });
+    } satisfies IService & Named);
   }
   const envHash = envDigest(data);
   for (const process of release.processes) objects.push(workload(release, process, secretName, envHash, profiles));
