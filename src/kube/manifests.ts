@@ -2,7 +2,7 @@ import type { IDeployment, IStatefulSet } from 'kubernetes-models/apps/v1';
 import type { INetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import type { ISecret, IService } from 'kubernetes-models/v1';
 import { DropshipError } from '../errors.js';
-import { parseRegistryReference } from '../oci/registry/reference.js';
+import { parseRegistryReference } from '../oci/registry/index.js';
 import { envDigest, secretData } from './env.js';
 import { egressRules } from './network-policy.js';
 import { ANNOTATIONS, annotationsFor, appSelector, labelsFor, objectName, processSelector } from './names.js';

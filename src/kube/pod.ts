@@ -1,5 +1,5 @@
 import type { IContainer, IPodSpec } from 'kubernetes-models/v1';
-import { VCAP_GID, VCAP_UID } from '../security/idmap.js';
+import { VCAP_GID, VCAP_UID } from '../security/index.js';
 import { literal, platformEnv } from './env.js';
 import { objectName } from './names.js';
 import { probesFor } from './probes.js';

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { DropshipError } from '../errors.js';
-import { apparmorProfileText } from '../security/apparmor.js';
-import { defaultSeccompProfile, type SeccompProfile } from '../security/seccomp/profile.js';
+import { apparmorProfileText, defaultSeccompProfile, type SeccompProfile } from '../security/index.js';
 import type { KubeFile, ProfileChoice } from './types.js';
 
 /** Fields of a rule that the kubelet's seccomp loaders (containerd, CRI-O: Docker's format) read. */

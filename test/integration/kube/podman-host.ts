@@ -1,4 +1,4 @@
-import { readFile, stat, writeFile, chmod } from 'node:fs/promises';
+import { chmod, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { execa } from 'execa';
 
 const FILES = ['/etc/subuid', '/etc/subgid'];
@@ -20,16 +20,26 @@ export interface HostFilesBackup {
 
 /**
  * `--userns auto` takes host ids from the `containers` entries of /etc/subuid and /etc/subgid.
- * The files are saved byte for byte (and their modes) and written back as they were.
+ * The files are saved byte for byte (and their modes) and written back as they were (or removed
+ * again when there was none).
  */
 export async function backupHostFiles(): Promise<HostFilesBackup> {
-  const saved = await Promise.all(FILES.map(async (path) => ({ path, text: await readFile(path, 'utf8'), mode: (await stat(path)).mode & 0o7777 })));
-  for (const { path, text } of saved) {
+  const saved = await Promise.all(
+    FILES.map(async (path) => {
+      const text = await readFile(path, 'utf8').catch((error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? undefined : Promise.reject(error)));
+      return { path, text, mode: text === undefined ? 0 : (await stat(path)).mode & 0o7777 };
+    }),
+  );
+  for (const { path, text = '' } of saved) {
     if (!/^containers:/m.test(text)) await writeFile(path, `${text}${text && !text.endsWith('\n') ? '\n' : ''}${CONTAINERS_RANGE}\n`);
   }
   return {
     async restore() {
       for (const { path, text, mode } of saved) {
+        if (text === undefined) {
+          await rm(path, { force: true });
+          continue;
+        }
         await writeFile(path, text);
         await chmod(path, mode);
       }
