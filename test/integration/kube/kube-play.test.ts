@@ -145,6 +145,11 @@ test('podman kube play: pulled by digest, answers HTTP, uid 2000, no capabilitie
   const imageRef: string = deployment.spec.template.spec.containers[0].image;
   const profile: string = deployment.spec.template.spec.securityContext.seccompProfile.localhostProfile;
   await access(join(out, 'seccomp', profile));
+  // The AppArmor profile the pods name compiles (this kernel has no AppArmor to load it into).
+  const apparmor: string = deployment.spec.template.spec.securityContext.appArmorProfile.localhostProfile;
+  const parsed = await execa('apparmor_parser', ['-Q', '-K', join(out, 'apparmor', apparmor)], { reject: false });
+  if ((parsed as { code?: string }).code === 'ENOENT') console.log('apparmor_parser missing: AppArmor profile syntax not checked (apt-get install apparmor)');
+  else assert.is(parsed.exitCode, 0, parsed.stderr);
 
   const hostPort = await freePort();
   const { secret, deployment: played } = forPodman(docs, hostPort);
