@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { constants as osConstants } from 'node:os';
 import { DropshipError } from '../errors.js';
 import { loadProfile, type AppArmorOutcome } from '../security/apparmor.js';
+import { hostGid } from '../security/idmap.js';
 import { bundleDir, createBundle, removeBundle, writeSpec } from './bundle.js';
 import { cgroupsPathFor, oomKillCount, peakMemoryBytes, removeCgroups } from './cgroups.js';
 import { track, untrack } from './live.js';
@@ -98,7 +99,7 @@ class RuntimeContainer implements Container {
 
   async start(): Promise<void> {
     this.apparmor = await containerApparmor();
-    await createBundle(this.id);
+    await createBundle(this.id, hostGid(this.options.idMap, 0));
     await Promise.all([
       mountRootfs(this.bundle, this.options.lowerDirs, this.options.idMap, this.options.limits.diskBytes),
       writeSpec(this.bundle, buildSpec(specOptions(this.options, this.bundle, this.apparmor))),

@@ -46,7 +46,9 @@ export async function mountRootfs(bundle: string, lowerDirs: string[], idMap: Id
   const work = join(scratch, 'work');
   await Promise.all([mkdir(target, { mode: 0o755 }), mkdir(upper, { mode: 0o755 }), mkdir(work, { mode: 0o700 })]);
   await Promise.all([chown(upper, uid, gid), chown(work, uid, gid)]);
-  const options = `lowerdir=${[...lowerDirs].reverse().join(':')},upperdir=${upper},workdir=${work}`;
+  // nosuid,nodev: a setuid file or device node the container made (or an image brought) is
+  // inert on the host side of the mount; inside, no_new_privileges already disarms setuid.
+  const options = `nosuid,nodev,lowerdir=${[...lowerDirs].reverse().join(':')},upperdir=${upper},workdir=${work}`;
   // `volatile` skips syncing the upper dir, which is thrown away with the container: without it
   // every unmount waits for a sync of the host filesystem (tens of ms on a busy disk).
   const volatile = await execa('mount', ['-t', 'overlay', 'overlay', '-o', `volatile,${options}`, target], { reject: false, stdin: 'ignore' });

@@ -14,6 +14,7 @@ import { createBundle, writeSpec } from '../../../src/container/bundle.js';
 import { cgroupsPathFor } from '../../../src/container/cgroups.js';
 import { mountRootfs, rootfsPath } from '../../../src/container/rootfs.js';
 import { DropshipError } from '../../../src/errors.js';
+import { hostGid } from '../../../src/security/idmap.js';
 import { tinyLowerDirs } from './tiny.js';
 
 test('listContainers shows a running container with its labels; destroy twice is safe', async () => {
@@ -120,7 +121,7 @@ test('the driver: create, start, state, kill on a hand-made bundle', async () =>
   const lowerDirs = await tinyLowerDirs();
   const options = normalizeContainerOptions({ lowerDirs, args: ['/bin/sleep', '60'] });
   try {
-    const bundle = await createBundle(options.id);
+    const bundle = await createBundle(options.id, hostGid(options.idMap, 0));
     await mountRootfs(bundle, lowerDirs, options.idMap);
     await writeSpec(bundle, buildSpec({ ...options, rootfs: rootfsPath(bundle), cgroupsPath: cgroupsPathFor(options.id), annotations: {} }));
     await runtimeCreate('runc', bundle, options.id, join(bundle, 'init.pid'));
