@@ -7,6 +7,7 @@ import { loadProfile, type AppArmorOutcome } from '../security/apparmor.js';
 import { hostGid } from '../security/idmap.js';
 import { bundleDir, createBundle, removeBundle, writeSpec } from './bundle.js';
 import { cgroupsPathFor, oomKillCount, peakMemoryBytes, removeCgroups } from './cgroups.js';
+import { containerInit } from './init.js';
 import { track, untrack } from './live.js';
 import { defaultEnv, normalizeContainerOptions, resolveUser, type NormalizedContainerOptions } from './options.js';
 import { mountRootfs, rootfsPath, unmountRootfs } from './rootfs.js';
@@ -98,11 +99,12 @@ class RuntimeContainer implements Container {
   }
 
   async start(): Promise<void> {
-    this.apparmor = await containerApparmor();
+    const [apparmor, init] = await Promise.all([containerApparmor(), containerInit()]);
+    this.apparmor = apparmor;
     await createBundle(this.id, hostGid(this.options.idMap, 0));
     await Promise.all([
       mountRootfs(this.bundle, this.options.lowerDirs, this.options.idMap, this.options.limits.diskBytes),
-      writeSpec(this.bundle, buildSpec(specOptions(this.options, this.bundle, this.apparmor))),
+      writeSpec(this.bundle, buildSpec({ ...specOptions(this.options, this.bundle, this.apparmor), init })),
     ]);
     const subprocess = spawnRun(this.runtime, this.bundle, this.id, join(this.bundle, 'init.pid'), {
       stdin: this.options.stdin,
