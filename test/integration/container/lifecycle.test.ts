@@ -56,16 +56,31 @@ test('exec streams output and reports exit codes while init keeps running; stats
   }
 });
 
-test('a container that cannot start says why and leaves nothing behind', async () => {
+test('a command that does not exist: tini says why, exits 127, and nothing is left behind', async () => {
+  const id = uniqueName('dropship-fail');
+  let stderr = '';
+  const container = await createContainer({ id, lowerDirs: await tinyLowerDirs(), args: ['/no/such/program'], onStderr: (b) => (stderr += b) });
+  try {
+    const exit = await container.wait();
+    assert.is(exit.exitCode, 127);
+    assert.match(stderr, 'exec /no/such/program failed: No such file or directory');
+  } finally {
+    await container.destroy();
+  }
+  assert.equal(await containerLeftovers(id), []);
+});
+
+test('a runtime that cannot start the container says why and leaves nothing behind', async () => {
   const id = uniqueName('dropship-fail');
   try {
-    await createContainer({ id, lowerDirs: await tinyLowerDirs(), args: ['/no/such/program'] });
+    // A working directory that is a file: runc itself fails, before any process runs.
+    await createContainer({ id, lowerDirs: await tinyLowerDirs(), args: ['/bin/true'], cwd: '/etc/passwd' });
     assert.unreachable('should not start');
   } catch (error) {
     assert.instance(error, DropshipError);
     assert.is((error as DropshipError).code, 'CONTAINER_START');
     assert.match((error as DropshipError).message, `runc run ${id} failed (exit 1:`);
-    assert.match((error as DropshipError).message, '/no/such/program');
+    assert.match((error as DropshipError).message, '/etc/passwd');
   }
   assert.equal(await containerLeftovers(id), []);
 });

@@ -83,7 +83,7 @@ export function euidProbeElf(hostUid: number): Buffer {
   ]);
 }
 
-export const SYSCALL = { mount: 165, unshare: 272, keyctl: 250, add_key: 248, bpf: 321, clone3: 435, getpid: 39, personality: 135 } as const;
+export const SYSCALL = { mount: 165, unshare: 272, keyctl: 250, add_key: 248, bpf: 321, clone3: 435, getpid: 39, personality: 135, socket: 41, socketpair: 53 } as const;
 
 /** Write one probe per name into a fresh directory (to bind-mount read-only into containers). */
 export async function writeProbes(probes: Record<string, { nr: number; args?: number[] }>): Promise<string> {
