@@ -103,7 +103,7 @@ class RuntimeContainer implements Container {
     this.apparmor = apparmor;
     await createBundle(this.id, hostGid(this.options.idMap, 0));
     await Promise.all([
-      mountRootfs(this.bundle, this.options.lowerDirs, this.options.idMap, this.options.limits.diskBytes),
+      mountRootfs(this.bundle, this.options.lowerDirs, this.options.idMap, this.options.limits.diskBytes, this.options.writableDir),
       writeSpec(this.bundle, buildSpec({ ...specOptions(this.options, this.bundle, this.apparmor), init })),
     ]);
     const subprocess = spawnRun(this.runtime, this.bundle, this.id, join(this.bundle, 'init.pid'), {
