@@ -1,6 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { DropshipError } from '../errors.js';
+import { checkName } from '../util/names.js';
 import { parseSize } from '../util/units.js';
 import type { HealthCheckKind, Manifest, ManifestApp, ManifestProcess } from './manifest.js';
 import { DEFAULTS as RUN_DEFAULTS } from './run-options.js';
@@ -135,6 +136,7 @@ function appDir(path: string, from: string): string {
  * apps, `--name` picks one; per-app flags need exactly one app, like `cf push`.
  */
 export function planPush(flags: PushFlags, manifest?: Manifest, cwd = process.cwd()): PushPlan[] {
+  if (flags.name !== undefined) checkName(flags.name, { source: '--name' });
   let apps: Array<ManifestApp | undefined> = manifest ? manifest.applications : [undefined];
   if (manifest && flags.name) {
     const picked = manifest.applications.find((a) => a.name === flags.name);
@@ -166,7 +168,7 @@ export function planPush(flags: PushFlags, manifest?: Manifest, cwd = process.cw
     const path = appDir(pathFrom ?? app?.path ?? (manifest ? resolve(manifest.file, '..') : resolve(cwd)),
       app && !pathFrom && app.path ? ` (path of ${app.name} in ${manifest!.file})` : '');
     const web = app?.processes?.find((p) => p.type === 'web');
-    const name = (apps.length === 1 ? flags.name : undefined) ?? app?.name ?? basename(path);
+    const name = (apps.length === 1 ? flags.name : undefined) ?? app?.name ?? checkName(basename(path), { source: `the app directory's name (${path})`, hint: 'give one with --name' });
     const checkType = flags.healthCheckType ? healthType('--health-check-type', flags.healthCheckType) : web?.healthCheckType ?? app?.healthCheckType;
     return {
       name,
