@@ -1,6 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { DropshipError } from '../errors.js';
+import { containedPath } from '../util/contained-path.js';
 import { checkName } from '../util/names.js';
 import { parseSize } from '../util/units.js';
 import type { HealthCheckKind, Manifest, ManifestApp, ManifestProcess } from './manifest.js';
@@ -165,7 +166,9 @@ export function planPush(flags: PushFlags, manifest?: Manifest, cwd = process.cw
   }
   return apps.map((app) => {
     const pathFrom = flags.path ? resolve(cwd, flags.path) : undefined;
-    const path = appDir(pathFrom ?? app?.path ?? (manifest ? resolve(manifest.file, '..') : resolve(cwd)),
+    // A manifest found beside the app is the app's own file; one given with -f is the operator's.
+    const manifestPath = !pathFrom && app?.path && !flags.manifest ? containedPath(app.path, resolve(manifest!.file, '..'), `${manifest!.file}:${app.line}: applications[${manifest!.applications.indexOf(app)}] (${app.name}).path`) : app?.path;
+    const path = appDir(pathFrom ?? manifestPath ?? (manifest ? resolve(manifest.file, '..') : resolve(cwd)),
       app && !pathFrom && app.path ? ` (path of ${app.name} in ${manifest!.file})` : '');
     const web = app?.processes?.find((p) => p.type === 'web');
     const name = (apps.length === 1 ? flags.name : undefined) ?? app?.name ?? checkName(basename(path), { source: `the app directory's name (${path})`, hint: 'give one with --name' });
