@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type Pair, type YAMLMap } from 'yaml';
 import { DropshipError } from '../errors.js';
+import { checkName } from '../util/names.js';
 import { parseSize } from '../util/units.js';
 import { isEnvName } from '../staging/env.js';
 
@@ -128,6 +129,7 @@ class ManifestReader {
     const namePair = node.items.find((p) => this.keyOf(p) === 'name');
     if (!namePair) throw this.error(node, `applications[${index}]`, "'name' is missing", 'every app needs `name: APP`');
     const name = this.string(namePair.value as Node, `applications[${index}]`, 'name');
+    checkName(name, { source: `${this.file}:${this.lineOf((namePair.value as Node).range?.[0] ?? 0)}: applications[${index}].name` });
     const where = `applications[${index}] (${name})`;
     const app: ManifestApp = { name, line: this.lineOf(node.range?.[0] ?? 0) };
     let legacyBuildpack: Pair | undefined;

@@ -1,6 +1,8 @@
 import { existsSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { DropshipError } from '../errors.js';
+import { containedPath } from '../util/contained-path.js';
+import { checkName } from '../util/names.js';
 import { parseSize } from '../util/units.js';
 import type { HealthCheckKind, Manifest, ManifestApp, ManifestProcess } from './manifest.js';
 import { DEFAULTS as RUN_DEFAULTS } from './run-options.js';
@@ -135,6 +137,7 @@ function appDir(path: string, from: string): string {
  * apps, `--name` picks one; per-app flags need exactly one app, like `cf push`.
  */
 export function planPush(flags: PushFlags, manifest?: Manifest, cwd = process.cwd()): PushPlan[] {
+  if (flags.name !== undefined) checkName(flags.name, { source: '--name' });
   let apps: Array<ManifestApp | undefined> = manifest ? manifest.applications : [undefined];
   if (manifest && flags.name) {
     const picked = manifest.applications.find((a) => a.name === flags.name);
@@ -163,10 +166,13 @@ export function planPush(flags: PushFlags, manifest?: Manifest, cwd = process.cw
   }
   return apps.map((app) => {
     const pathFrom = flags.path ? resolve(cwd, flags.path) : undefined;
-    const path = appDir(pathFrom ?? app?.path ?? (manifest ? resolve(manifest.file, '..') : resolve(cwd)),
+    // A manifest found beside the app is the app's own file; one given with -f is the operator's.
+    const manifestPath = !pathFrom && app?.path && !flags.manifest ? containedPath(app.path, resolve(manifest!.file, '..'), `${manifest!.file}:${app.line}: applications[${manifest!.applications.indexOf(app)}] (${app.name}).path`) : app?.path;
+    const path = appDir(pathFrom ?? manifestPath ?? (manifest ? resolve(manifest.file, '..') : resolve(cwd)),
       app && !pathFrom && app.path ? ` (path of ${app.name} in ${manifest!.file})` : '');
     const web = app?.processes?.find((p) => p.type === 'web');
-    const name = (apps.length === 1 ? flags.name : undefined) ?? app?.name ?? basename(path);
+    const name = (apps.length === 1 ? flags.name : undefined) ?? app?.name ?? checkName(basename(path), { source: `the app directory's name (${path})`, hint: 'give one with --name' });
+    for (const p of app?.processes ?? []) if (p.type !== 'web') checkName(`${name}-${p.type}`, { source: `${manifest!.file}:${app!.line}: applications[${manifest!.applications.indexOf(app!)}] (${name}) process '${p.type}'`, hint: 'it runs as the app <name>-<type>: shorten the name or the type' });
     const checkType = flags.healthCheckType ? healthType('--health-check-type', flags.healthCheckType) : web?.healthCheckType ?? app?.healthCheckType;
     return {
       name,

@@ -172,9 +172,13 @@ export async function stagePhase(seams: PushSeams, work: PushWork, onLog: (line:
   return work.staged;
 }
 
-/** Image names are lower case; app names need not be. */
+/**
+ * One tag per app, never shared: every instance start loads it, so `Shop` and `shop` on one tag
+ * would run each other's code. A name that is a valid image name keeps `dropship-apps/<name>:latest`;
+ * any other (upper case, `a..b`, `x_`) is the tag of `dropship-apps/by-name`, and is never `latest`.
+ */
 export function imageTag(appName: string): string {
-  return `dropship-apps/${appName.toLowerCase()}:latest`;
+  return /^[a-z0-9]+(?:[._-][a-z0-9]+)*$/.test(appName) ? `dropship-apps/${appName}:latest` : `dropship-apps/by-name:${appName}`;
 }
 
 export async function imagePhase(seams: PushSeams, work: PushWork): Promise<ImageOutput> {

@@ -116,7 +116,7 @@ export async function normalizeRunOptions(options: RunOptions): Promise<Omit<App
   if (!/^[a-z][a-z0-9_-]*$/i.test(processType)) throw invalid('--process', processType, 'use a process type name such as web or worker');
   if (options.command !== undefined && !options.command.trim()) throw invalid('--command', options.command, 'give the start command');
   return {
-    name: validateAppName(options.name),
+    name: validateAppName(options.name, '--name'),
     id: randomUUID(),
     image: options.image,
     processType,

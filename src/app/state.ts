@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { DropshipError } from '../errors.js';
 import { homePaths } from '../home.js';
 import { writeJsonAtomic } from '../util/atomic.js';
+import { checkName, isValidName } from '../util/names.js';
 import type { HealthCheckType } from './health.js';
 
 /** What the user asked for: the desired state of an app, written by the CLI, read by the supervisor. */
@@ -61,15 +62,8 @@ export interface AppEvent {
 export const APP_LABEL = 'dropship.app';
 export const INSTANCE_LABEL = 'dropship.instance';
 
-const NAME = /^[a-z0-9][a-z0-9_.-]{0,62}$/i;
-
-export function validateAppName(name: string): string {
-  if (!NAME.test(name)) {
-    throw new DropshipError('INVALID_APP_NAME', `app name '${name}' is not allowed`, {
-      hint: 'use letters, digits, -, _ and . (at most 63 characters, starting with a letter or digit)',
-    });
-  }
-  return name;
+export function validateAppName(name: string, source?: string): string {
+  return checkName(name, { source });
 }
 
 export interface AppPaths {
@@ -171,7 +165,7 @@ export async function readEvents(name: string): Promise<AppEvent[]> {
 
 export async function listAppNames(): Promise<string[]> {
   const entries = await readdir(appsRoot(), { withFileTypes: true }).catch(() => []);
-  return entries.filter((e) => e.isDirectory() && NAME.test(e.name)).map((e) => e.name).sort();
+  return entries.filter((e) => e.isDirectory() && isValidName(e.name)).map((e) => e.name).sort();
 }
 
 export { processAlive } from '../util/lock.js';

@@ -17,6 +17,9 @@ for (const [net, prefix] of [
 ] as const) DENIED.addSubnet(net, prefix, 'ipv4');
 for (const [net, prefix] of [
   ['::', 128], ['::1', 128], ['100::', 64], ['2001:db8::', 32], ['fc00::', 7], ['fe80::', 10], ['fec0::', 10], ['ff00::', 8],
+  // Local-use NAT64 (RFC 8215) reaches whatever IPv4 a local translator maps it to, private ones
+  // included; benchmarking, ORCHID, SRv6 SIDs and documentation are never public.
+  ['64:ff9b:1::', 48], ['2001:2::', 48], ['2001:10::', 28], ['2001:20::', 28], ['5f00::', 16], ['3fff::', 20],
 ] as const) DENIED.addSubnet(net, prefix, 'ipv6');
 
 /** The eight 16-bit words of a canonical (URL-normalised, so no dotted tail) IPv6 address. */
@@ -30,9 +33,11 @@ function words(ip: string): number[] {
 
 const v4 = (hi: number, lo: number) => `${hi >> 8}.${hi & 0xff}.${lo >> 8}.${lo & 0xff}`;
 
-/** IPv4 carried inside IPv6 (mapped, compatible, NAT64, 6to4): judged as the IPv4 it reaches. */
+/** IPv4 carried inside IPv6 (mapped, compatible, translated, NAT64, 6to4): judged as the IPv4 it reaches. */
 function embeddedV4(w: number[]): string | undefined {
   if (w.slice(0, 5).every((x) => x === 0) && (w[5] === 0xffff || w[5] === 0)) return v4(w[6]!, w[7]!);
+  // SIIT's IPv4-translated form, ::ffff:0:a.b.c.d (RFC 7915).
+  if (w.slice(0, 4).every((x) => x === 0) && w[4] === 0xffff && w[5] === 0) return v4(w[6]!, w[7]!);
   if (w[0] === 0x64 && w[1] === 0xff9b && w.slice(2, 6).every((x) => x === 0)) return v4(w[6]!, w[7]!);
   if (w[0] === 0x2002) return v4(w[1]!, w[2]!);
   return undefined;

@@ -2,6 +2,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { DropshipError } from '../errors.js';
 import { homePaths } from '../home.js';
 import { defaultIdMap, type IdMap } from '../security/idmap.js';
+import { checkName } from '../util/names.js';
 import { formatBytes, parseDuration, parseSize } from '../util/units.js';
 import type { Limits } from './phases/limits.js';
 import type { StackRootfs, StagingEvent, StagingOptions } from './types.js';
@@ -33,7 +34,6 @@ export interface NormalizedStagingOptions {
   limits: Limits;
 }
 
-const APP_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 const STACK = /^[a-z0-9][a-z0-9._-]*$/;
 
 function formatDuration(ms: number): string {
@@ -47,11 +47,7 @@ function formatDuration(ms: number): string {
 export function normalizeStagingOptions(options: StagingOptions): NormalizedStagingOptions {
   const appDir = resolve(options.appDir);
   const name = options.name ?? basename(appDir).replace(/[^A-Za-z0-9._-]/g, '-').replace(/^[^A-Za-z0-9]+/, '');
-  if (!APP_NAME.test(name)) {
-    throw new DropshipError('INVALID_APP_NAME', `--name: '${name}' is not a valid app name`, {
-      hint: 'use up to 63 letters, digits, dots, dashes and underscores, starting with a letter or digit',
-    });
-  }
+  checkName(name, options.name === undefined ? { source: `the app directory's name (${appDir})`, hint: 'give one with --name' } : { source: '--name' });
   const stack = options.stack ?? 'tiny';
   if (!STACK.test(stack)) {
     throw new DropshipError('INVALID_STACK', `--stack: '${stack}' is not a stack name`, { hint: 'use tiny or bookworm' });

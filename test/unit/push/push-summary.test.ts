@@ -20,8 +20,9 @@ function work(healthy: number[], overrides: Partial<PushWork> = {}): PushWork {
   };
 }
 
-test('image tags are lower case under dropship-apps/', () => {
-  assert.is(imageTag('Hello'), 'dropship-apps/hello:latest');
+test('image tags are under dropship-apps/, one per app name', () => {
+  assert.is(imageTag('hello'), 'dropship-apps/hello:latest');
+  assert.is(imageTag('Hello'), 'dropship-apps/by-name:Hello');
 });
 
 test('a push succeeds only when every process has its requested healthy instances', () => {
