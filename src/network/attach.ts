@@ -153,7 +153,9 @@ async function plugVeth(lease: Lease, pid: number, config: NetworkConfig): Promi
   });
   await Promise.all([
     // The host must not be reachable over IPv6 at all, and 127.0.0.1:HOSTPORT is DNATed out of this veth.
-    sysctl(`net/ipv6/conf/${veth}/disable_ipv6`, '1').catch(() => undefined),
+    // Only a kernel without IPv6 may skip it: otherwise a failed write would open the host silently
+    // (there are no ip6tables rules behind it).
+    existsSync('/proc/sys/net/ipv6') ? sysctl(`net/ipv6/conf/${veth}/disable_ipv6`, '1') : undefined,
     sysctl(`net/ipv4/conf/${veth}/route_localnet`, '1'),
     // A /32 and a route to the gateway: every packet, even to a neighbour, passes the host's rules.
     run('nsenter', ['-t', String(pid), '-n', 'ip', '-batch', '-'], {
