@@ -22,7 +22,7 @@ import { mergeProcessTypes, parseBuildToml, parseLaunchToml, parseLayerToml, typ
 import { buildpackMount, CNB_PATHS, escapeId } from './layout.js';
 import { groupsFrom, type CnbBuildpack, type Group } from './order.js';
 import { entriesFor, parseDetectPlan, resolveGroup, type DetectOutcome, type PlanEntry } from './plan.js';
-import { readLayers, readOne } from './read-back.js';
+import { BUILD_WRAPPER, DETECT_WRAPPER, parseLayersDump, StepCapture } from './read-back.js';
 import { stringify } from 'smol-toml';
 
 export interface CnbBuildOptions {
@@ -109,6 +109,9 @@ function describeExit(o: StepOutcome): string {
   return o.signal ? `killed by ${o.signal}` : `exit code ${o.exitCode}`;
 }
 
+/** Stands for the step's marker in a wrapper's argument list. */
+const MARKER = '\0marker';
+
 interface Live {
   container?: Container;
   networkId?: string;
@@ -162,6 +165,8 @@ async function run(opts: Opts, options: CnbBuildOptions, work: string, live: Liv
   const log = (line: string) => opts.emit({ type: 'log', line, stream: 'platform' });
   const owner = { uid: hostUid(opts.idMap, VCAP_UID), gid: hostGid(opts.idMap, VCAP_GID) };
   const target = targetOf();
+  // Asked now: npm's answer (a few hundred ms) arrives while the buildpacks are resolved.
+  const hostEnv = platformStagingEnv();
   const named = await resolveCnbBuildpacks(options.buildpacks, opts.home, join(work, 'bp'));
   if (named.length === 0) {
     throw new DropshipError('CNB_NO_BUILDPACKS', 'no Cloud Native Buildpack was given', { hint: 'name them with -b DIR (a directory with buildpack.toml)' });
@@ -188,7 +193,7 @@ async function run(opts: Opts, options: CnbBuildOptions, work: string, live: Liv
     await chown(dir, owner.uid, owner.gid);
   }
   await mkdir(join(platformDir, 'env'), { recursive: true, mode: 0o755 });
-  const userEnv = { ...(await platformStagingEnv()), ...opts.env };
+  const userEnv = { ...(await hostEnv), ...opts.env };
   for (const [name, value] of Object.entries(opts.env)) {
     if (!isEnvName(name)) throw new DropshipError('INVALID_ENV', `env: '${name}' is not a valid variable name`, { hint: 'use letters, digits and underscores' });
     await writeFile(join(platformDir, 'env', name), value, { mode: 0o644 });
@@ -223,10 +228,21 @@ async function run(opts: Opts, options: CnbBuildOptions, work: string, live: Liv
   if (creation.status === 'rejected') throw creation.reason;
   const container = live.container!;
   if (opts.network) await attachNetwork({ ...networkOptions, pid: await container.pid() });
+  const capture = new StepCapture();
   const runner = new ContainerStepRunner(container, {
     env: baseEnv, cwd: CNB_PATHS.app, deadline: started + opts.timeoutMs, maxOutputBytes: opts.maxOutputBytes, signal: opts.signal,
-    onLine: (line, stream) => opts.emit({ type: 'log', line, stream }),
+    onLine: (line, stream) => {
+      if (stream === 'stderr') opts.emit({ type: 'log', line, stream });
+      else for (const l of capture.line(line)) opts.emit({ type: 'log', line: l, stream });
+    },
   });
+  /** Run a wrapped step; its dump (after the marker) comes back apart from its log lines. */
+  const runCaptured = async (spec: Parameters<typeof runner.run>[0], marker: string) => {
+    const out = await runner.run({ ...spec, args: spec.args.map((a) => (a === MARKER ? marker : a)) });
+    const { bytes, pending } = capture.finish();
+    for (const line of pending) opts.emit({ type: 'log', line, stream: 'stdout' });
+    return { out, bytes };
+  };
   const stepEnv = (bp: CnbBuildpack): Record<string, string> => ({
     ...(bp.descriptor.clearEnv ? {} : userEnv),
     CNB_BUILDPACK_DIR: buildpackMount(index.get(bp)!),
@@ -242,15 +258,15 @@ async function run(opts: Opts, options: CnbBuildOptions, work: string, live: Liv
     const known = outcomes.get(bp);
     if (known) return known;
     const planPath = `${CNB_PATHS.scratch}/detect-${index.get(bp)}.toml`;
-    const out = await runner.run({
+    const { out, bytes } = await runCaptured({
       step: 'detect', buildpack: bp.descriptor.id,
-      args: ['/bin/sh', '-c', ': >"$1" && shift && exec "$@"', 'detect', planPath, `${buildpackMount(index.get(bp)!)}/bin/detect`, CNB_PATHS.platform, planPath],
+      args: ['/bin/sh', '-c', DETECT_WRAPPER, 'detect', planPath, MARKER, `${buildpackMount(index.get(bp)!)}/bin/detect`, CNB_PATHS.platform, planPath],
       env: { ...stepEnv(bp), CNB_BUILD_PLAN_PATH: planPath },
-    });
+    }, capture.start());
     const base = { id: bp.descriptor.id, version: bp.descriptor.version };
     let outcome: Omit<DetectOutcome, 'optional'>;
     if (out.exitCode === 0 && !out.timedOut && !out.signal) {
-      const text = (await readOne(runner, bp.descriptor.id, planPath)) ?? '';
+      const text = bytes?.toString('utf8') ?? '';
       outcome = { ...base, status: 'pass', alternatives: parseDetectPlan(text, `plan of ${bp.descriptor.id} (CNB_BUILD_PLAN_PATH)`) };
     } else if (out.exitCode === 100) {
       outcome = { ...base, status: 'fail', alternatives: [] };
@@ -301,13 +317,14 @@ async function run(opts: Opts, options: CnbBuildOptions, work: string, live: Liv
     opts.emit({ type: 'phase', phase: 'compile', status: 'start', title, buildpack: bpId });
     const stepStarted = Date.now();
     const env = applyEnvChanges({ ...baseEnv, ...stepEnv(bp) }, buildEnvChanges);
-    const out = await runner.run({
+    // The layers dir and plan are made inside the container as vcap: the host never writes where
+    // a buildpack could have planted a link.
+    const { out, bytes } = await runCaptured({
       step: 'compile', buildpack: bpId,
-      // Made inside the container as vcap: the host never writes where a buildpack could have planted a link.
-      args: ['/bin/sh', '-c', 'mkdir -p "$1" && printf "%s" "$2" >"$3" && shift 3 && exec "$@"', 'build', layersDir, planText, planPath,
+      args: ['/bin/sh', '-c', BUILD_WRAPPER, 'build', layersDir, planText, planPath, MARKER,
         `${buildpackMount(index.get(bp)!)}/bin/build`, layersDir, CNB_PATHS.platform, planPath],
       env: { ...env, CNB_LAYERS_DIR: layersDir, CNB_BP_PLAN_PATH: planPath },
-    });
+    }, capture.start());
     const ok = out.exitCode === 0 && !out.timedOut && !out.signal;
     opts.emit({ type: 'phase', phase: 'compile', status: ok ? 'done' : 'failed', title, buildpack: bpId, durationMs: Date.now() - stepStarted });
     if (!ok) {
@@ -318,7 +335,7 @@ async function run(opts: Opts, options: CnbBuildOptions, work: string, live: Liv
         details: { buildpack: bpId, step: 'build', exitCode: out.exitCode, tail: out.tail },
       });
     }
-    const snapshot = await readLayers(runner, bpId, layersDir);
+    const snapshot = await parseLayersDump(bytes);
     const launch = snapshot.files.get('launch.toml');
     const parsedLaunch = launch === undefined ? undefined : parseLaunchToml(launch, bpId);
     if (parsedLaunch) {

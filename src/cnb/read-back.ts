@@ -1,6 +1,15 @@
+import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { extract } from 'tar-stream';
-import type { StepRunner } from '../staging/index.js';
+
+/**
+ * What the lifecycle reads back from a step (the detect plan, a buildpack's tomls and env files)
+ * is read INSIDE the container, as vcap, by the same exec that ran the step: a symlink planted
+ * by a buildpack then resolves in the container with vcap's rights, never on the host as root
+ * while a leftover process may still be changing the tree. Symlinks are skipped, only the levels
+ * the spec defines are listed, and the bytes travel base64-encoded on stdout after a marker line
+ * (one exec per step instead of two: each runc exec costs ~100 ms here).
+ */
 
 /** Files of one buildpack's layers dir that the lifecycle needs between steps. */
 export interface LayersSnapshot {
@@ -10,29 +19,94 @@ export interface LayersSnapshot {
   dirs: Set<string>;
 }
 
-/**
- * Read what a buildpack wrote (its tomls and env files) from INSIDE the container, as vcap:
- * a symlink planted in the layers dir then resolves in the container with vcap's rights, never
- * on the host as root while a buildpack's leftover process may still be changing the tree.
- * Symlinks themselves are skipped, and only the few levels the spec defines are listed.
- */
-const LIST = [
-  'cd "$1" 2>/dev/null || exit 0',
+const LIST_LAYERS = [
+  'cd "$dir" 2>/dev/null || exit 0',
   'set --',
   'for f in *.toml */ */bin */lib */env */env.build */env.launch */env/* */env.build/* */env.launch/* */env.launch/*/*; do',
   '  [ -L "${f%/}" ] && continue',
-  '  [ -f "$f" ] || [ -d "$f" ] && set -- "$@" "${f%/}"',
+  '  if [ -f "$f" ] || [ -d "$f" ]; then set -- "$@" "${f%/}"; fi',
   'done',
   '[ $# -gt 0 ] || exit 0',
-  // base64: the runner hands captured stdout over as text, and env values may be any bytes.
   'tar -cf - --no-recursion "$@" | base64',
 ].join('\n');
 
-export async function readLayers(runner: StepRunner, buildpack: string, dir: string): Promise<LayersSnapshot> {
-  const out = await runner.run({ step: 'compile', buildpack, args: ['/bin/sh', '-c', LIST, 'read-layers', dir], captureStdout: true });
+/** `sh -c DETECT <path> <marker> bin/detect <platform> <plan>`: an empty plan, detect, then the plan. */
+export const DETECT_WRAPPER = [
+  'path=$1 mark=$2',
+  'shift 2',
+  ': >"$path" || exit 90',
+  '"$@"',
+  'rc=$?',
+  '[ $rc -eq 0 ] || exit $rc',
+  'echo',
+  'echo "$mark"',
+  'if [ -f "$path" ] && [ ! -L "$path" ]; then base64 <"$path"; fi',
+].join('\n');
+
+/** `sh -c BUILD <layers> <plan text> <plan path> <marker> bin/build <layers> <platform> <plan>`. */
+export const BUILD_WRAPPER = [
+  'dir=$1 plan=$2 path=$3 mark=$4',
+  'shift 4',
+  'mkdir -p "$dir" && printf "%s" "$plan" >"$path" || exit 90',
+  '"$@" || exit $?',
+  'echo',
+  'echo "$mark"',
+  '(',
+  LIST_LAYERS,
+  ')',
+].join('\n');
+
+/**
+ * Splits a step's stdout: lines before the marker are the buildpack's (logged), lines after it
+ * are the dump. The marker is random per step, so a buildpack's own output cannot start a dump
+ * by accident (one that forges it only spoils its own plan).
+ */
+export class StepCapture {
+  marker = '';
+  private capturing = false;
+  private readonly dump: string[] = [];
+  private held: string | undefined;
+
+  start(): string {
+    this.marker = `--dropship-dump-${randomBytes(12).toString('hex')}--`;
+    this.capturing = false;
+    this.dump.length = 0;
+    this.held = undefined;
+    return this.marker;
+  }
+
+  /** Returns the lines to log now (an empty line is held back: it may be the one before the marker). */
+  line(line: string): string[] {
+    if (this.capturing) {
+      this.dump.push(line);
+      return [];
+    }
+    if (this.marker && line === this.marker) {
+      this.capturing = true;
+      this.held = undefined;
+      return [];
+    }
+    const out = this.held !== undefined ? [this.held] : [];
+    this.held = undefined;
+    if (line === '') this.held = line;
+    else out.push(line);
+    return out;
+  }
+
+  /** The dump's bytes (undefined when the step never reached its marker), and ends the capture. */
+  finish(): { bytes: Buffer | undefined; pending: string[] } {
+    const bytes = this.capturing ? Buffer.from(this.dump.join(''), 'base64') : undefined;
+    const pending = this.held !== undefined ? [this.held] : [];
+    this.marker = '';
+    this.capturing = false;
+    this.held = undefined;
+    return { bytes, pending };
+  }
+}
+
+export async function parseLayersDump(bytes: Buffer | undefined): Promise<LayersSnapshot> {
   const snapshot: LayersSnapshot = { files: new Map(), dirs: new Set() };
-  const bytes = Buffer.from(out.stdout.replace(/\s+/g, ''), 'base64');
-  if (out.exitCode !== 0 || bytes.length === 0) return snapshot;
+  if (!bytes || bytes.length === 0) return snapshot;
   const tar = extract();
   const done = new Promise<void>((resolve, reject) => {
     tar.on('entry', (header, stream, next) => {
@@ -52,10 +126,4 @@ export async function readLayers(runner: StepRunner, buildpack: string, dir: str
   Readable.from([bytes]).pipe(tar);
   await done;
   return snapshot;
-}
-
-/** One small file written by a step (a detect plan), read inside the container; undefined when absent. */
-export async function readOne(runner: StepRunner, buildpack: string, path: string): Promise<string | undefined> {
-  const out = await runner.run({ step: 'detect', buildpack, args: ['/bin/sh', '-c', '[ -f "$1" ] && [ ! -L "$1" ] && exec cat "$1"; exit 3', 'read-file', path], captureStdout: true });
-  return out.exitCode === 0 ? out.stdout : undefined;
 }
