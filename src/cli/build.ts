@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { StagingEvent } from '../staging/index.js';
-import { collect, printJson } from './output.js';
+import { collect } from './output.js';
 
 interface BuildFlags {
   tag: string;
@@ -44,7 +44,8 @@ export function register(program: Command): void {
         env: parseEnvAssignments(flags.env ?? []), clearCache: flags.clearCache, network: flags.network,
         timeout: flags.timeout, memory: flags.memory, onEvent,
       });
-      if (flags.json) return printJson({ type: 'result', ...image });
+      // JSON lines: the result is the last line, like the events before it.
+      if (flags.json) return void process.stdout.write(JSON.stringify({ type: 'result', ...image }) + '\n');
       const lines = [
         `Built ${image.name}:${image.tag} ${image.digest} (${image.kind === 'cnb' ? 'Cloud Native Buildpacks' : 'V2 buildpacks, through a droplet'})`,
         `buildpacks: ${image.buildpacks.map((b) => `${b.id}@${b.version}`).join(', ')}`,
