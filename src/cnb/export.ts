@@ -1,4 +1,5 @@
-import { lstat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { lstat, open, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DropshipError } from '../errors.js';
 import {
@@ -80,6 +81,48 @@ function launcherEntries(input: ExportInput): PackEntry[] {
   ].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
+const SBOM = /^(.+)\.sbom\.(cdx|spdx|syft)\.json$/;
+/** A bill of materials is data for scanners: bounded, so a buildpack cannot bloat the image through it. */
+const MAX_SBOM_BYTES = 16 * 1024 * 1024;
+
+/**
+ * The SBOM layer (buildpack.md "Software Bill of Materials"): `<layer>.sbom.<ext>.json` of launch
+ * layers and `launch.sbom.<ext>.json` as `/layers/sbom/launch/<id>/[<layer>/]sbom.<ext>.json`.
+ * Only regular files, opened without following links; undefined when there is none.
+ */
+async function sbomEntries(input: ExportInput): Promise<PackEntry[]> {
+  const entries: PackEntry[] = [];
+  const dirs = new Set<string>();
+  const dir = (name: string) => {
+    const parts = name.split('/');
+    for (let i = 1; i < parts.length; i++) {
+      const d = parts.slice(0, i).join('/') + '/';
+      if (!dirs.has(d)) {
+        dirs.add(d);
+        entries.push({ name: d, type: 'directory', mode: 0o755, uid: 0, gid: 0 });
+      }
+    }
+  };
+  for (const bp of input.group) {
+    const escaped = escapeId(bp.id);
+    const bpDir = join(input.layersDir, escaped);
+    if (!(await isRealDir(bpDir))) continue;
+    const launch = new Set(bp.layers.map((l) => l.name));
+    for (const file of (await readdir(bpDir)).sort()) {
+      const match = SBOM.exec(file);
+      if (!match || (match[1] !== 'launch' && !launch.has(match[1]!))) continue;
+      const info = await lstat(join(bpDir, file));
+      if (!info.isFile() || info.size > MAX_SBOM_BYTES) continue;
+      const handle = await open(join(bpDir, file), constants.O_RDONLY | constants.O_NOFOLLOW);
+      const body = await handle.readFile().finally(() => handle.close());
+      const name = `layers/sbom/launch/${escaped}/${match[1] === 'launch' ? '' : `${match[1]}/`}sbom.${match[2]}.json`;
+      dir(name);
+      entries.push({ name, type: 'file', mode: 0o644, uid: 0, gid: 0, body, size: body.length });
+    }
+  }
+  return entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
 async function isRealDir(path: string): Promise<boolean> {
   return (await lstat(path).catch(() => undefined))?.isDirectory() ?? false;
 }
@@ -144,6 +187,9 @@ export async function exportCnbImage(input: ExportInput): Promise<ExportResult> 
       }
       bpMetadata.push({ key: bp.id, version: bp.version, layers: layerMeta });
     }
+    const sbom = await sbomEntries(input);
+    const sbomLayer = sbom.length ? await writeLayer(packEntries(sbom, { mtime: epoch }), store.blobs) : undefined;
+    if (sbomLayer) add(sbomLayer.descriptor, sbomLayer.diffId, sbomLayer.written);
     const app = await writeLayer(packDirectory(input.appDir, { prefix: `${CNB_PATHS.app.slice(1)}/`, owner: VCAP, mtime: epoch }), store.blobs);
     add(app.descriptor, app.diffId, app.written);
     const launcher = await writeLayer(packEntries(launcherEntries(input), { mtime: epoch }), store.blobs);
@@ -162,6 +208,7 @@ export async function exportCnbImage(input: ExportInput): Promise<ExportResult> 
       [Label.buildpacks]: JSON.stringify(input.group.map((b) => ({ name: b.id, version: b.version }))),
       [CnbLabel.lifecycle]: JSON.stringify({
         app: [{ sha: app.diffId }],
+        ...(sbomLayer ? { sbom: { sha: sbomLayer.diffId } } : {}),
         launcher: { sha: launcher.diffId },
         buildpacks: bpMetadata,
         runImage: { topLayer: input.stack.diffId, reference: `${input.stack.name}@${input.stack.diffId}` },
@@ -189,7 +236,8 @@ export async function exportCnbImage(input: ExportInput): Promise<ExportResult> 
       rootfs: { type: 'layers', diff_ids: diffIds },
       history: [
         stackHistory(input.stack, created),
-        ...layers.slice(1, -2).map(() => ({ created, created_by: 'dropship build (buildpack launch layer)' })),
+        ...layers.slice(1, sbomLayer ? -3 : -2).map(() => ({ created, created_by: 'dropship build (buildpack launch layer)' })),
+        ...(sbomLayer ? [{ created, created_by: 'dropship build (sbom)' }] : []),
         { created, created_by: 'dropship build (app)' },
         { created, created_by: 'dropship build (launcher)' },
       ],

@@ -35,7 +35,7 @@ test('platform.md "Exporter": layers, ENTRYPOINT, labels, reproducible mtimes', 
   const stack = await ensureStack('tiny');
   const image = await inspectImage(s.tag('v1'));
   const c = image.config.config;
-  assert.is(image.layers.length, 5, 'stack, runtime, static, app, launcher (cache-only and ignored layers are not exported)');
+  assert.is(image.layers.length, 6, 'stack, runtime, static, sbom, app, launcher (cache-only and ignored layers are not exported)');
   assert.is(image.layers[0]!.diffId, stack.diffId);
   assert.equal(c.Entrypoint, ['/cnb/process/web']);
   assert.is(c.User, '2000:2000');
@@ -43,6 +43,7 @@ test('platform.md "Exporter": layers, ENTRYPOINT, labels, reproducible mtimes', 
   assert.is(image.config.created, '1980-01-01T00:00:01.000Z');
   const lifecycle = JSON.parse(c.Labels!['io.buildpacks.lifecycle.metadata']!);
   assert.is(lifecycle.runImage.topLayer, stack.diffId);
+  assert.is(lifecycle.sbom.sha, image.layers[3]!.diffId, 'the SBOM layer is named in the label');
   assert.equal(Object.keys(lifecycle.buildpacks[0].layers), ['runtime', 'static']);
   assert.equal(lifecycle.buildpacks[0].layers.runtime.data, { version: '1.0.0' });
   const build = JSON.parse(c.Labels!['io.buildpacks.build.metadata']!);
@@ -80,9 +81,10 @@ test('buildpack.md "Launch": the image runs without dropship (umoci + runc) with
   try {
     await exportImage(s.tag('v1'), { ociLayout: join(dir, 'layout') });
     const inspected = JSON.parse((await execa('skopeo', ['inspect', `oci:${join(dir, 'layout')}:v1`])).stdout) as { Layers: string[] };
-    assert.is(inspected.Layers.length, 5);
+    assert.is(inspected.Layers.length, 6);
     const bundle = join(dir, 'bundle');
     await execa('umoci', ['unpack', '--image', `${join(dir, 'layout')}:v1`, bundle]);
+    assert.is(await readFile(join(bundle, 'rootfs/layers/sbom/launch/fixture_provider/runtime/sbom.cdx.json'), 'utf8'), '{"bomFormat":"CycloneDX"}\n', 'buildpack.md "Software Bill of Materials"');
     const configPath = join(bundle, 'config.json');
     const spec = JSON.parse(await readFile(configPath, 'utf8'));
     spec.process.terminal = false;
