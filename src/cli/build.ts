@@ -12,6 +12,8 @@ interface BuildFlags {
   network: boolean;
   timeout: string;
   memory: string;
+  publish?: string;
+  insecure?: boolean;
   json?: boolean;
 }
 
@@ -29,6 +31,8 @@ export function register(program: Command): void {
     .option('--no-network', 'no network in the build container')
     .option('--timeout <duration>', 'build timeout', '15m')
     .option('--memory <size>', 'memory limit of the build container', '1G')
+    .option('--publish <registry/repo[:tag]>', 'push the image to a registry once built (credentials from dropship login)')
+    .option('--insecure', 'with --publish: plain http to the registry')
     .option('--json', 'JSON lines: events, then the result')
     .action(async (appDir: string, flags: BuildFlags) => {
       const { buildApp } = await import('../cnb/index.js');
@@ -45,13 +49,22 @@ export function register(program: Command): void {
         timeout: flags.timeout, memory: flags.memory, onEvent,
       });
       // JSON lines: the result is the last line, like the events before it.
-      if (flags.json) return void process.stdout.write(JSON.stringify({ type: 'result', ...image }) + '\n');
+      let published: { reference: string; digest: string } | undefined;
+      if (flags.publish) {
+        const { pushImage, parseRegistryReference } = await import('../oci/index.js');
+        const { credentialsFor } = await import('./login.js');
+        const credentials = await credentialsFor(parseRegistryReference(flags.publish).registry, {});
+        const pushed = await pushImage(`${image.name}:${image.tag}`, flags.publish, { insecure: flags.insecure, credentials });
+        published = { reference: pushed.reference, digest: pushed.digest };
+      }
+      if (flags.json) return void process.stdout.write(JSON.stringify({ type: 'result', ...image, ...(published ? { published } : {}) }) + '\n');
       const lines = [
         `Built ${image.name}:${image.tag} ${image.digest} (${image.kind === 'cnb' ? 'Cloud Native Buildpacks' : 'V2 buildpacks, through a droplet'})`,
         `buildpacks: ${image.buildpacks.map((b) => `${b.id}@${b.version}`).join(', ')}`,
         ...Object.entries(image.processTypes).map(([t, c]) => `  ${t}${t === image.defaultProcess ? ' (default)' : ''}: ${c}`),
         ...(image.bytesWritten !== undefined ? [`written: ${image.bytesWritten} bytes of new layers`] : []),
         `time: ${(image.totalMs / 1000).toFixed(2)}s`,
+        ...(published ? [`published: ${published.reference}@${published.digest}`] : []),
       ];
       process.stdout.write(lines.join('\n') + '\n');
     });
