@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { readBuildpackMetadata, resolveBuildpack } from '../buildpack/index.js';
-import { DropshipError } from '../errors.js';
+import { detectOrder, readBuildpackMetadata, resolveBuildpack } from '../buildpack/index.js';
+import { DropshipError, isDropshipError } from '../errors.js';
 import { homePaths } from '../home.js';
 import { buildImage, openStore } from '../oci/index.js';
 import { stage } from '../staging/index.js';
@@ -39,21 +39,39 @@ async function cnbKind(values: string[], home: string): Promise<boolean> {
   }
 }
 
+function fromCnb(r: Awaited<ReturnType<typeof cnbBuild>>): AppImage {
+  return {
+    kind: 'cnb', name: r.image.name, tag: r.image.tag, digest: r.image.digest, size: r.image.size,
+    processTypes: Object.fromEntries(r.processes.map((p) => [p.type, [...p.command, ...p.args].join(' ')])),
+    ...(r.defaultProcess ? { defaultProcess: r.defaultProcess } : {}),
+    buildpacks: r.group, bytesWritten: r.image.bytesWritten, warnings: r.warnings, totalMs: r.timings.totalMs,
+  };
+}
+
 /**
  * Source to image, like `pack build`: Cloud Native Buildpacks through the cnb lifecycle, V2
- * buildpacks (or none named: the V2 detect order) through a droplet and `image build`.
+ * buildpacks through a droplet and `image build`. With no `-b`, the registered Cloud Native
+ * Buildpacks of the detect order are tried first, each as a group of its own; when none passes,
+ * the V2 ones are (one detect order, CNB before V2: their detect contracts cannot interleave).
  */
 export async function buildApp(options: CnbBuildOptions): Promise<AppImage> {
   const home = options.home ?? homePaths().root;
   await mkdir(homePaths(home).tmp, { recursive: true });
+  if (options.buildpacks.length === 0) {
+    const order = await detectOrder(options.stack ?? 'tiny', home);
+    const cnb = order.filter((b) => b.api !== undefined && b.api !== 'v2');
+    if (cnb.length > 0) {
+      try {
+        return fromCnb(await cnbBuild({ ...options, home, buildpacks: cnb.map((b) => b.key), grouping: 'order' }));
+      } catch (error) {
+        if (!(isDropshipError(error) && error.code === 'CNB_NO_GROUP_PASSED' && cnb.length < order.length)) throw error;
+        options.onEvent?.({ type: 'warning', message: `no Cloud Native Buildpack group passed (${(error.details?.groups as string[] | undefined)?.join('; ')}); trying the V2 buildpacks` });
+      }
+    }
+  }
   if (options.buildpacks.length > 0 && (await cnbKind(options.buildpacks, home))) {
     const r = await cnbBuild({ ...options, home });
-    return {
-      kind: 'cnb', name: r.image.name, tag: r.image.tag, digest: r.image.digest, size: r.image.size,
-      processTypes: Object.fromEntries(r.processes.map((p) => [p.type, [...p.command, ...p.args].join(' ')])),
-      ...(r.defaultProcess ? { defaultProcess: r.defaultProcess } : {}),
-      buildpacks: r.group, bytesWritten: r.image.bytesWritten, warnings: r.warnings, totalMs: r.timings.totalMs,
-    };
+    return fromCnb(r);
   }
   const started = Date.now();
   const work = await mkdtemp(join(homePaths(home).tmp, 'build-v2-'));

@@ -20,7 +20,7 @@ import { applyEnvChanges, envChanges, layerPathChanges, type EnvChange } from '.
 import { exportCnbImage, type ExportResult, type GroupBuildpack } from './export.js';
 import { mergeProcessTypes, parseBuildToml, parseLaunchToml, parseLayerToml, type ProcessType } from './layer-toml.js';
 import { buildpackMount, CNB_PATHS, escapeId } from './layout.js';
-import { groupsFrom, type CnbBuildpack, type Group } from './order.js';
+import { groupsFrom, orderGroups, type CnbBuildpack, type Group } from './order.js';
 import { entriesFor, parseDetectPlan, resolveGroup, type DetectOutcome, type PlanEntry } from './plan.js';
 import { BUILD_WRAPPER, DETECT_WRAPPER, parseLayersDump, StepCapture } from './read-back.js';
 import { stringify } from 'smol-toml';
@@ -36,6 +36,8 @@ export interface CnbBuildOptions {
   name?: string;
   env?: Record<string, string>;
   clearCache?: boolean;
+  /** `group` (default): the buildpacks form one group, as `-b` lists do; `order`: each is a group of its own, tried in turn. */
+  grouping?: 'group' | 'order';
   timeout?: string | number;
   memory?: string | number;
   network?: boolean;
@@ -182,7 +184,7 @@ async function run(opts: Opts, options: CnbBuildOptions, work: string, live: Liv
       await checkScript(bp, 'bin/build');
     }
   }
-  const groups = groupsFrom(named);
+  const groups = options.grouping === 'order' ? orderGroups(named) : groupsFrom(named);
   const index = new Map(named.map((bp, i) => [bp, i]));
 
   const appDir = join(work, 'app');

@@ -31,6 +31,19 @@ function product(parts: Group[][]): Group[] {
  * version when the group names one). Members used by a composite are not group members of their own.
  */
 export function groupsFrom(named: CnbBuildpack[]): Group[] {
+  return product(expandTop(named));
+}
+
+/**
+ * The detect order without `-b` (registered buildpacks): each buildpack that is no composite's
+ * member is a group of its own (a composite: its groups), tried in order.
+ */
+export function orderGroups(named: CnbBuildpack[]): Group[] {
+  return expandTop(named).flat();
+}
+
+/** Per top-level buildpack, its alternative groups. */
+function expandTop(named: CnbBuildpack[]): Group[][] {
   const find = (ref: { id: string; version?: string }, composite: CnbBuildpack, field: string): CnbBuildpack => {
     const found = named.find((b) => b.descriptor.id === ref.id && (ref.version === undefined || b.descriptor.version === ref.version));
     if (!found) {
@@ -55,6 +68,5 @@ export function groupsFrom(named: CnbBuildpack[]): Group[] {
     })));
   };
   const expanded = named.map((bp) => ({ bp, groups: expand(bp, false, 0) }));
-  const tops = expanded.filter((e) => !members.has(e.bp));
-  return product(tops.map((e) => e.groups));
+  return expanded.filter((e) => !members.has(e.bp)).map((e) => e.groups);
 }

@@ -29,4 +29,11 @@ test('a composite that contains itself is refused', () => {
   assert.throws(() => groupsFrom([loop]), /nests composites more than 8 deep/);
 });
 
+
+test('the detect order without -b: each top-level buildpack (a composite: each of its groups) is a group of its own', async () => {
+  const { orderGroups } = await import('../../../src/cnb/order.js');
+  const meta = bp('meta', '1', '[[order]]\n[[order.group]]\nid = "a"\n[[order]]\n[[order.group]]\nid = "b"\n');
+  assert.equal(ids(orderGroups([bp('x'), meta, bp('a'), bp('b')])), [['x'], ['a'], ['b']]);
+});
+
 test.run();
