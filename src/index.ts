@@ -14,5 +14,6 @@ export * from './oci/index.js';
 export * from './stack/index.js';
 export * from './staging/index.js';
 export * from './buildpack/index.js';
+export { buildApp, cnbBuild, type AppImage, type CnbBuildOptions, type CnbBuildResult } from './cnb/index.js';
 export * from './network/index.js';
 export { doctor, type DoctorReport, type CheckResult } from './doctor/index.js';
