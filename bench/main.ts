@@ -1,4 +1,5 @@
 import { benchApps } from './apps.js';
+import { benchCnb } from './cnb.js';
 import { benchContainer } from './container.js';
 import { benchImages } from './images.js';
 import { benchLayers } from './layers.js';
@@ -16,6 +17,7 @@ const groups: Record<string, () => Promise<Row[]>> = {
   network: benchNetwork,
   apps: benchApps,
   push: benchPush,
+  cnb: benchCnb,
 };
 
 const fmt = (ms: number | undefined) => (ms === undefined ? '' : ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(1)} ms`);

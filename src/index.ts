@@ -14,6 +14,7 @@ export * from './oci/index.js';
 export * from './stack/index.js';
 export * from './staging/index.js';
 export * from './buildpack/index.js';
+export { buildApp, cnbBuild, type AppImage, type CnbBuildOptions, type CnbBuildResult } from './cnb/index.js';
 export * from './network/index.js';
 // Both the app router and the network data path name a Backend: the library keeps the router's until it goes.
 export type { Backend } from './app/index.js';

@@ -8,9 +8,12 @@ export async function hasFile(dir: string, relative: string): Promise<boolean> {
   return isFile(join(dir, relative));
 }
 
-/** Every V2 buildpack has bin/; `message` says which buildpack lacks it, in the caller's words. */
+/**
+ * Every V2 buildpack has bin/ (a composite Cloud Native Buildpack has only buildpack.toml);
+ * `message` says which buildpack lacks it, in the caller's words.
+ */
 export async function requireBin(dir: string, message: string): Promise<void> {
-  if (!(await isDirectory(join(dir, 'bin')))) {
+  if (!(await isDirectory(join(dir, 'bin'))) && !(await isFile(join(dir, 'buildpack.toml')))) {
     throw new DropshipError('BUILDPACK_INVALID', message, {
       hint: 'a V2 buildpack has bin/detect, bin/supply or bin/finalize (or bin/compile) and bin/release',
     });

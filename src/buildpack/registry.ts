@@ -66,12 +66,13 @@ export function entryDir(entry: RegistryEntry): string {
 export async function listBuildpacks(home?: string): Promise<BuildpackListing[]> {
   const order = await readOrder(home);
   return Promise.all(order.map(async (entry, i) => {
-    const meta = await readBuildpackMetadata(entryDir(entry)).catch(() => ({ version: '', stacks: [] as string[] }));
+    const meta = await readBuildpackMetadata(entryDir(entry)).catch(() => ({ version: '', stacks: [] as string[], api: '?' }));
     return {
       position: i + 1,
       name: entry.name,
       version: meta.version,
       stacks: meta.stacks,
+      api: meta.api,
       source: entry.source,
       origin: entry.source === 'builtin' ? entryDir(entry) : entry.origin,
     };

@@ -18,7 +18,7 @@ export interface ResolveOptions {
 /** A local buildpack directory described by its metadata; registered ones keep the name they were given. */
 async function describe(dir: string, key: string, source: BuildpackSource, name?: string): Promise<Buildpack> {
   const meta = await readBuildpackMetadata(dir);
-  return { key, name: name ?? meta.name, version: meta.version, stacks: meta.stacks, source, dir };
+  return { key, name: name ?? meta.name, version: meta.version, stacks: meta.stacks, source, dir, api: meta.api };
 }
 
 function fromEntry(entry: RegistryEntry): Promise<Buildpack> {

@@ -12,6 +12,8 @@ export interface Buildpack {
   source: BuildpackSource;
   /** Host directory holding `bin/`. */
   dir: string;
+  /** `v2` (or absent), or the Buildpack API of a Cloud Native Buildpack (it has buildpack.toml). */
+  api?: string;
 }
 
 /** One row of `dropship buildpacks`: the detect order. */
@@ -20,6 +22,8 @@ export interface BuildpackListing {
   name: string;
   version: string;
   stacks: string[];
+  /** `v2` or the Buildpack API of a Cloud Native Buildpack. */
+  api: string;
   source: 'builtin' | 'registered';
   /** Where it was registered from (path or URL), or the built-in directory. */
   origin: string;

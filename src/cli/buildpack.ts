@@ -61,8 +61,8 @@ export function register(program: Command): void {
         return;
       }
       printTable(
-        ['POSITION', 'NAME', 'VERSION', 'STACKS', 'SOURCE'],
-        list.map((b) => [String(b.position), b.name, b.version || '-', b.stacks.join(',') || 'any', b.source === 'builtin' ? 'built-in' : b.origin]),
+        ['POSITION', 'NAME', 'VERSION', 'API', 'STACKS', 'SOURCE'],
+        list.map((b) => [String(b.position), b.name, b.version || '-', b.api, b.stacks.join(',') || 'any', b.source === 'builtin' ? 'built-in' : b.origin]),
       );
     });
 }

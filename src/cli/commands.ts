@@ -20,6 +20,7 @@ import { register as stage } from './stage.js';
 import { register as buildpack } from './buildpack.js';
 import { register as securityGroup } from './security-group.js';
 import { register as kube } from './kube.js';
+import { register as build } from './build.js';
 
 // One line per command file; each file registers its command(s) and imports the library lazily.
 const registrars: Array<(program: Command) => void> = [
@@ -32,6 +33,7 @@ const registrars: Array<(program: Command) => void> = [
   stage, buildpack,
   securityGroup,
   kube,
+  build,
 ];
 
 export function registerCommands(program: Command): void {

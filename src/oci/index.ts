@@ -17,3 +17,7 @@ export { importImage, type ImportOptions, type ImportedImage } from './import.js
 export { rebaseImage, type RebaseOptions, type RebaseResult } from './rebase.js';
 export { gc, type GcOptions, type GcResult } from './gc.js';
 export * from './registry/index.js';
+// Seams for the cnb room's exporter: the same base layer, labels, commit and lock as image build.
+export { baseLayerDescriptor, stackLabels, stackHistory } from './image-build.js';
+export { commitImage, imageArchitecture } from './image.js';
+export { withImageLock } from './store-lock.js';

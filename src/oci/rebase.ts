@@ -48,14 +48,45 @@ export async function rebaseImage(nameTag: string, stack: BaseLayer, options: Re
     const previousBase = image.config.rootfs.diff_ids[0]!;
     const result = { name: image.name, tag: image.tag, previousDigest: image.descriptor.digest, stack: stack.name, previousBase, base: stack.diffId };
     if (previousBase === stack.diffId && current === stack.name) return { ...result, digest: image.descriptor.digest, changed: false };
-    const [, ...history] = image.config.history ?? [];
+    const cnb = cnbRunImage(image.ref, labels, image.config.rootfs.diff_ids);
+    const runLayers = cnb?.count ?? 1;
+    const history = (image.config.history ?? []).slice(runLayers);
     const config: ImageConfig = {
       ...image.config,
-      config: { ...image.config.config, Labels: { ...labels, ...stackLabels(stack) } },
-      rootfs: { type: 'layers', diff_ids: [stack.diffId, ...image.config.rootfs.diff_ids.slice(1)] },
+      config: { ...image.config.config, Labels: { ...labels, ...stackLabels(stack), ...(cnb ? { [CNB_LIFECYCLE_LABEL]: cnb.relabel(stack) } : {}) } },
+      rootfs: { type: 'layers', diff_ids: [stack.diffId, ...image.config.rootfs.diff_ids.slice(runLayers)] },
       history: [stackHistory(stack, image.config.created), ...history],
     };
-    const descriptor = await commitImage(store, image.ref, [base, ...image.manifest.layers.slice(1)], config);
+    const descriptor = await commitImage(store, image.ref, [base, ...image.manifest.layers.slice(runLayers)], config);
     return { ...result, digest: descriptor.digest, changed: true };
   });
+}
+
+/** A Cloud Native Buildpacks image names its run image's top layer in this label (platform.md "Rebaser"). */
+const CNB_LIFECYCLE_LABEL = 'io.buildpacks.lifecycle.metadata';
+
+/**
+ * For a CNB image: how many bottom layers belong to the run image (up to runImage.topLayer),
+ * and the label rewritten for the new stack build. Undefined for images without the label.
+ */
+function cnbRunImage(ref: string, labels: Record<string, string>, diffIds: Digest[]): { count: number; relabel: (stack: BaseLayer) => string } | undefined {
+  const text = labels[CNB_LIFECYCLE_LABEL];
+  if (text === undefined) return undefined;
+  let metadata: { runImage?: { topLayer?: string; reference?: string } } & Record<string, unknown>;
+  try {
+    metadata = JSON.parse(text) as typeof metadata;
+  } catch (error) {
+    throw new DropshipError('REBASE_LABEL_INVALID', `image ${ref}: label ${CNB_LIFECYCLE_LABEL} is not JSON`, { hint: 'rebuild the image', cause: error, exitCode: 70 });
+  }
+  const top = metadata.runImage?.topLayer;
+  const index = top === undefined ? -1 : diffIds.indexOf(top as Digest);
+  if (index < 0) {
+    throw new DropshipError('REBASE_TOP_LAYER_MISSING', `image ${ref}: ${CNB_LIFECYCLE_LABEL} runImage.topLayer ${top ?? '(none)'} is not one of the image's layers`, {
+      hint: 'rebuild the image with dropship build', exitCode: 70,
+    });
+  }
+  return {
+    count: index + 1,
+    relabel: (stack) => JSON.stringify({ ...metadata, runImage: { ...metadata.runImage, topLayer: stack.diffId, reference: `${stack.name}@${stack.diffId}` } }),
+  };
 }

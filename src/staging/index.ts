@@ -12,3 +12,7 @@ export { EXIT_CODES, stepFailure, noBuildpackDetected, type StepName } from './f
 export { depsIndex, CONTAINER as STAGING_PATHS } from './layout.js';
 export { copyAppSource, loadIgnore } from './source.js';
 export { writeDroplet, type WrittenDroplet } from './droplet.js';
+// Seams for the cnb room, which runs its phases in the same hardened staging container.
+export { ContainerStepRunner, type StepRunner, type StepSpec, type StepOutcome } from './runner.js';
+export { stackRootfs } from './stack-rootfs.js';
+export { isEnvName } from './env.js';

@@ -175,7 +175,8 @@ async function run(
   // Buildpacks first: a wrong -b fails in milliseconds, before anything is copied.
   const { named, candidates } = await clock.run('download', 'Downloading buildpacks', async () => {
     if (opts.buildpacks.length === 0) {
-      const order = await detectOrder(opts.stack, opts.home);
+      // Cloud Native Buildpacks in the order are the cnb room's (dropship build), not V2 detect's.
+      const order = (await detectOrder(opts.stack, opts.home)).filter((bp) => (bp.api ?? 'v2') === 'v2');
       await checkDetectable(order);
       return { named: undefined, candidates: order };
     }

@@ -19,7 +19,7 @@ test('built-ins are listed first-class, with position, version, stacks and sourc
   const list = await listBuildpacks(home);
   assert.equal(list.map((b) => b.name), await builtinNames());
   const staticfile = list.find((b) => b.name === 'staticfile')!;
-  assert.equal({ ...staticfile, origin: undefined }, { position: 1, name: 'staticfile', version: '1.0.0', stacks: ['tiny', 'bookworm'], source: 'builtin', origin: undefined });
+  assert.equal({ ...staticfile, origin: undefined }, { position: 1, name: 'staticfile', version: '1.0.0', stacks: ['tiny', 'bookworm'], api: 'v2', source: 'builtin', origin: undefined });
 }));
 
 test('create at a position, move it, update its files, delete it', () => withHome(async (home) => {

@@ -1,0 +1,95 @@
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { detectOrder, readBuildpackMetadata, resolveBuildpack } from '../buildpack/index.js';
+import { DropshipError, isDropshipError } from '../errors.js';
+import { homePaths } from '../home.js';
+import { buildImage, openStore } from '../oci/index.js';
+import { stage } from '../staging/index.js';
+import { ensureStack } from '../stack/index.js';
+import { cnbBuild, type CnbBuildOptions } from './lifecycle.js';
+
+export interface AppImage {
+  kind: 'cnb' | 'v2';
+  name: string;
+  tag: string;
+  digest: string;
+  size: number;
+  processTypes: Record<string, string>;
+  defaultProcess?: string;
+  buildpacks: Array<{ id: string; version: string }>;
+  bytesWritten?: number;
+  warnings: string[];
+  totalMs: number;
+}
+
+/** Is every `-b` a Cloud Native Buildpack (true), none (false)? A mix is refused. */
+async function cnbKind(values: string[], home: string): Promise<boolean> {
+  const scratch = await mkdtemp(join(homePaths(home).tmp, 'build-kind-'));
+  try {
+    const apis = await Promise.all(values.map(async (v, i) => (await readBuildpackMetadata((await resolveBuildpack(v, i, { home, scratchDir: scratch })).dir)).api));
+    const cnb = apis.filter((a) => a !== 'v2').length;
+    if (cnb > 0 && cnb < apis.length) {
+      throw new DropshipError('BUILD_MIXED_BUILDPACKS', `-b: ${values.filter((_, i) => apis[i] === 'v2').join(', ')} ${cnb === apis.length - 1 ? 'is a V2 buildpack' : 'are V2 buildpacks'}, the others Cloud Native Buildpacks`, {
+        hint: 'one build uses one kind: V2 buildpacks (through a droplet) or Cloud Native Buildpacks',
+      });
+    }
+    return cnb > 0;
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+function fromCnb(r: Awaited<ReturnType<typeof cnbBuild>>): AppImage {
+  return {
+    kind: 'cnb', name: r.image.name, tag: r.image.tag, digest: r.image.digest, size: r.image.size,
+    processTypes: Object.fromEntries(r.processes.map((p) => [p.type, [...p.command, ...p.args].join(' ')])),
+    ...(r.defaultProcess ? { defaultProcess: r.defaultProcess } : {}),
+    buildpacks: r.group, bytesWritten: r.image.bytesWritten, warnings: r.warnings, totalMs: r.timings.totalMs,
+  };
+}
+
+/**
+ * Source to image, like `pack build`: Cloud Native Buildpacks through the cnb lifecycle, V2
+ * buildpacks through a droplet and `image build`. With no `-b`, the registered Cloud Native
+ * Buildpacks of the detect order are tried first, each as a group of its own; when none passes,
+ * the V2 ones are (one detect order, CNB before V2: their detect contracts cannot interleave).
+ */
+export async function buildApp(options: CnbBuildOptions): Promise<AppImage> {
+  const home = options.home ?? homePaths().root;
+  await mkdir(homePaths(home).tmp, { recursive: true });
+  if (options.buildpacks.length === 0) {
+    const order = await detectOrder(options.stack ?? 'tiny', home);
+    const cnb = order.filter((b) => b.api !== undefined && b.api !== 'v2');
+    if (cnb.length > 0) {
+      try {
+        return fromCnb(await cnbBuild({ ...options, home, buildpacks: cnb.map((b) => b.key), grouping: 'order' }));
+      } catch (error) {
+        if (!(isDropshipError(error) && error.code === 'CNB_NO_GROUP_PASSED' && cnb.length < order.length)) throw error;
+        options.onEvent?.({ type: 'warning', message: `no Cloud Native Buildpack group passed (${(error.details?.groups as string[] | undefined)?.join('; ')}); trying the V2 buildpacks` });
+      }
+    }
+  }
+  if (options.buildpacks.length > 0 && (await cnbKind(options.buildpacks, home))) {
+    const r = await cnbBuild({ ...options, home });
+    return fromCnb(r);
+  }
+  const started = Date.now();
+  const work = await mkdtemp(join(homePaths(home).tmp, 'build-v2-'));
+  try {
+    const staged = await stage({
+      appDir: options.appDir, buildpacks: options.buildpacks, stack: options.stack, name: options.name, env: options.env,
+      noCache: options.clearCache, timeout: options.timeout, memory: options.memory, network: options.network, home,
+      dropletPath: join(work, 'droplet.tgz'), dropletCompression: 'store', onEvent: options.onEvent, signal: options.signal,
+    });
+    const stack = await ensureStack(staged.stack, { home: homePaths(home) });
+    const built = await buildImage({ droplet: staged.droplet.path, result: staged.result, stack, tag: options.tag, store: openStore(homePaths(home)) });
+    return {
+      kind: 'v2', name: built.name, tag: built.tag, digest: built.digest, size: built.size, processTypes: built.processTypes,
+      ...(built.processTypes.web ? { defaultProcess: 'web' } : {}),
+      buildpacks: staged.result.lifecycle_metadata.buildpacks.map((b) => ({ id: b.name, version: b.version })),
+      warnings: [...staged.warnings, ...built.warnings], totalMs: Date.now() - started,
+    };
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,401 @@
+import { chown, mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { resolveBuildpack } from '../buildpack/index.js';
+import { createContainer, newContainerId, onInterrupt } from '../container/index.js';
+import type { BindMount, Container } from '../container/types.js';
+import { DropshipError } from '../errors.js';
+import { homePaths } from '../home.js';
+import { attachNetwork, prepareNetwork, teardownNetwork } from '../network/index.js';
+import { openStore, reproducibleMtime } from '../oci/index.js';
+import { hostGid, hostUid, VCAP_GID, VCAP_UID } from '../security/idmap.js';
+import {
+  buildpackEnv, copyAppSource, ContainerStepRunner, isEnvName, normalizeStagingOptions, platformStagingEnv, stackRootfs,
+  type StagingEvent, type StepOutcome,
+} from '../staging/index.js';
+import { ensureStack } from '../stack/index.js';
+import { withLock } from '../util/lock.js';
+import { recordLaunchLayers, restoreCache } from './cache.js';
+import { readDescriptor, supportsTarget, type RunTarget } from './descriptor.js';
+import { applyEnvChanges, envChanges, layerPathChanges, type EnvChange } from './env-files.js';
+import { exportCnbImage, type ExportResult, type GroupBuildpack } from './export.js';
+import { mergeProcessTypes, parseBuildToml, parseLaunchToml, parseLayerToml, type ProcessType } from './layer-toml.js';
+import { buildpackMount, CNB_PATHS, escapeId } from './layout.js';
+import { groupsFrom, orderGroups, type CnbBuildpack, type Group } from './order.js';
+import { entriesFor, parseDetectPlan, resolveGroup, type DetectOutcome, type PlanEntry } from './plan.js';
+import { BUILD_WRAPPER, DETECT_WRAPPER, parseLayersDump, StepCapture } from './read-back.js';
+import { stringify } from 'smol-toml';
+
+export interface CnbBuildOptions {
+  appDir: string;
+  /** `-b` values: CNB buildpack dirs, archives, URLs or registered names, in order. */
+  buildpacks: string[];
+  /** NAME[:TAG] of the image. */
+  tag: string;
+  stack?: string;
+  /** App name: keys the cache. Default: the app directory's name. */
+  name?: string;
+  env?: Record<string, string>;
+  clearCache?: boolean;
+  /** `group` (default): the buildpacks form one group, as `-b` lists do; `order`: each is a group of its own, tried in turn. */
+  grouping?: 'group' | 'order';
+  timeout?: string | number;
+  memory?: string | number;
+  network?: boolean;
+  home?: string;
+  onEvent?: (event: StagingEvent) => void;
+  signal?: AbortSignal;
+}
+
+export interface CnbBuildResult {
+  app: string;
+  stack: string;
+  image: ExportResult;
+  group: Array<{ id: string; version: string }>;
+  processes: ProcessType[];
+  defaultProcess?: string;
+  warnings: string[];
+  cache: { dir: string; restored: string[] };
+  timings: { totalMs: number; detectMs: number; buildMs: number; exportMs: number };
+}
+
+/** Where dropship's stacks run (CNB_TARGET_*): both are built from Debian 12 packages. */
+function targetOf(): RunTarget {
+  const arch = ({ x64: 'amd64', arm64: 'arm64' } as Record<string, string>)[process.arch] ?? process.arch;
+  return { os: 'linux', arch, distroName: 'debian', distroVersion: '12' };
+}
+
+function targetEnv(t: RunTarget): Record<string, string> {
+  return { CNB_TARGET_OS: t.os, CNB_TARGET_ARCH: t.arch, CNB_TARGET_DISTRO_NAME: t.distroName, CNB_TARGET_DISTRO_VERSION: t.distroVersion };
+}
+
+async function checkScript(bp: CnbBuildpack, script: string): Promise<void> {
+  const path = join(bp.dir, script);
+  const info = await stat(path).catch(() => undefined);
+  if (!info?.isFile() || (info.mode & 0o005) !== 0o005) {
+    throw new DropshipError('CNB_BUILDPACK_INVALID', `buildpack ${bp.descriptor.id}: ${path} is ${info ? 'not executable by the build user' : 'missing'}`, {
+      hint: info ? `chmod a+rx ${path}` : `a component buildpack has ${script}`,
+      details: { buildpack: bp.descriptor.id, file: path },
+    });
+  }
+}
+
+/** Resolve `-b` values to CNB buildpacks with a validated buildpack.toml. */
+export async function resolveCnbBuildpacks(values: string[], home: string, scratch: string): Promise<CnbBuildpack[]> {
+  const out: CnbBuildpack[] = [];
+  for (const [i, value] of values.entries()) {
+    const bp = await resolveBuildpack(value, i, { home, scratchDir: scratch });
+    const descriptor = await readDescriptor(bp.dir);
+    if (!descriptor) {
+      throw new DropshipError('CNB_NOT_A_CNB', `buildpack ${value} has no buildpack.toml: it is a V2 buildpack`, {
+        hint: 'V2 and Cloud Native Buildpacks cannot share one build; use dropship build with V2 buildpacks only (through a droplet), or CNB ones only',
+      });
+    }
+    out.push({ key: bp.key, dir: bp.dir, descriptor });
+  }
+  return out;
+}
+
+/** One detect failure summary per group, for the "no group passed" error. */
+function noGroupPassed(reasons: string[], errored: boolean): DropshipError {
+  return new DropshipError('CNB_NO_GROUP_PASSED', `no buildpack group passed detection:\n${reasons.map((r) => `  ${r}`).join('\n')}`, {
+    hint: errored ? 'a bin/detect failed (exit code other than 0 and 100); its output is above' : 'check that the app has what the buildpacks look for, or choose others with -b',
+    exitCode: errored ? 21 : 20,
+    details: { step: 'detect', groups: reasons },
+  });
+}
+
+function describeExit(o: StepOutcome): string {
+  if (o.timedOut) return 'timed out';
+  if (o.oomKilled) return 'ran out of memory';
+  if (o.outputExceeded) return 'wrote too much output';
+  return o.signal ? `killed by ${o.signal}` : `exit code ${o.exitCode}`;
+}
+
+/** Stands for the step's marker in a wrapper's argument list. */
+const MARKER = '\0marker';
+
+interface Live {
+  container?: Container;
+  networkId?: string;
+}
+
+/**
+ * Build an app with Cloud Native Buildpacks into an image: detect (20/21), restore the cache,
+ * build (51), export. The buildpacks run in the hardened staging container as vcap; the host
+ * orchestrates, reads what they wrote through the container, and packs the image once the
+ * container is gone. One cleanup path removes the container, its network and the work dir.
+ */
+export async function cnbBuild(options: CnbBuildOptions): Promise<CnbBuildResult> {
+  const opts = normalizeStagingOptions({
+    appDir: options.appDir, stack: options.stack, name: options.name, env: options.env, timeout: options.timeout, memory: options.memory,
+    network: options.network, home: options.home, onEvent: options.onEvent, signal: options.signal, noCache: options.clearCache,
+  });
+  const paths = homePaths(opts.home);
+  await mkdir(paths.tmp, { recursive: true });
+  const work = await mkdtemp(join(paths.tmp, `cnb-${opts.name}-`));
+  const live: Live = {};
+  const stop = async () => {
+    const { container, networkId } = live;
+    live.container = undefined;
+    live.networkId = undefined;
+    if (networkId) await teardownNetwork(networkId).catch(() => undefined);
+    await container?.destroy();
+  };
+  const forget = onInterrupt(() => stop().catch(() => undefined));
+  const onAbort = () => void live.container?.kill('SIGKILL').catch(() => undefined);
+  opts.signal?.addEventListener('abort', onAbort);
+  try {
+    return await withLock(join(paths.locks, `staging-cache-${opts.name}.lock`), () => run(opts, options, work, live, stop), { timeoutMs: opts.timeoutMs });
+  } finally {
+    opts.signal?.removeEventListener('abort', onAbort);
+    await stop().catch(() => undefined);
+    forget();
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+type Opts = ReturnType<typeof normalizeStagingOptions>;
+
+async function run(opts: Opts, options: CnbBuildOptions, work: string, live: Live, stop: () => Promise<void>): Promise<CnbBuildResult> {
+  const started = Date.now();
+  const paths = homePaths(opts.home);
+  const warnings: string[] = [];
+  const warn = (message: string) => {
+    warnings.push(message);
+    opts.emit({ type: 'warning', message });
+  };
+  const log = (line: string) => opts.emit({ type: 'log', line, stream: 'platform' });
+  const owner = { uid: hostUid(opts.idMap, VCAP_UID), gid: hostGid(opts.idMap, VCAP_GID) };
+  const target = targetOf();
+  // Asked now: npm's answer (a few hundred ms) arrives while the buildpacks are resolved.
+  const hostEnv = platformStagingEnv();
+  const named = await resolveCnbBuildpacks(options.buildpacks, opts.home, join(work, 'bp'));
+  if (named.length === 0) {
+    throw new DropshipError('CNB_NO_BUILDPACKS', 'no Cloud Native Buildpack was given', { hint: 'name them with -b DIR (a directory with buildpack.toml)' });
+  }
+  for (const bp of named) {
+    if (!supportsTarget(bp.descriptor, target)) {
+      throw new DropshipError('CNB_TARGET_UNSUPPORTED', `buildpack ${bp.descriptor.id} declares no [[targets]] entry for ${target.os}/${target.arch} ${target.distroName} ${target.distroVersion}`, {
+        hint: 'choose a buildpack built for linux on Debian 12 (bookworm)', exitCode: 1,
+      });
+    }
+    if (!bp.descriptor.order) {
+      await checkScript(bp, 'bin/detect');
+      await checkScript(bp, 'bin/build');
+    }
+  }
+  const groups = options.grouping === 'order' ? orderGroups(named) : groupsFrom(named);
+  const index = new Map(named.map((bp, i) => [bp, i]));
+
+  const appDir = join(work, 'app');
+  const platformDir = join(work, 'platform');
+  const scratchDir = join(work, 'scratch');
+  for (const dir of [appDir, scratchDir]) {
+    await mkdir(dir, { mode: 0o755 });
+    await chown(dir, owner.uid, owner.gid);
+  }
+  await mkdir(join(platformDir, 'env'), { recursive: true, mode: 0o755 });
+  const userEnv = { ...(await hostEnv), ...opts.env };
+  for (const [name, value] of Object.entries(opts.env)) {
+    if (!isEnvName(name)) throw new DropshipError('INVALID_ENV', `env: '${name}' is not a valid variable name`, { hint: 'use letters, digits and underscores' });
+    await writeFile(join(platformDir, 'env', name), value, { mode: 0o644 });
+  }
+  const cache = await restoreCache(join(paths.cache, opts.name, 'cnb'), owner, opts.noCache);
+  const baseEnv = buildpackEnv({ appName: opts.name, stack: opts.stack, memoryBytes: opts.memoryBytes, userEnv: {}, services: opts.services });
+  const lowerDirs = await stackRootfs(opts.stack, opts.idMap, opts.home);
+  const mounts: BindMount[] = [
+    { source: appDir, destination: CNB_PATHS.app },
+    { source: cache.layers, destination: CNB_PATHS.layers },
+    { source: platformDir, destination: CNB_PATHS.platform, readonly: true },
+    { source: scratchDir, destination: CNB_PATHS.scratch },
+    ...named.map((bp, i) => ({ source: bp.dir, destination: buildpackMount(i), readonly: true })),
+  ];
+  const id = newContainerId();
+  const networkOptions = { containerId: id, kind: 'staging' as const, app: opts.name, hostname: 'build' };
+  if (opts.network) {
+    live.networkId = id;
+    const prepared = await prepareNetwork(networkOptions);
+    for (const message of prepared.warnings) warn(`build network: ${message}`);
+    mounts.push(...prepared.mounts);
+  }
+  const [creation, copied] = await Promise.allSettled([
+    createContainer({
+      id, lowerDirs, args: ['/bin/sleep', '2147483647'], user: 'vcap', env: baseEnv, cwd: CNB_PATHS.app, hostname: 'build', mounts,
+      limits: { memoryBytes: opts.memoryBytes }, network: 'none', idMap: opts.idMap, labels: { role: 'staging', app: opts.name },
+    }),
+    copyAppSource(opts.appDir, appDir, owner),
+  ]);
+  if (creation.status === 'fulfilled') live.container = creation.value;
+  if (copied.status === 'rejected') throw copied.reason;
+  if (creation.status === 'rejected') throw creation.reason;
+  const container = live.container!;
+  if (opts.network) await attachNetwork({ ...networkOptions, pid: await container.pid() });
+  const capture = new StepCapture();
+  const runner = new ContainerStepRunner(container, {
+    env: baseEnv, cwd: CNB_PATHS.app, deadline: started + opts.timeoutMs, maxOutputBytes: opts.maxOutputBytes, signal: opts.signal,
+    onLine: (line, stream) => {
+      if (stream === 'stderr') opts.emit({ type: 'log', line, stream });
+      else for (const l of capture.line(line)) opts.emit({ type: 'log', line: l, stream });
+    },
+  });
+  /** Run a wrapped step; its dump (after the marker) comes back apart from its log lines. */
+  const runCaptured = async (spec: Parameters<typeof runner.run>[0], marker: string) => {
+    const out = await runner.run({ ...spec, args: spec.args.map((a) => (a === MARKER ? marker : a)) });
+    const { bytes, pending } = capture.finish();
+    for (const line of pending) opts.emit({ type: 'log', line, stream: 'stdout' });
+    return { out, bytes };
+  };
+  const stepEnv = (bp: CnbBuildpack): Record<string, string> => ({
+    ...(bp.descriptor.clearEnv ? {} : userEnv),
+    CNB_BUILDPACK_DIR: buildpackMount(index.get(bp)!),
+    CNB_PLATFORM_DIR: CNB_PATHS.platform,
+    ...targetEnv(target),
+  });
+
+  // Detect: each buildpack's bin/detect runs at most once, whatever the number of groups it is in.
+  const detectStarted = Date.now();
+  opts.emit({ type: 'phase', phase: 'detect', status: 'start', title: 'Detecting' });
+  const outcomes = new Map<CnbBuildpack, Omit<DetectOutcome, 'optional'>>();
+  const detectOne = async (bp: CnbBuildpack): Promise<Omit<DetectOutcome, 'optional'>> => {
+    const known = outcomes.get(bp);
+    if (known) return known;
+    const planPath = `${CNB_PATHS.scratch}/detect-${index.get(bp)}.toml`;
+    const { out, bytes } = await runCaptured({
+      step: 'detect', buildpack: bp.descriptor.id,
+      args: ['/bin/sh', '-c', DETECT_WRAPPER, 'detect', planPath, MARKER, `${buildpackMount(index.get(bp)!)}/bin/detect`, CNB_PATHS.platform, planPath],
+      env: { ...stepEnv(bp), CNB_BUILD_PLAN_PATH: planPath },
+    }, capture.start());
+    const base = { id: bp.descriptor.id, version: bp.descriptor.version };
+    let outcome: Omit<DetectOutcome, 'optional'>;
+    if (out.exitCode === 0 && !out.timedOut && !out.signal) {
+      const text = bytes?.toString('utf8') ?? '';
+      outcome = { ...base, status: 'pass', alternatives: parseDetectPlan(text, `plan of ${bp.descriptor.id} (CNB_BUILD_PLAN_PATH)`) };
+    } else if (out.exitCode === 100) {
+      outcome = { ...base, status: 'fail', alternatives: [] };
+    } else {
+      outcome = { ...base, status: 'error', alternatives: [], detail: `bin/detect ${describeExit(out)}${out.tail.length ? `: ${out.tail[out.tail.length - 1]}` : ''}` };
+    }
+    outcomes.set(bp, outcome);
+    return outcome;
+  };
+  let chosen: { group: Group; entries: PlanEntry[] } | undefined;
+  const reasons: string[] = [];
+  for (const [g, group] of groups.entries()) {
+    const results: DetectOutcome[] = [];
+    for (const member of group) results.push({ ...(await detectOne(member.bp)), optional: member.optional });
+    const resolution = resolveGroup(results);
+    const label = `group ${g + 1} (${group.map((m) => m.bp.descriptor.id + (m.optional ? '?' : '')).join(', ')})`;
+    if (resolution.ok) {
+      const kept = new Set(resolution.group.map((x) => x.id));
+      chosen = { group: group.filter((m) => kept.has(m.bp.descriptor.id)), entries: resolution.entries };
+      for (const skipped of resolution.skippedOptional) log(`skipping optional buildpack ${skipped}`);
+      break;
+    }
+    reasons.push(`${label}: ${resolution.reason}`);
+  }
+  const detectMs = Date.now() - detectStarted;
+  if (!chosen) {
+    opts.emit({ type: 'phase', phase: 'detect', status: 'failed', title: 'Detecting', durationMs: detectMs });
+    throw noGroupPassed(reasons, [...outcomes.values()].some((o) => o.status === 'error'));
+  }
+  opts.emit({ type: 'phase', phase: 'detect', status: 'done', title: `Detected ${chosen.group.map((m) => `${m.bp.descriptor.id}@${m.bp.descriptor.version}`).join(', ')}`, durationMs: detectMs });
+  opts.emit({ type: 'plan', buildpacks: chosen.group.map((m) => ({ name: m.bp.descriptor.id, steps: ['compile'] })) });
+
+  // Build: each buildpack sees the build layers of those before it (PATH, LD_LIBRARY_PATH, env, env.build).
+  const buildStarted = Date.now();
+  let buildEnvChanges: EnvChange[] = [];
+  const met = new Set<string>();
+  const processLists: Array<Array<ProcessType & { buildpackId: string }>> = [];
+  const labels: Array<{ key: string; value: string }> = [];
+  const exported: GroupBuildpack[] = [];
+  for (const member of chosen.group) {
+    const bp = member.bp;
+    const bpId = bp.descriptor.id;
+    const layersDir = `${CNB_PATHS.layers}/${escapeId(bpId)}`;
+    const planPath = `${CNB_PATHS.scratch}/plan-${index.get(bp)}.toml`;
+    const mine = entriesFor(bpId, chosen.entries, met);
+    const planText = stringify({ entries: mine });
+    const title = `Building ${bpId}@${bp.descriptor.version}`;
+    opts.emit({ type: 'phase', phase: 'compile', status: 'start', title, buildpack: bpId });
+    const stepStarted = Date.now();
+    const env = applyEnvChanges({ ...baseEnv, ...stepEnv(bp) }, buildEnvChanges);
+    // The layers dir and plan are made inside the container as vcap: the host never writes where
+    // a buildpack could have planted a link.
+    const { out, bytes } = await runCaptured({
+      step: 'compile', buildpack: bpId,
+      args: ['/bin/sh', '-c', BUILD_WRAPPER, 'build', layersDir, planText, planPath, MARKER,
+        `${buildpackMount(index.get(bp)!)}/bin/build`, layersDir, CNB_PATHS.platform, planPath],
+      env: { ...env, CNB_LAYERS_DIR: layersDir, CNB_BP_PLAN_PATH: planPath },
+    }, capture.start());
+    const ok = out.exitCode === 0 && !out.timedOut && !out.signal;
+    opts.emit({ type: 'phase', phase: 'compile', status: ok ? 'done' : 'failed', title, buildpack: bpId, durationMs: Date.now() - stepStarted });
+    if (!ok) {
+      const tail = out.tail.length ? `\nlast lines of output:\n${out.tail.map((l) => `  ${l}`).join('\n')}` : '';
+      throw new DropshipError('CNB_BUILD_FAILED', `buildpack ${bpId}@${bp.descriptor.version} failed in build: bin/build ${describeExit(out)}${tail}`, {
+        hint: "the buildpack's last lines above say why; fix the app or the buildpack",
+        exitCode: 51,
+        details: { buildpack: bpId, step: 'build', exitCode: out.exitCode, tail: out.tail },
+      });
+    }
+    const snapshot = await parseLayersDump(bytes);
+    const launch = snapshot.files.get('launch.toml');
+    const parsedLaunch = launch === undefined ? undefined : parseLaunchToml(launch, bpId);
+    if (parsedLaunch) {
+      processLists.push(parsedLaunch.processes.map((p) => ({ ...p, buildpackId: bpId })));
+      labels.push(...parsedLaunch.labels);
+      if (parsedLaunch.slices.length) warn(`buildpack ${bpId}: launch.toml slices are exported as part of the one app layer`);
+    }
+    const build = snapshot.files.get('build.toml');
+    const unmet = new Set(build === undefined ? [] : parseBuildToml(build, bpId));
+    for (const e of mine) if (!unmet.has(e.name)) met.add(e.name);
+    const group: GroupBuildpack = { id: bpId, version: bp.descriptor.version, homepage: bp.descriptor.homepage, layers: [] };
+    const layerNames = [...snapshot.files.keys()].filter((f) => !f.includes('/') && f.endsWith('.toml') && !['launch.toml', 'build.toml', 'store.toml'].includes(f))
+      .map((f) => f.slice(0, -'.toml'.length)).sort();
+    for (const name of layerNames) {
+      const toml = parseLayerToml(snapshot.files.get(`${name}.toml`)!, bpId, `${name}.toml`);
+      const hasDir = snapshot.dirs.has(name);
+      if (toml.types.build && hasDir) {
+        const files = (sub: string) => [...snapshot.files.entries()]
+          .filter(([f]) => f.startsWith(`${name}/${sub}/`) && !f.slice(`${name}/${sub}/`.length).includes('/'))
+          .map(([f, content]) => ({ file: f.slice(`${name}/${sub}/`.length), content }));
+        const layerPath = `${layersDir}/${name}`;
+        const env = envChanges(files('env'));
+        const envBuild = envChanges(files('env.build'));
+        for (const ignored of [...env.ignored, ...envBuild.ignored]) warn(`buildpack ${bpId}: layer ${name}: env file ${ignored} names no variable; ignored`);
+        buildEnvChanges = [...buildEnvChanges,
+          ...layerPathChanges(layerPath, { bin: snapshot.dirs.has(`${name}/bin`), lib: snapshot.dirs.has(`${name}/lib`) }, 'build'),
+          ...env.changes, ...envBuild.changes];
+      }
+      if (toml.types.launch) group.layers.push({ name, toml, reuse: !hasDir });
+    }
+    exported.push(group);
+  }
+  const unmetEntries = chosen.entries.filter((e) => !met.has(e.name));
+  for (const e of unmetEntries) warn(`build plan entry '${e.name}' was left unmet by every provider (${e.providers.join(', ')})`);
+  const buildMs = Date.now() - buildStarted;
+  const { processes, defaultType } = mergeProcessTypes(processLists);
+  if (processes.length === 0) warn('no buildpack defined a process type (launch.toml [[processes]]): the image runs only a command given to it');
+
+  // Nothing of the build may run while the host packs what it wrote.
+  await container.kill('SIGKILL');
+  await container.wait();
+  await stop();
+
+  const exportStarted = Date.now();
+  opts.emit({ type: 'phase', phase: 'package', status: 'start', title: `Exporting ${options.tag}` });
+  const stack = await ensureStack(opts.stack, { home: paths });
+  const image = await exportCnbImage({
+    store: openStore(paths), tag: options.tag, stack, epoch: reproducibleMtime(), appDir, layersDir: cache.layers,
+    group: exported, processes: processes as Array<ProcessType & { buildpackId: string }>, defaultType, labels, previous: cache.previous,
+  });
+  await recordLaunchLayers(cache, image.launchLayers);
+  const exportMs = Date.now() - exportStarted;
+  opts.emit({ type: 'phase', phase: 'package', status: 'done', title: `Exported ${image.name}:${image.tag}`, durationMs: exportMs });
+  return {
+    app: opts.name, stack: opts.stack, image,
+    group: chosen.group.map((m) => ({ id: m.bp.descriptor.id, version: m.bp.descriptor.version })),
+    processes, ...(defaultType ? { defaultProcess: defaultType } : {}), warnings,
+    cache: { dir: cache.root, restored: cache.restored },
+    timings: { totalMs: Date.now() - started, detectMs, buildMs, exportMs },
+  };
+}

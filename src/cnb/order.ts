@@ -1,0 +1,72 @@
+import { join } from 'node:path';
+import { DropshipError } from '../errors.js';
+import type { CnbDescriptor } from './descriptor.js';
+
+/** A Cloud Native Buildpack on the host, ready to mount. */
+export interface CnbBuildpack {
+  /** What the user named it by (path, registered name). */
+  key: string;
+  dir: string;
+  descriptor: CnbDescriptor;
+}
+
+export interface GroupMember {
+  bp: CnbBuildpack;
+  optional: boolean;
+}
+
+export type Group = GroupMember[];
+
+/** Guards against a composite that (indirectly) contains itself. */
+const MAX_DEPTH = 8;
+
+function product(parts: Group[][]): Group[] {
+  return parts.reduce<Group[]>((acc, alternatives) => acc.flatMap((prefix) => alternatives.map((g) => [...prefix, ...g])), [[]]);
+}
+
+/**
+ * The order to detect with, from the `-b` list (buildpack.md "Order Resolution"): plain
+ * buildpacks form one group in the order given; a composite contributes each of its `[[order]]`
+ * groups as an alternative, its members found among the other `-b` buildpacks (by id, and
+ * version when the group names one). Members used by a composite are not group members of their own.
+ */
+export function groupsFrom(named: CnbBuildpack[]): Group[] {
+  return product(expandTop(named));
+}
+
+/**
+ * The detect order without `-b` (registered buildpacks): each buildpack that is no composite's
+ * member is a group of its own (a composite: its groups), tried in order.
+ */
+export function orderGroups(named: CnbBuildpack[]): Group[] {
+  return expandTop(named).flat();
+}
+
+/** Per top-level buildpack, its alternative groups. */
+function expandTop(named: CnbBuildpack[]): Group[][] {
+  const find = (ref: { id: string; version?: string }, composite: CnbBuildpack, field: string): CnbBuildpack => {
+    const found = named.find((b) => b.descriptor.id === ref.id && (ref.version === undefined || b.descriptor.version === ref.version));
+    if (!found) {
+      throw new DropshipError('CNB_ORDER_MEMBER_MISSING', `${join(composite.dir, 'buildpack.toml')}: ${field}: buildpack ${ref.id}${ref.version ? `@${ref.version}` : ''} of composite ${composite.descriptor.id} was not given`, {
+        hint: `add -b <dir of ${ref.id}> to the command (the composite's members are looked up among the -b buildpacks)`,
+        details: { buildpack: composite.descriptor.id, field },
+      });
+    }
+    return found;
+  };
+  const members = new Set<CnbBuildpack>();
+  const expand = (bp: CnbBuildpack, optional: boolean, depth: number): Group[] => {
+    const order = bp.descriptor.order;
+    if (!order) return [[{ bp, optional }]];
+    if (depth > MAX_DEPTH) {
+      throw new DropshipError('CNB_ORDER_TOO_DEEP', `composite ${bp.descriptor.id} nests composites more than ${MAX_DEPTH} deep`, { hint: 'a composite must not contain itself' });
+    }
+    return order.flatMap((group, i) => product(group.map((ref, j) => {
+      const member = find(ref, bp, `order[${i}].group[${j}]`);
+      members.add(member);
+      return expand(member, optional || ref.optional, depth + 1);
+    })));
+  };
+  const expanded = named.map((bp) => ({ bp, groups: expand(bp, false, 0) }));
+  return expanded.filter((e) => !members.has(e.bp)).map((e) => e.groups);
+}
