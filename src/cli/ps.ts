@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { AppSummary, InstanceStatus } from '../app/index.js';
+import type { AppSummary, InstanceStatus } from '../apps/index.js';
 import { DropshipError } from '../errors.js';
 import { formatBytes } from '../util/units.js';
 import { printJson, printTable } from './output.js';
@@ -52,7 +52,7 @@ export function register(program: Command): void {
     .argument('[app]', 'only this app')
     .option('--json', 'print JSON')
     .action(async (name: string | undefined, options: { json?: boolean }) => {
-      const { listApps } = await import('../app/api.js');
+      const { listApps } = await import('../apps/index.js');
       const apps = await listApps(name);
       if (options.json) printJson(apps);
       else if (apps.length === 0) process.stdout.write('no apps; start one with `dropship run IMAGE --name APP`\n');

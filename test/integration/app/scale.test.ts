@@ -2,8 +2,8 @@ import '../../helpers/env.js';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { uniqueName, isRoot } from '../../helpers/env.js';
-import { updateApp } from '../../../src/app/api.js';
-import { readAppSpec } from '../../../src/app/state.js';
+import { updateApp } from '../../../src/apps/api.js';
+import { readAppSpec } from '../../../src/apps/state.js';
 import { ensureTestImage } from './fixture.js';
 import { dropship, httpGet, removeApp } from './helpers.js';
 

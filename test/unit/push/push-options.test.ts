@@ -3,8 +3,8 @@ import * as assert from 'uvu/assert';
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseManifest } from '../../../src/app/manifest.js';
-import { manifestPathFor, planPush, PUSH_DEFAULTS } from '../../../src/app/push-options.js';
+import { parseManifest } from '../../../src/push/manifest.js';
+import { manifestPathFor, planPush, PUSH_DEFAULTS } from '../../../src/push/push-options.js';
 import { DropshipError } from '../../../src/errors.js';
 
 let root = '';

@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { imageTag, pushSucceeded, pushSummary, type PushWork } from '../../../src/app/push.js';
-import { planPush } from '../../../src/app/push-options.js';
+import { imageTag, pushSucceeded, pushSummary, type PushWork } from '../../../src/push/push.js';
+import { planPush } from '../../../src/push/push-options.js';
 
 const [plan] = planPush({ path: '.', name: 'Hello' });
 
