@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { DropshipError } from '../errors.js';
 import { createContainer, DEFAULT_NOFILE } from '../container/index.js';
 import type { Container } from '../container/types.js';
 import { attachNetwork, prepareNetwork, teardownNetwork } from '../network/index.js';
@@ -27,10 +28,18 @@ async function cgroupMemory(pid: number): Promise<number | undefined> {
  */
 export async function containerLauncher(spec: AppSpec): Promise<InstanceLauncher> {
   const idMap = defaultIdMap();
-  const image = await loadAppImage(spec.image, idMap);
+  // By digest, never by tag: the tag may already name a newer image than this release's.
+  const image = await loadAppImage(spec.imageDigest, idMap).catch((error: unknown) => {
+    throw new DropshipError('RELEASE_IMAGE_MISSING', `release ${spec.release} of '${spec.name}' runs image ${spec.imageDigest} (${spec.image}), which cannot be loaded: ${(error as Error).message}`, {
+      hint: `push the app again, or \`dropship rollback ${spec.name} N\` to a release whose image is in the store (\`dropship releases ${spec.name}\`)`,
+      cause: error,
+    });
+  });
   const user = await resolveImageUser(image.config.User, image.lowerDirs, spec.image);
   const args = await wrapForNetwork(imageArgs(image.config, spec.command, spec.image), image.lowerDirs);
   return {
+    release: spec.release,
+    imageDigest: image.digest,
     async start(request: StartRequest): Promise<InstanceHandle> {
       const containerId = `dropship-${spec.name}-${request.index}-${request.guid.slice(0, 8)}`;
       const hostname = request.guid;

@@ -40,10 +40,19 @@ export class InstanceSlot {
 
   constructor(
     readonly index: number,
-    private readonly launcher: InstanceLauncher,
+    readonly launcher: InstanceLauncher,
     private readonly ctx: SlotContext,
   ) {
-    this.status = { index, guid: randomUUID(), state: 'down', restarts: 0, crashCount: 0, since: new Date().toISOString() };
+    this.status = {
+      index,
+      guid: randomUUID(),
+      state: 'down',
+      restarts: 0,
+      crashCount: 0,
+      since: new Date().toISOString(),
+      release: launcher.release,
+      imageDigest: launcher.imageDigest,
+    };
   }
 
   run(): void {

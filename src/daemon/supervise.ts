@@ -15,7 +15,6 @@ import {
   readSupervisorRecord,
   recordEvent,
   requireAppSpec,
-  writeAppSpec,
   writeInstanceStatus,
   writeSupervisorRecord,
   type InstanceStatus,
@@ -106,30 +105,19 @@ export async function superviseApp(name: string, options: SuperviseOptions): Pro
       }
     };
     server = await serveControl(paths.socket, async (request: ControlRequest) => {
-      if (request.op === 'scale' || request.op === 'update' || request.op === 'restart') refuseWhenStopping();
+      if (request.op === 'reload' || request.op === 'restart') refuseWhenStopping();
       switch (request.op) {
         case 'status':
-          return { pid: process.pid, hostPort: spec.hostPort, instances: await supervisor.status() };
+          return { pid: process.pid, hostPort: spec.hostPort, release: supervisor.appSpec.release, instances: await supervisor.status() };
         case 'wait-running':
           await starting;
           return { running: await supervisor.waitUntilRunning(), instances: await supervisor.status() };
-        case 'scale': {
-          const next = { ...supervisor.appSpec };
-          if (request.instances !== undefined) next.instances = request.instances;
-          if (request.memoryBytes !== undefined) next.memoryBytes = request.memoryBytes;
-          if (request.diskBytes !== undefined) next.diskBytes = request.diskBytes;
-          await writeAppSpec(next);
-          await supervisor.update(next);
+        // The desired state is the current release on disk; the router's host port is the app's for life.
+        case 'reload':
+          await supervisor.update({ ...(await requireAppSpec(name)), hostPort: spec.hostPort });
           return { instances: await supervisor.status() };
-        }
-        case 'update': {
-          const next = { ...request.spec, name: spec.name, id: spec.id, hostPort: spec.hostPort };
-          await writeAppSpec(next);
-          await supervisor.update(next);
-          return { instances: await supervisor.status() };
-        }
         case 'restart':
-          await supervisor.restart({ rolling: request.rolling });
+          await supervisor.restart({ rolling: request.rolling }, { ...(await requireAppSpec(name)), hostPort: spec.hostPort });
           return { instances: await supervisor.status() };
         case 'stop':
           stopRequested.abort();

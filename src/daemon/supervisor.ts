@@ -20,9 +20,12 @@ export interface SupervisorDeps {
   healthTimings?: Partial<HealthTimings>;
 }
 
-/** Everything of a spec that the instances are made from; the count and the port are not. */
+/**
+ * Everything of a spec that the instances are made from (the image digest, limits, env, command,
+ * health check); the count, the port, the release number and the image's name are not.
+ */
 function instanceShape(spec: AppSpec): string {
-  const { instances: _instances, hostPort: _hostPort, createdAt: _createdAt, ...shape } = spec;
+  const { instances: _instances, hostPort: _hostPort, createdAt: _createdAt, release: _release, image: _image, ...shape } = spec;
   return JSON.stringify(shape);
 }
 
@@ -33,6 +36,9 @@ function instanceShape(spec: AppSpec): string {
 export class Supervisor {
   private slots: InstanceSlot[] = [];
   private launcher?: InstanceLauncher;
+  /** The shape `launcher` makes instances of; a slot of another shape is out of date. */
+  private shape = '';
+  private readonly shapes = new WeakMap<InstanceLauncher, string>();
   private readonly ctx: SlotContext;
   private busy: Promise<unknown> = Promise.resolve();
 
@@ -65,9 +71,25 @@ export class Supervisor {
 
   start(): Promise<void> {
     return this.serial(async () => {
-      this.launcher = await this.deps.makeLauncher(this.spec);
+      await this.useSpec(this.spec);
       for (let i = 0; i < this.spec.instances; i++) this.addSlot(i);
     });
+  }
+
+  /**
+   * Take `spec` as the desired state. A new launcher only when what instances are made of
+   * changed; made before anything else changes, so a release whose image cannot be loaded
+   * fails here and leaves every instance as it was.
+   */
+  private async useSpec(spec: AppSpec): Promise<void> {
+    const shape = instanceShape(spec);
+    if (!this.launcher || shape !== this.shape) {
+      const launcher = await this.deps.makeLauncher(spec);
+      this.shapes.set(launcher, shape);
+      this.launcher = launcher;
+      this.shape = shape;
+    }
+    this.spec = spec;
   }
 
   snapshot(): InstanceStatus[] {
@@ -93,25 +115,31 @@ export class Supervisor {
    */
   update(spec: AppSpec): Promise<void> {
     return this.serial(async () => {
-      const instanceChanged = instanceShape(spec) !== instanceShape(this.spec);
-      this.spec = spec;
+      await this.useSpec(spec);
       const removed = this.slots.filter((s) => s.index >= spec.instances);
       this.slots = this.slots.filter((s) => s.index < spec.instances);
       await Promise.all(removed.map((s) => s.stop()));
-      if (instanceChanged) {
-        this.launcher = await this.deps.makeLauncher(spec);
-        await this.rollSlots();
-      }
+      // Every slot not made of the current shape, also those left behind by an earlier roll that failed.
+      await this.rollSlots((s) => this.shapes.get(s.launcher) !== this.shape);
       const present = new Set(this.slots.map((s) => s.index));
       for (let i = 0; i < spec.instances; i++) if (!present.has(i)) this.addSlot(i);
       this.ctx.changed();
     });
   }
 
-  restart(options: { rolling: boolean }): Promise<void> {
+  /** Replace every instance, on `spec` when given (the current release). */
+  restart(options: { rolling: boolean }, spec?: AppSpec): Promise<void> {
     return this.serial(async () => {
+      if (spec) await this.useSpec(spec);
       if (options.rolling) {
-        await this.rollSlots();
+        const present = new Set(this.slots.map((s) => s.index));
+        await this.rollSlots(() => true);
+        for (let i = 0; i < this.spec.instances; i++) if (!present.has(i)) this.addSlot(i);
+        for (const extra of this.slots.filter((s) => s.index >= this.spec.instances)) {
+          this.slots = this.slots.filter((s) => s !== extra);
+          await extra.stop();
+        }
+        this.ctx.changed();
         return;
       }
       const old = this.slots;
@@ -138,10 +166,10 @@ export class Supervisor {
 
   /**
    * Replace instances one at a time: the new one must be healthy (and in the router) before the
-   * old one leaves the router and stops, so clients never find no instance.
+   * old one leaves the router (drained) and stops, so clients never find no instance.
    */
-  private async rollSlots(): Promise<void> {
-    for (const old of [...this.slots].sort((a, b) => a.index - b.index)) {
+  private async rollSlots(which: (slot: InstanceSlot) => boolean): Promise<void> {
+    for (const old of [...this.slots].filter(which).sort((a, b) => a.index - b.index)) {
       const fresh = new InstanceSlot(old.index, this.launcher!, this.ctx);
       this.slots.push(fresh);
       fresh.run();
