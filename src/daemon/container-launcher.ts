@@ -38,7 +38,6 @@ export async function containerLauncher(spec: AppSpec): Promise<InstanceLauncher
   const user = await resolveImageUser(image.config.User, image.lowerDirs, spec.image);
   const args = await wrapForNetwork(imageArgs(image.config, spec.command, spec.image), image.lowerDirs);
   return {
-    release: spec.release,
     imageDigest: image.digest,
     async start(request: StartRequest): Promise<InstanceHandle> {
       const containerId = `dropship-${spec.name}-${request.index}-${request.guid.slice(0, 8)}`;

@@ -19,9 +19,8 @@ export interface StartRequest {
   onOutput: (stream: 'out' | 'err', chunk: Buffer) => void;
 }
 
-/** The supervisor's one seam to containers, images and networks: instances of one release. */
+/** The supervisor's one seam to containers, images and networks: instances of one spec. */
 export interface InstanceLauncher {
-  readonly release: number;
   /** The digest of the image every instance it starts runs, as resolved in the store. */
   readonly imageDigest: string;
   start(request: StartRequest): Promise<InstanceHandle>;

@@ -50,7 +50,6 @@ export class InstanceSlot {
       restarts: 0,
       crashCount: 0,
       since: new Date().toISOString(),
-      release: launcher.release,
       imageDigest: launcher.imageDigest,
     };
   }

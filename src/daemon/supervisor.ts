@@ -123,6 +123,8 @@ export class Supervisor {
       await this.rollSlots((s) => this.shapes.get(s.launcher) !== this.shape);
       const present = new Set(this.slots.map((s) => s.index));
       for (let i = 0; i < spec.instances; i++) if (!present.has(i)) this.addSlot(i);
+      // Instances the new release did not change (a scale) are its instances now.
+      for (const slot of this.slots) this.markRelease(slot);
       this.ctx.changed();
     });
   }
@@ -132,13 +134,12 @@ export class Supervisor {
     return this.serial(async () => {
       if (spec) await this.useSpec(spec);
       if (options.rolling) {
+        const extra = this.slots.filter((s) => s.index >= this.spec.instances);
+        this.slots = this.slots.filter((s) => s.index < this.spec.instances);
+        await Promise.all(extra.map((s) => s.stop()));
         const present = new Set(this.slots.map((s) => s.index));
         await this.rollSlots(() => true);
         for (let i = 0; i < this.spec.instances; i++) if (!present.has(i)) this.addSlot(i);
-        for (const extra of this.slots.filter((s) => s.index >= this.spec.instances)) {
-          this.slots = this.slots.filter((s) => s !== extra);
-          await extra.stop();
-        }
         this.ctx.changed();
         return;
       }
@@ -157,8 +158,14 @@ export class Supervisor {
     });
   }
 
+  /** A slot made of the current shape runs the current release. */
+  private markRelease(slot: InstanceSlot): void {
+    if (this.shapes.get(slot.launcher) === this.shape) slot.status.release = this.spec.release;
+  }
+
   private addSlot(index: number): InstanceSlot {
     const slot = new InstanceSlot(index, this.launcher!, this.ctx);
+    this.markRelease(slot);
     this.slots.push(slot);
     slot.run();
     return slot;
@@ -171,6 +178,7 @@ export class Supervisor {
   private async rollSlots(which: (slot: InstanceSlot) => boolean): Promise<void> {
     for (const old of [...this.slots].filter(which).sort((a, b) => a.index - b.index)) {
       const fresh = new InstanceSlot(old.index, this.launcher!, this.ctx);
+      this.markRelease(fresh);
       this.slots.push(fresh);
       fresh.run();
       if (!(await fresh.waitUntilRunning())) {
