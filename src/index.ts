@@ -1,8 +1,10 @@
 // The library API: the CLI and the tests use dropship through this file.
 export { DropshipError, isDropshipError } from './errors.js';
 export { dropshipHome, homePaths, type HomePaths } from './home.js';
-export * from './app/index.js';
-export { runTask, stackLowerDirs, type TaskOptions, type TaskResult } from './app/task.js';
+export * from './push/index.js';
+export * from './apps/index.js';
+export * from './daemon/index.js';
+export { runTask, stackLowerDirs, type TaskOptions, type TaskResult } from './sandbox/index.js';
 export {
   createContainer, listContainers, cleanupContainer, installCleanupHandlers, buildSpec,
   type Container, type ContainerOptions, type ContainerSummary, type ExecOptions, type ExitInfo,
@@ -17,6 +19,6 @@ export * from './buildpack/index.js';
 export { buildApp, cnbBuild, type AppImage, type CnbBuildOptions, type CnbBuildResult } from './cnb/index.js';
 export * from './network/index.js';
 // Both the app router and the network data path name a Backend: the library keeps the router's until it goes.
-export type { Backend } from './app/index.js';
+export type { Backend } from './daemon/index.js';
 export type { Backend as DataPathBackend } from './network/index.js';
 export { doctor, type DoctorReport, type CheckResult } from './doctor/index.js';

@@ -43,10 +43,10 @@ export function register(program: Command): void {
       const workload = choice('--kind', flags.kind, ['StatefulSet', 'Deployment'] as const);
       const kube = await import('../kube/index.js');
       const target = kube.parseRegistryTarget(flags.registry);
-      const { storeImage, release } = await kube.releaseFromApp(app);
+      const { storeImage, storeDigest, release } = await kube.releaseFromApp(app);
       const credentials = await credentialsFor(target.registry, flags);
       const imageRef = await withProgress(`Pushing ${storeImage} to ${flags.registry}`, (onProgress) =>
-        kube.publishImage(storeImage, release.app, flags.registry, { insecure: flags.insecure, credentials, onProgress }), { lines: 'plain' });
+        kube.publishImage(storeImage, storeDigest, release.app, flags.registry, { insecure: flags.insecure, credentials, onProgress }), { lines: 'plain' });
       const manifests = kube.kubeManifests({ ...release, imageRef, namespace: flags.namespace, seccomp, apparmor, workload });
       for (const warning of manifests.warnings) process.stderr.write(`warning: ${warning}\n`);
       const header = `dropship kube ${release.app}: ${imageRef}`;

@@ -1,4 +1,4 @@
-import { listAppNames, readAppSpec, requireAppSpec, type AppSpec } from '../app/state.js';
+import { listAppNames, readAppSpec, requireAppSpec, type AppSpec } from '../apps/state.js';
 import { listSecurityGroups } from '../network/index.js';
 import type { SecurityGroupRule } from '../network/types.js';
 import type { KubeProcess, KubeRelease } from './types.js';
@@ -7,6 +7,8 @@ import type { KubeProcess, KubeRelease } from './types.js';
 export interface AppRelease {
   /** The image in dropship's store (NAME:TAG) that runs the app today. */
   storeImage: string;
+  /** The manifest digest the app's current release pins (what the cluster must run). */
+  storeDigest: string;
   release: Omit<KubeRelease, 'imageRef' | 'namespace' | 'seccomp' | 'apparmor' | 'workload'>;
 }
 
@@ -35,9 +37,9 @@ async function runningRules(apps: string[]): Promise<SecurityGroupRule[]> {
 }
 
 /**
- * The adapter from today's app state (src/app/state.ts: one app per process type, `APP-TYPE` for
+ * The adapter from the app's current release (src/apps: one app per process type, `APP-TYPE` for
  * all but web, as push creates them) to the kube input. The only file of src/kube that reads
- * dropship's state, so moving to digest-pinned releases changes this file alone.
+ * dropship's state.
  */
 export async function releaseFromApp(app: string): Promise<AppRelease> {
   const web = await requireAppSpec(app);
@@ -51,8 +53,10 @@ export async function releaseFromApp(app: string): Promise<AppRelease> {
   const specs = [web, ...others];
   return {
     storeImage: web.image,
+    storeDigest: web.imageDigest,
     release: {
       app: web.name,
+      releaseVersion: web.release,
       appId: web.id,
       processes: specs.map(processOf),
       env: web.env,

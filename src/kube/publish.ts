@@ -1,4 +1,5 @@
 import { DropshipError } from '../errors.js';
+import { openStore, resolveImage } from '../oci/index.js';
 import { parseRegistryReference, pushImage, type Credentials } from '../oci/registry/index.js';
 
 export interface PublishOptions {
@@ -24,8 +25,16 @@ export function parseRegistryTarget(value: string): { registry: string; reposito
  * Push the app's image to REGISTRY/REPO:<app> and return it by the digest the registry answered
  * with: the manifests name content, so a re-tag cannot change what the cluster runs.
  */
-export async function publishImage(storeImage: string, app: string, target: string, options: PublishOptions = {}): Promise<string> {
+export async function publishImage(storeImage: string, storeDigest: string, app: string, target: string, options: PublishOptions = {}): Promise<string> {
   const { registry, repository } = parseRegistryTarget(target);
+  // The push goes by tag; what the cluster runs must be what the release pins, not whatever the
+  // tag names now (a later push --no-start or rebase moves it).
+  const tagged = await resolveImage(openStore(), storeImage);
+  if (tagged.descriptor.digest !== storeDigest) {
+    throw new DropshipError('KUBE_RELEASE_MOVED', `${storeImage} now names ${tagged.descriptor.digest}, but the app's current release runs ${storeDigest}`, {
+      hint: `bring the app onto its newest image first (dropship restart ${app} --rolling), or roll it back`,
+    });
+  }
   const tag = app.replace(/[^A-Za-z0-9_.-]/g, '-');
   const pushed = await pushImage(storeImage, `${registry}/${repository}:${tag}`, options);
   return `${registry}/${repository}@${pushed.digest}`;

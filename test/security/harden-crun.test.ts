@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
-import { runTask } from '../../src/app/task.js';
+import { runTask } from '../../src/sandbox/task.js';
 import { isRoot } from '../helpers/env.js';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));

@@ -7,7 +7,7 @@
 // imageTag('my_app_').
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { imageTag } from '../../src/app/push.js';
+import { imageTag } from '../../src/push/push.js';
 import { parseImageName } from '../../src/oci/image.js';
 import { checkName } from '../../src/util/names.js';
 

@@ -11,8 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { planPush } from '../../src/app/push-options.js';
-import { readManifest } from '../../src/app/manifest.js';
+import { planPush } from '../../src/push/push-options.js';
+import { readManifest } from '../../src/push/manifest.js';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 // Absolute, so the CLI can run with the app directory as its working directory.

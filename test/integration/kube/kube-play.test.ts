@@ -8,7 +8,7 @@ import { execa } from 'execa';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parseAllDocuments } from 'yaml';
-import { appPaths, ensureAppDir, writeAppSpec } from '../../../src/app/state.js';
+import { appPaths, ensureAppDir, writeAppSpec } from '../../../src/apps/state.js';
 import { bindSecurityGroup, createSecurityGroup, deleteSecurityGroup } from '../../../src/network/index.js';
 import { buildImage, removeImage } from '../../../src/oci/index.js';
 import { ensureStack } from '../../../src/stack/index.js';
@@ -62,10 +62,10 @@ test.before(async () => {
   registry = await startRegistry();
   const stack = await ensureStack('tiny');
   const droplet = await makeDroplet(join(dir, 'droplet.tgz'), { startCommand: 'httpd -f -p "$PORT" -h /home/vcap/app', marker });
-  await buildImage({ droplet, stack, tag: `dropship-apps/${app}:latest` });
+  const built = await buildImage({ droplet, stack, tag: `dropship-apps/${app}:latest` });
   await ensureAppDir(app);
   await writeAppSpec({
-    name: app, id: randomUUID(), image: `dropship-apps/${app}:latest`, processType: 'web', instances: 1,
+    name: app, id: randomUUID(), image: `dropship-apps/${app}:latest`, imageDigest: built.digest, release: 1, processType: 'web', instances: 1,
     memoryBytes: 128 * MiB, diskBytes: 256 * MiB, env: { GREETING: 'hello $(HOME)' }, services: { db: [{ credentials: { password: 'pw' } }] },
     healthCheck: { type: 'http', endpoint: '/index.txt', startTimeoutMs: 30_000 }, hostPort: 0, containerPort: 8080, stopTimeoutMs: 5000, createdAt: new Date().toISOString(),
   });

@@ -3,7 +3,7 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
-import { imageTag } from '../../../src/app/push.js';
+import { imageTag } from '../../../src/push/push.js';
 import { TEST_HOME } from '../../helpers/env.js';
 
 const MAIN = fileURLToPath(new URL('../../../src/cli/main.ts', import.meta.url));
@@ -24,7 +24,7 @@ export interface PushJson {
   image: string;
   digest: string;
   imageReused: boolean;
-  processes: Array<{ type: string; app: string; healthy: number; requested: number; command?: string }>;
+  processes: Array<{ type: string; app: string; state: string; healthy: number; requested: number; release: number; command?: string }>;
 }
 
 /** `dropship push … --json`, failing with the command's stderr when it does not exit 0. */

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ensureAppDir, writeAppSpec, type AppSpec } from '../../../src/app/state.js';
+import { ensureAppDir, writeAppSpec, type AppSpec } from '../../../src/apps/state.js';
 import { releaseFromApp } from '../../../src/kube/from-app.js';
 import { bindSecurityGroup, createSecurityGroup } from '../../../src/network/index.js';
 
@@ -13,7 +13,7 @@ const saved = process.env.DROPSHIP_HOME;
 
 function spec(name: string, overrides: Partial<AppSpec> = {}): AppSpec {
   return {
-    name, id: `id-${name}`, image: 'dropship-apps/shop:latest', processType: 'web', instances: 2, memoryBytes: 256 * MiB, diskBytes: 1024 * MiB,
+    name, id: `id-${name}`, image: 'dropship-apps/shop:latest', imageDigest: `sha256:${'a'.repeat(64)}`, release: 1, processType: 'web', instances: 2, memoryBytes: 256 * MiB, diskBytes: 1024 * MiB,
     env: { A: '1' }, services: {}, healthCheck: { type: 'http', endpoint: '/h', startTimeoutMs: 59_500 }, hostPort: 61000, containerPort: 8080,
     stopTimeoutMs: 10_000, createdAt: '2026-01-01T00:00:00.000Z', ...overrides,
   };
@@ -46,8 +46,10 @@ test.after(async () => {
 });
 
 test('web plus the process apps push made for it (APP-TYPE on the same image), nothing else', async () => {
-  const { storeImage, release } = await releaseFromApp('shop');
+  const { storeImage, storeDigest, release } = await releaseFromApp('shop');
   assert.is(storeImage, 'dropship-apps/shop:latest');
+  assert.is(storeDigest, `sha256:${'a'.repeat(64)}`);
+  assert.is(release.releaseVersion, 1);
   assert.equal(release.processes.map((p) => p.type), ['web', 'worker'], 'shop-admin is another app, shop-clock runs another image');
   assert.equal(release.processes[0], {
     type: 'web', instances: 2, memoryBytes: 256 * MiB, diskBytes: 1024 * MiB, healthCheck: { type: 'http', endpoint: '/h', timeoutSeconds: 60 }, stopTimeoutSeconds: 10,
