@@ -11,3 +11,4 @@ export { normalizeContainerOptions, newContainerId, resolveUser, CONTAINER_ID_PR
 export { buildSpec, cpuSharesForMemory, OCI_VERSION, type OciSpec, type SpecOptions } from './spec/index.js';
 export { runtimeCall, runtimeState, runtimeList, runtimeKill, runtimeDelete, runtimeCreate, runtimeStart, runtimeStats, runtimeCommand, type RuntimeName, type RuntimeState } from './runtime.js';
 export { createQuotaDisk, mountQuotaDisk, unmount, isMounted } from './quota-disk.js';
+export { TINI_STATIC } from './init.js';

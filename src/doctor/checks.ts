@@ -1,18 +1,9 @@
 import { access, constants } from 'node:fs/promises';
 import { cgroupInfo, commandVersion, readText } from './probe.js';
 import { crunStdioCheck, initCheck, storeModesCheck } from './hardening.js';
+import type { CheckResult } from './result.js';
 
-export type CheckStatus = 'ok' | 'missing' | 'degraded';
-
-export interface CheckResult {
-  name: string;
-  status: CheckStatus;
-  detail: string;
-  /** Whether dropship cannot work at all without it. */
-  required: boolean;
-  /** One-line fix, given when the status is not ok. */
-  fix?: string;
-}
+export type { CheckResult, CheckStatus } from './result.js';
 
 type Check = () => Promise<CheckResult>;
 

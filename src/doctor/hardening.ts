@@ -1,11 +1,11 @@
 import { stat } from 'node:fs/promises';
-import type { CheckResult } from './checks.js';
+import type { CheckResult } from './result.js';
 import { commandVersion } from './probe.js';
 
 /** Rows for what dropship's own hardening depends on: the init, crun's stdio, the store's modes. */
 
 export async function initCheck(): Promise<CheckResult> {
-  const { TINI_STATIC } = await import('../container/init.js');
+  const { TINI_STATIC } = await import('../container/index.js');
   const version = await commandVersion(TINI_STATIC, ['--version']);
   return version
     ? { name: 'init', status: 'ok', detail: `${version} (${TINI_STATIC}, pid 1 of every container)`, required: true }

@@ -1,4 +1,4 @@
-import { formatIp } from '../network/ipv4.js';
+import { formatIp } from '../network/index.js';
 
 const ADDRESSES = 2 ** 32;
 

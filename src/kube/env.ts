@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { IEnvVar } from 'kubernetes-models/v1';
-import { DEFAULT_NOFILE } from '../container/options.js';
+import { DEFAULT_NOFILE } from '../container/index.js';
 import { DropshipError } from '../errors.js';
 import type { KubeProcess, KubeRelease } from './types.js';
 

@@ -1,4 +1,4 @@
-import { listAppNames, readAppSpec, requireAppSpec, type AppSpec } from '../apps/state.js';
+import { listAppNames, readAppSpec, requireAppSpec, type AppSpec } from '../apps/index.js';
 import { listSecurityGroups } from '../network/index.js';
 import type { SecurityGroupRule } from '../network/types.js';
 import type { KubeProcess, KubeRelease } from './types.js';

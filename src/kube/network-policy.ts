@@ -1,7 +1,5 @@
 import type { INetworkPolicyEgressRule, INetworkPolicyPeer, INetworkPolicyPort } from 'kubernetes-models/networking.k8s.io/v1';
-import { parseCidr, formatCidr } from '../network/ipv4.js';
-import { parseDestinations, parsePorts, parseRules } from '../network/rules.js';
-import type { SecurityGroupRule } from '../network/types.js';
+import { formatCidr, parseCidr, parseDestinations, parsePorts, parseRules, type SecurityGroupRule } from '../network/index.js';
 import { rangeToCidrs } from './cidr.js';
 
 type NetworkPolicyPort = INetworkPolicyPort & { protocol: 'TCP' | 'UDP' };

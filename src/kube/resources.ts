@@ -1,5 +1,5 @@
 import type { IResourceRequirements } from 'kubernetes-models/v1';
-import { cpuSharesForMemory } from '../container/spec/limits.js';
+import { cpuSharesForMemory } from '../container/index.js';
 import type { KubeProcess } from './types.js';
 
 /**

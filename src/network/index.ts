@@ -17,7 +17,8 @@ export {
 } from './security-groups.js';
 export { DEFAULT_SUBNET, loadNetworkConfig, type NetworkConfig } from './config.js';
 export { parsePortMapping, DEFAULT_CONTAINER_PORT, PORT_POOL_START } from './ports.js';
-export { parseRules } from './rules.js';
+export { parseDestinations, parsePorts, parseRules } from './rules.js';
+export { formatCidr, formatIp, parseCidr } from './ipv4.js';
 export { publicNetworkRanges, NON_PUBLIC_CIDRS } from './defaults.js';
 export { LEGACY_BRIDGE, VETH_PREFIX } from './names.js';
 export type {
