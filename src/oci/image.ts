@@ -40,6 +40,9 @@ export const SOURCE_ANNOTATION = 'io.dropship.source';
 export const Label = {
   stack: 'io.dropship.stack',
   stackDigest: 'io.dropship.stack.digest',
+  /** sha256 of the stack build's SPDX SBOM (dropship keeps it in stacks/<name>/). */
+  stackSbom: 'io.dropship.stack.sbom',
+  stackPackages: 'io.dropship.stack.packages',
   buildpacks: 'io.dropship.buildpacks',
   detectedBuildpack: 'io.dropship.buildpack.detected',
   processTypes: 'io.dropship.process-types',

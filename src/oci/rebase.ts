@@ -1,6 +1,6 @@
 import { DropshipError } from '../errors.js';
 import type { Digest } from './digest.js';
-import { type BaseLayer, baseLayerDescriptor, stackHistory, stackLabels } from './image-build.js';
+import { type BaseLayer, STACK_LABELS, baseLayerDescriptor, stackHistory, stackLabels } from './image-build.js';
 import { type ImageConfig, Label, commitImage, resolveImage } from './image.js';
 import { type Store, openStore } from './layout.js';
 import { withImageLock } from './store-lock.js';
@@ -51,11 +51,16 @@ export async function rebaseImage(nameTag: string, stack: BaseLayer, options: Re
     const [, ...history] = image.config.history ?? [];
     const config: ImageConfig = {
       ...image.config,
-      config: { ...image.config.config, Labels: { ...labels, ...stackLabels(stack) } },
+      config: { ...image.config.config, Labels: { ...withoutStackLabels(labels), ...stackLabels(stack) } },
       rootfs: { type: 'layers', diff_ids: [stack.diffId, ...image.config.rootfs.diff_ids.slice(1)] },
       history: [stackHistory(stack, image.config.created), ...history],
     };
     const descriptor = await commitImage(store, image.ref, [base, ...image.manifest.layers.slice(1)], config);
     return { ...result, digest: descriptor.digest, changed: true };
   });
+}
+
+/** An SBOM label of the old build must not survive onto a build that has none. */
+function withoutStackLabels(labels: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(labels).filter(([key]) => !STACK_LABELS.includes(key)));
 }
