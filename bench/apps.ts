@@ -4,9 +4,9 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { deleteApp, runApp, scaleApp } from '../src/app/api.js';
-import { loadAppImage } from '../src/app/image-rootfs.js';
-import { readSupervisorRecord } from '../src/app/state.js';
+import { deleteApp, runApp, scaleApp } from '../src/apps/api.js';
+import { loadAppImage } from '../src/sandbox/image-rootfs.js';
+import { readSupervisorRecord } from '../src/apps/state.js';
 import { homePaths } from '../src/home.js';
 import { defaultIdMap } from '../src/security/idmap.js';
 import { ensureTestImage } from '../test/integration/app/fixture.js';
@@ -90,7 +90,7 @@ async function runDetached(image: string, name: string, port: number, memory = '
     await exec(process.execPath, [MAIN, 'run', image, '--name', name, '-d', '-p', String(port), '-m', memory, '--stop-timeout', '1']);
     return;
   }
-  await runApp({ image, name, detach: true, port: String(port), memory, stopTimeout: 1 });
+  await runApp({ image, name, port: String(port), memory, stopTimeout: 1 });
 }
 
 export async function benchApps(): Promise<Row[]> {

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runTask, stackLowerDirs } from '../src/app/task.js';
+import { runTask, stackLowerDirs } from '../src/sandbox/task.js';
 import { buildSpec, cleanupContainer, createContainer, newContainerId, normalizeContainerOptions, runtimeCommand, type OciSpec, type RuntimeName } from '../src/container/index.js';
 import { cgroupsPathFor } from '../src/container/cgroups.js';
 import { createBundle } from '../src/container/bundle.js';

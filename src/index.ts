@@ -1,8 +1,10 @@
 // The library API: the CLI and the tests use dropship through this file.
 export { DropshipError, isDropshipError } from './errors.js';
 export { dropshipHome, homePaths, type HomePaths } from './home.js';
-export * from './app/index.js';
-export { runTask, stackLowerDirs, type TaskOptions, type TaskResult } from './app/task.js';
+export * from './push/index.js';
+export * from './apps/index.js';
+export * from './daemon/index.js';
+export { runTask, stackLowerDirs, type TaskOptions, type TaskResult } from './sandbox/index.js';
 export {
   createContainer, listContainers, cleanupContainer, installCleanupHandlers, buildSpec,
   type Container, type ContainerOptions, type ContainerSummary, type ExecOptions, type ExitInfo,

@@ -6,7 +6,7 @@ export function register(program: Command): void {
     .description('stop an app and remove everything of it: containers, network, logs, state')
     .argument('<app>', 'app name')
     .action(async (name: string) => {
-      const { deleteApp } = await import('../app/api.js');
+      const { deleteApp } = await import('../apps/index.js');
       await deleteApp(name);
       process.stdout.write(`deleted ${name}\n`);
     });

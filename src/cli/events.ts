@@ -8,7 +8,7 @@ export function register(program: Command): void {
     .argument('<app>', 'app name')
     .option('--json', 'print JSON')
     .action(async (name: string, options: { json?: boolean }) => {
-      const { appEvents } = await import('../app/api.js');
+      const { appEvents } = await import('../apps/index.js');
       const events = await appEvents(name);
       if (options.json) printJson(events);
       else printTable(['TIME', 'EVENT', '#', 'DESCRIPTION'], events.map((e) => [e.time, e.type, e.instance === undefined ? '' : String(e.instance), e.message]));

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { LogEntry } from '../app/index.js';
+import type { LogEntry } from '../daemon/index.js';
 import { DropshipError } from '../errors.js';
 
 export function register(program: Command): void {
@@ -12,18 +12,19 @@ export function register(program: Command): void {
     .option('-n, --lines <n>', 'only the last N stored lines')
     .option('--json', 'one JSON object per line')
     .action(async (name: string, options: { recent?: boolean; follow?: boolean; lines?: string; json?: boolean }) => {
-      const [app, { formatLogEntry }] = await Promise.all([import('../app/api.js'), import('../app/log-line.js')]);
+      const daemon = await import('../daemon/index.js');
+      const { formatLogEntry } = daemon;
       const print = (entry: LogEntry) => process.stdout.write((options.json ? JSON.stringify(entry) : formatLogEntry(entry)) + '\n');
       const limit = options.lines === undefined ? undefined : Number(options.lines);
       if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) {
         throw new DropshipError('INVALID_OPTION', `--lines: '${options.lines}' is not a positive integer`, { hint: 'use e.g. --lines 100' });
       }
-      for (const entry of await app.recentLogs(name, { limit })) print(entry);
+      for (const entry of await daemon.recentLogs(name, { limit })) print(entry);
       if (!options.follow) return;
       const controller = new AbortController();
       const stop = () => controller.abort();
       process.on('SIGINT', stop);
       process.on('SIGTERM', stop);
-      await app.followAppLogs(name, print, controller.signal);
+      await daemon.followAppLogs(name, print, controller.signal);
     });
 }

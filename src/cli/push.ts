@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { PushPlan, PushSeams, PushSummary } from '../app/index.js';
+import type { PushPlan, PushSeams, PushSummary } from '../push/index.js';
 import { DropshipError } from '../errors.js';
 import { collect, printJson, printTable } from './output.js';
 
@@ -46,7 +46,7 @@ export function register(program: Command): void {
     .option('--strategy <strategy>', 'rolling: replace running instances one by one')
     .option('--json', 'print the result as JSON (staging output goes to stderr)')
     .action(async (path: string | undefined, flags: Flags) => {
-      const app = await import('../app/index.js');
+      const room = await import('../push/index.js');
       const pushFlags = {
         path,
         name: flags.name,
@@ -66,10 +66,10 @@ export function register(program: Command): void {
         noStart: flags.start === false,
         strategy: flags.strategy,
       };
-      const manifestPath = app.manifestPathFor(pushFlags);
-      const manifest = manifestPath ? await app.readManifest(manifestPath) : undefined;
-      const plans = app.planPush(pushFlags, manifest);
-      const seams = app.realPushSeams();
+      const manifestPath = room.manifestPathFor(pushFlags);
+      const manifest = manifestPath ? await room.readManifest(manifestPath) : undefined;
+      const plans = room.planPush(pushFlags, manifest);
+      const seams = room.realPushSeams();
       const summaries = [];
       // Ctrl-C cancels staging cleanly (container, network, temp files); a started app stays.
       // `on`, not `once`: execa's signal-exit re-raises a signal that has no listener left.
@@ -79,7 +79,7 @@ export function register(program: Command): void {
       process.on('SIGTERM', cancel);
       try {
         for (const plan of plans) {
-          const summary = await pushOne(app, seams, plan, flags.json ?? false, controller.signal);
+          const summary = await pushOne(room, seams, plan, flags.json ?? false, controller.signal);
           summaries.push(summary);
           if (!flags.json) printSummary(summary);
         }
@@ -88,7 +88,7 @@ export function register(program: Command): void {
         process.off('SIGTERM', cancel);
       }
       if (flags.json) printJson(plans.length === 1 ? summaries[0] : summaries);
-      const failed = summaries.filter((s, i) => !app.pushSucceeded(s, plans[i]!));
+      const failed = summaries.filter((s, i) => !room.pushSucceeded(s, plans[i]!));
       if (failed.length > 0) {
         throw new DropshipError('PUSH_UNHEALTHY', `not every requested instance of ${failed.map((s) => `'${s.name}'`).join(', ')} became healthy`, {
           hint: `see \`dropship logs ${failed[0]!.name} --recent\` for why; the supervisor keeps restarting crashed instances`,
@@ -98,12 +98,12 @@ export function register(program: Command): void {
     });
 }
 
-type AppRoom = typeof import('../app/index.js');
+type PushRoom = typeof import('../push/index.js');
 
 /** One app: four listr2 tasks (plain lines when not on a TTY; silent with --json). */
-async function pushOne(app: AppRoom, seams: PushSeams, plan: PushPlan, json: boolean, signal: AbortSignal): Promise<PushSummary> {
+async function pushOne(room: PushRoom, seams: PushSeams, plan: PushPlan, json: boolean, signal: AbortSignal): Promise<PushSummary> {
   const { Listr } = await import('listr2');
-  const work = await app.beginPush(plan, { signal });
+  const work = await room.beginPush(plan, { signal });
   const toStderr = (line: string) => process.stderr.write(`${line}\n`);
   const seconds = (phase: keyof typeof work.timings) => `${((work.timings[phase] ?? 0) / 1000).toFixed(1)}s`;
   const output = { outputBar: 12, persistentOutput: false };
@@ -112,7 +112,7 @@ async function pushOne(app: AppRoom, seams: PushSeams, plan: PushPlan, json: boo
       {
         title: `Stack ${plan.stack}`,
         task: async (_ctx, task) => {
-          await app.stackPhase(seams, work, (line) => (json ? toStderr(line) : (task.output = line)));
+          await room.stackPhase(seams, work, (line) => (json ? toStderr(line) : (task.output = line)));
           task.title = `Stack ${plan.stack} (${seconds('stack')})`;
         },
         rendererOptions: output,
@@ -120,7 +120,7 @@ async function pushOne(app: AppRoom, seams: PushSeams, plan: PushPlan, json: boo
       {
         title: `Staging ${plan.name}${plan.buildpacks.length ? ` with ${plan.buildpacks.join(', ')}` : ''}`,
         task: async (_ctx, task) => {
-          const staged = await app.stagePhase(seams, work, (line) => (json ? toStderr(line) : (task.output = line)));
+          const staged = await room.stagePhase(seams, work, (line) => (json ? toStderr(line) : (task.output = line)));
           task.title = `Staged ${plan.name} with ${staged.buildpacks.join(', ') || staged.detectedBuildpack} (${seconds('stage')})`;
         },
         rendererOptions: output,
@@ -128,17 +128,19 @@ async function pushOne(app: AppRoom, seams: PushSeams, plan: PushPlan, json: boo
       {
         title: 'Building image',
         task: async (_ctx, task) => {
-          const image = await app.imagePhase(seams, work);
+          const image = await room.imagePhase(seams, work);
           task.title = `Image ${image.ref}${image.reused ? ' (unchanged, reused)' : ''} (${seconds('image')})`;
         },
       },
       {
-        title: plan.noStart ? 'Not starting (--no-start)' : `Starting ${plan.instances} instance(s)${plan.processes.length ? ` and ${plan.processes.map((p) => p.type).join(', ')}` : ''}`,
-        skip: () => plan.noStart,
+        title: plan.noStart
+          ? 'Releasing (--no-start: nothing starts)'
+          : `Starting ${plan.instances ?? 'the'} instance(s)${plan.processes.length ? ` and ${plan.processes.map((p) => p.type).join(', ')}` : ''}`,
         task: async (_ctx, task) => {
-          const started = await app.startPhase(seams, work, (line) => (json ? toStderr(line) : (task.output = line)));
+          const started = await room.startPhase(seams, work, (line) => (json ? toStderr(line) : (task.output = line)));
+          const releases = started.map((p) => `${p.type} release ${p.release}`).join(', ');
           const counts = started.map((p) => `${p.type} ${p.healthy}/${p.requested}`).join(', ');
-          task.title = `Started ${counts} (${seconds('start')})`;
+          task.title = plan.noStart ? `Released ${releases}, not started` : `Started ${counts} (${releases}, ${seconds('start')})`;
         },
         rendererOptions: output,
       },
@@ -154,9 +156,9 @@ async function pushOne(app: AppRoom, seams: PushSeams, plan: PushPlan, json: boo
   );
   try {
     await tasks.run();
-    return app.pushSummary(work);
+    return room.pushSummary(work);
   } finally {
-    await app.endPush(work);
+    await room.endPush(work);
   }
 }
 

@@ -10,7 +10,7 @@ export function register(program: Command): void {
     .option('--rolling', 'start each new instance and wait for it to be healthy before stopping the old one')
     .option('--json', 'print JSON')
     .action(async (name: string, options: { rolling?: boolean; json?: boolean }) => {
-      const app = await import('../app/api.js');
+      const app = await import('../apps/index.js');
       const result = await app.restartApp(name, { rolling: options.rolling });
       if (options.json) printJson(result);
       else printApps(await app.listApps(name));

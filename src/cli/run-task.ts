@@ -99,7 +99,7 @@ async function runInApp(app: string, args: string[], flags: RunTaskFlags, comman
       hint: `an app's task runs in its image with its user and limits; drop ${given.join(', ')}, or run \`dropship run-task --stack NAME -- CMD\``,
     });
   }
-  const [{ runAppTask }] = await Promise.all([import('../app/app-task.js'), prepareContainers()]);
+  const [{ runAppTask }] = await Promise.all([import('../apps/index.js'), prepareContainers()]);
   finish(await runAppTask(app, { args, memory: flags.memory, ...taskIo(flags) }));
 }
 
@@ -107,7 +107,7 @@ async function runOnStack(args: string[], flags: RunTaskFlags): Promise<void> {
   if (!flags.stack) throw new DropshipError('INVALID_OPTION', 'run-task: --stack is missing', { hint: 'dropship run-task --stack tiny -- sh -c "echo hello", or dropship run-task APP -- CMD' });
   if (args.length === 0) throw new DropshipError('INVALID_OPTION', 'run-task: no command given', { hint: 'put the command after --, e.g. dropship run-task --stack tiny -- id' });
   const pids = positiveInteger('--pids', flags.pids);
-  const [{ runTask }, { parsePortMapping }] = await Promise.all([import('../app/task.js'), import('../network/ports.js'), prepareContainers()]);
+  const [{ runTask }, { parsePortMapping }] = await Promise.all([import('../sandbox/index.js'), import('../network/ports.js'), prepareContainers()]);
   const result = await runTask({
     stack: flags.stack,
     args,

@@ -41,7 +41,7 @@ export function register(program: Command): void {
     .option('-d, --detach', 'hand the app to a background supervisor and return once it is healthy')
     .option('--json', 'print the result as JSON (with -d)')
     .action(async (image: string, flags: Flags) => {
-      const [app, { formatLogEntry }] = await Promise.all([import('../app/api.js'), import('../app/log-line.js')]);
+      const app = await import('../apps/index.js');
       const options = {
         image,
         name: flags.name,
@@ -57,7 +57,6 @@ export function register(program: Command): void {
         command: flags.command,
         processType: flags.process,
         stopTimeout: flags.stopTimeout,
-        detach: flags.detach,
       };
       if (flags.detach) {
         const result = await app.runApp(options);
@@ -79,7 +78,8 @@ export function register(program: Command): void {
       process.on('SIGINT', stop);
       process.on('SIGTERM', stop);
       try {
-        await app.runApp(options, { signal: controller.signal, onLog: (entry) => process.stdout.write(formatLogEntry(entry) + '\n') });
+        const { runAppInForeground, formatLogEntry } = await import('../daemon/index.js');
+        await runAppInForeground(options, { signal: controller.signal, onLog: (entry) => process.stdout.write(formatLogEntry(entry) + '\n') });
       } finally {
         process.off('SIGINT', stop);
         process.off('SIGTERM', stop);

@@ -12,7 +12,7 @@ export function register(program: Command): void {
     .option('-k, --disk <size>', 'disk quota per instance')
     .option('--json', 'print JSON')
     .action(async (name: string, options: { instances?: string; memory?: string; disk?: string; json?: boolean }) => {
-      const app = await import('../app/api.js');
+      const app = await import('../apps/index.js');
       const summary = await app.scaleApp(name, options);
       if (options.json) printJson(summary);
       else printApps([summary]);

@@ -9,7 +9,7 @@ export function register(program: Command): void {
     .argument('<app>', 'app name')
     .option('--json', 'print JSON')
     .action(async (name: string, options: { json?: boolean }) => {
-      const app = await import('../app/api.js');
+      const app = await import('../apps/index.js');
       const result = await app.startApp(name);
       if (options.json) printJson(result);
       else {

@@ -6,7 +6,7 @@ export function register(program: Command): void {
     .description("stop an app's instances (SIGTERM, SIGKILL after the stop timeout) and its supervisor")
     .argument('<app>', 'app name')
     .action(async (name: string) => {
-      const { stopApp } = await import('../app/api.js');
+      const { stopApp } = await import('../apps/index.js');
       await stopApp(name);
       process.stdout.write(`stopped ${name}\n`);
     });

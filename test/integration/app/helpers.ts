@@ -1,8 +1,8 @@
 import { request } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
-import { deleteApp } from '../../../src/app/api.js';
-import { readAppSpec } from '../../../src/app/state.js';
+import { deleteApp } from '../../../src/apps/api.js';
+import { readAppSpec } from '../../../src/apps/state.js';
 
 const MAIN = fileURLToPath(new URL('../../../src/cli/main.ts', import.meta.url));
 

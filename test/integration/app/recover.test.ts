@@ -3,7 +3,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execa } from 'execa';
 import { uniqueName, isRoot } from '../../helpers/env.js';
-import { readSupervisorRecord } from '../../../src/app/state.js';
+import { readSupervisorRecord } from '../../../src/apps/state.js';
 import { ensureTestImage } from './fixture.js';
 import { dropship, eventually, httpGet, leftovers, removeApp } from './helpers.js';
 

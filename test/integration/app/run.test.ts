@@ -6,7 +6,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { uniqueName, isRoot } from '../../helpers/env.js';
-import { appPaths } from '../../../src/app/state.js';
+import { appPaths } from '../../../src/apps/state.js';
 import { apparmorUnavailableReason } from '../../../src/security/apparmor.js';
 import { ensureTestImage } from './fixture.js';
 import { dropship, eventually, httpGet, leaseShorts, leftovers, removeApp } from './helpers.js';

@@ -2,7 +2,7 @@ import '../../helpers/env.js';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { uniqueName, isRoot } from '../../helpers/env.js';
-import { runAppTask } from '../../../src/app/app-task.js';
+import { runAppTask } from '../../../src/apps/app-task.js';
 import { ensureTestImage } from './fixture.js';
 import { dropship, leftovers, removeApp } from './helpers.js';
 

@@ -4,7 +4,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execa } from 'execa';
 import { containerLeftovers, listContainers } from '../../../src/container/index.js';
-import { TASK_LABEL } from '../../../src/app/task.js';
+import { TASK_LABEL } from '../../../src/sandbox/index.js';
 import { apparmorUnavailableReason } from '../../../src/security/apparmor.js';
 
 const MAIN = fileURLToPath(new URL('../../../src/cli/main.ts', import.meta.url));

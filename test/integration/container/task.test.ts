@@ -2,7 +2,7 @@ import '../../helpers/env.js';
 import { existsSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { runTask, type TaskResult } from '../../../src/app/task.js';
+import { runTask, type TaskResult } from '../../../src/sandbox/index.js';
 import { containerLeftovers } from '../../../src/container/index.js';
 
 async function task(options: Partial<Parameters<typeof runTask>[0]> & { args: string[] }): Promise<TaskResult & { out: string; err: string }> {

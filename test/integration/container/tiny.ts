@@ -1,4 +1,4 @@
-import { stackLowerDirs } from '../../../src/app/task.js';
+import { stackLowerDirs } from '../../../src/sandbox/task.js';
 import { defaultIdMap } from '../../../src/security/idmap.js';
 
 let cached: Promise<string[]> | undefined;

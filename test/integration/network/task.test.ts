@@ -1,7 +1,7 @@
 import { uniqueName } from '../../helpers/env.js';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { runTask } from '../../../src/app/task.js';
+import { runTask } from '../../../src/sandbox/task.js';
 import { createSecurityGroup, deleteSecurityGroup, PORT_POOL_START } from '../../../src/network/index.js';
 import { createWorld, hostNetworkState, type World } from './world.js';
 

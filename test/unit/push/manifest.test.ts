@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { resolve } from 'node:path';
-import { parseManifest } from '../../../src/app/manifest.js';
+import { parseManifest } from '../../../src/push/manifest.js';
 import { DropshipError } from '../../../src/errors.js';
 
 function failure(text: string): DropshipError {

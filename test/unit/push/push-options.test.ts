@@ -3,8 +3,8 @@ import * as assert from 'uvu/assert';
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseManifest } from '../../../src/app/manifest.js';
-import { manifestPathFor, planPush, PUSH_DEFAULTS } from '../../../src/app/push-options.js';
+import { parseManifest } from '../../../src/push/manifest.js';
+import { manifestPathFor, planPush, PUSH_DEFAULTS } from '../../../src/push/push-options.js';
 import { DropshipError } from '../../../src/errors.js';
 
 let root = '';
@@ -26,11 +26,11 @@ function refused(fn: () => unknown): DropshipError {
   throw new Error('expected an error');
 }
 
-test('defaults: name from the directory, bookworm, one instance, port health check', () => {
+test('defaults: name from the directory, bookworm, instances left to the app (1 when new, else kept), port health check', () => {
   const [plan] = planPush({ path: 'api' }, undefined, root);
   assert.equal(plan, {
     name: 'api', path: join(root, 'api'), buildpacks: [], stack: 'bookworm', command: undefined,
-    instances: 1, memoryBytes: PUSH_DEFAULTS.memoryBytes, diskBytes: PUSH_DEFAULTS.diskBytes, env: {}, hostPort: undefined,
+    instances: undefined, memoryBytes: PUSH_DEFAULTS.memoryBytes, diskBytes: PUSH_DEFAULTS.diskBytes, env: {}, hostPort: undefined,
     healthCheck: { type: 'port', endpoint: '/', timeoutSeconds: 60 }, processes: [], noStart: false, strategy: 'replace',
   });
 });

@@ -1,0 +1,269 @@
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DropshipError } from '../errors.js';
+import { homePaths } from '../home.js';
+import { withLock } from '../util/lock.js';
+import { callControl } from './control.js';
+import { allocateHostPort } from './host-port.js';
+import { containerPortFor, inspectAppImage, removeLabelledContainers } from '../sandbox/index.js';
+import { normalizeRunOptions, parseDisk, parseInstances, parseMemory, type RunOptions } from './run-options.js';
+import { commitRelease } from './releases.js';
+import { spawnSupervisor, supervisorState } from './supervisor-process.js';
+import {
+  APP_LABEL,
+  appPaths,
+  ensureAppDir,
+  listAppNames,
+  readAppSpec,
+  readEvents,
+  readInstanceStatus,
+  recordEvent,
+  requireAppSpec,
+  type AppEvent,
+  type AppSpec,
+  type InstanceStatus,
+  type ReleaseContent,
+} from './state.js';
+
+export interface AppSummary {
+  name: string;
+  image: string;
+  /** The current release and the image digest it pins. */
+  release: number;
+  imageDigest: string;
+  /** `started`: a supervisor runs it; `stopped`; `supervisor-died`: killed without cleaning up. */
+  state: 'started' | 'stopped' | 'supervisor-died';
+  hostPort: number;
+  desiredInstances: number;
+  memoryBytes: number;
+  diskBytes: number;
+  supervisorPid?: number;
+  instances: InstanceStatus[];
+}
+
+export interface StartResult {
+  app: string;
+  hostPort: number;
+  /** Every instance became healthy. */
+  running: boolean;
+  instances: InstanceStatus[];
+}
+
+/**
+ * Remove every container of the app and its network: those labelled with the app's name and
+ * those the last status names. Used when a supervisor died without cleaning up, and by delete.
+ */
+async function cleanupAppContainers(name: string): Promise<string[]> {
+  const known = (await readInstanceStatus(name).catch(() => [])).flatMap((i) => (i.containerId ? [i.containerId] : []));
+  return removeLabelledContainers(APP_LABEL, name, known);
+}
+
+function appsLock(): string {
+  return join(homePaths().locks, 'apps.lock');
+}
+
+/** Validate the options and write the app's desired state; nothing runs yet. */
+export async function createApp(options: RunOptions & { reason?: string }): Promise<AppSpec> {
+  const normalized = await normalizeRunOptions(options);
+  const image = await inspectAppImage(options.image);
+  return withLock(appsLock(), async () => {
+    if (await readAppSpec(normalized.name)) {
+      throw new DropshipError('APP_EXISTS', `an app named '${normalized.name}' exists`, {
+        hint: `start it with \`dropship start ${normalized.name}\`, or remove it with \`dropship delete ${normalized.name}\``,
+      });
+    }
+    const { port, ...rest } = normalized;
+    const hostPort = await allocateHostPort(normalized.name, port.host);
+    await ensureAppDir(normalized.name);
+    await recordEvent(normalized.name, { type: 'create', message: `created from image ${image.ref} on host port ${hostPort}` });
+    return commitRelease(
+      { ...rest, image: image.ref, imageDigest: image.digest, hostPort, containerPort: containerPortFor(port.container, image.config.ExposedPorts) },
+      `${options.reason ?? 'run'} ${image.ref}`,
+    );
+  });
+}
+
+/** Supervisor up, then wait for the first verdict on every instance (healthy or crashed). */
+async function startDetached(spec: AppSpec): Promise<StartResult> {
+  await spawnSupervisor(spec.name);
+  return waitForInstances(spec);
+}
+
+async function waitForInstances(spec: AppSpec): Promise<StartResult> {
+  await recordEvent(spec.name, { type: 'start', message: `started ${spec.instances} instance(s)` });
+  const waitMs = spec.healthCheck.startTimeoutMs + 120_000;
+  const result = await callControl<{ running: boolean; instances: InstanceStatus[] }>(appPaths(spec.name).socket, { op: 'wait-running' }, waitMs);
+  return { app: spec.name, hostPort: spec.hostPort, ...result };
+}
+
+/**
+ * `dropship run -d`: a background supervisor owns the app and this resolves once every instance
+ * is healthy or has crashed (a foreground run is the daemon's runAppInForeground). An app whose
+ * supervisor never came up (its host port taken, say) is removed again, so the same `run` can
+ * simply be retried.
+ */
+export async function runApp(options: RunOptions & { reason?: string }): Promise<StartResult> {
+  const spec = await createApp(options);
+  try {
+    await spawnSupervisor(spec.name);
+  } catch (error) {
+    await rm(appPaths(spec.name).dir, { recursive: true, force: true });
+    throw error;
+  }
+  return waitForInstances(spec);
+}
+
+async function summary(name: string): Promise<AppSummary> {
+  const spec = await requireAppSpec(name);
+  const state = await supervisorState(name);
+  const base = {
+    name,
+    image: spec.image,
+    release: spec.release,
+    imageDigest: spec.imageDigest,
+    hostPort: spec.hostPort,
+    desiredInstances: spec.instances,
+    memoryBytes: spec.memoryBytes,
+    diskBytes: spec.diskBytes,
+  };
+  if (state.kind === 'running') {
+    try {
+      const status = await callControl<{ instances: InstanceStatus[] }>(appPaths(name).socket, { op: 'status' }, 10_000);
+      return { ...base, state: 'started', supervisorPid: state.pid, instances: status.instances };
+    } catch {
+      // Starting up or shutting down: the last written status is the best there is.
+    }
+    return { ...base, state: 'started', supervisorPid: state.pid, instances: await readInstanceStatus(name) };
+  }
+  const last = await readInstanceStatus(name);
+  if (state.kind === 'dead') {
+    return { ...base, state: 'supervisor-died', instances: last.map((i) => ({ ...i, memoryBytes: undefined })) };
+  }
+  return { ...base, state: 'stopped', instances: [] };
+}
+
+/**
+ * How long to wait for the supervisor to replace every instance one at a time: each may take
+ * its whole start timeout and stop timeout, plus a minute of slack for a busy host.
+ */
+function replaceWaitMs(spec: AppSpec, previousInstances = 0): number {
+  return (spec.healthCheck.startTimeoutMs + spec.stopTimeoutMs) * Math.max(1, spec.instances, previousInstances) + 60_000;
+}
+
+/** `dropship ps [APP]`. */
+export async function listApps(name?: string): Promise<AppSummary[]> {
+  const names = name ? [name] : await listAppNames();
+  const result: AppSummary[] = [];
+  for (const n of names) {
+    if (!name && !(await readAppSpec(n).catch(() => undefined))) continue;
+    result.push(await summary(n));
+  }
+  return result;
+}
+
+/** `dropship stop APP`: every instance gets SIGTERM (SIGKILL after the stop timeout); the supervisor ends. */
+export async function stopApp(name: string): Promise<void> {
+  const spec = await requireAppSpec(name);
+  const state = await supervisorState(name);
+  if (state.kind === 'running') {
+    const waitMs = spec.instances * 1000 + spec.stopTimeoutMs + 60_000;
+    try {
+      await callControl(appPaths(name).socket, { op: 'stop' }, waitMs);
+    } catch (error) {
+      // Still starting up or already shutting down: its SIGTERM handler stops the instances too.
+      if ((error as DropshipError).code !== 'SUPERVISOR_UNREACHABLE') throw error;
+      process.kill(state.pid, 'SIGTERM');
+    }
+    const deadline = Date.now() + waitMs;
+    while ((await supervisorState(name)).kind === 'running' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  }
+  if (state.kind === 'dead') await cleanupAppContainers(name);
+  await rm(appPaths(name).supervisor, { force: true });
+  await recordEvent(name, { type: 'stop', message: 'stopped' });
+}
+
+/**
+ * `dropship start APP`. When the last supervisor was killed (kill -9), its containers are
+ * removed first, so there is only ever one set of instances.
+ */
+export async function startApp(name: string): Promise<StartResult & { alreadyRunning: boolean }> {
+  const spec = await requireAppSpec(name);
+  const state = await supervisorState(name);
+  if (state.kind === 'running') {
+    const status = await callControl<{ instances: InstanceStatus[] }>(appPaths(name).socket, { op: 'status' });
+    return { app: name, hostPort: spec.hostPort, running: status.instances.every((i) => i.state === 'running'), instances: status.instances, alreadyRunning: true };
+  }
+  if (state.kind === 'dead') {
+    const removed = await cleanupAppContainers(name);
+    await rm(appPaths(name).supervisor, { force: true });
+    await recordEvent(name, { type: 'recover', message: `supervisor pid ${state.pid} had died; removed ${removed.length} orphaned container(s)` });
+  }
+  return { ...(await startDetached(spec)), alreadyRunning: false };
+}
+
+/**
+ * `dropship restart APP [--rolling]`: every instance is replaced by one of the current release
+ * (so a release made while the app ran, by a rebase or a `push --no-start`, takes effect);
+ * rolling: one at a time, each new one healthy before an old one is drained.
+ */
+export async function restartApp(name: string, options: { rolling?: boolean } = {}): Promise<StartResult> {
+  const spec = await requireAppSpec(name);
+  const state = await supervisorState(name);
+  if (state.kind !== 'running') return startApp(name);
+  const waitMs = replaceWaitMs(spec);
+  await recordEvent(name, { type: 'restart', message: `${options.rolling ? 'rolling restart' : 'restart'} onto release ${spec.release}` });
+  const result = await callControl<{ instances: InstanceStatus[] }>(appPaths(name).socket, { op: 'restart', rolling: options.rolling ?? false }, waitMs);
+  const ready = options.rolling
+    ? result
+    : await callControl<{ running: boolean; instances: InstanceStatus[] }>(appPaths(name).socket, { op: 'wait-running' }, waitMs);
+  return { app: name, hostPort: spec.hostPort, running: ready.instances.every((i) => i.state === 'running'), instances: ready.instances };
+}
+
+/** `dropship scale APP [-i N] [-m M] [-k D]`: a new release; while serving, a memory or disk change replaces instances one by one. */
+export async function scaleApp(name: string, options: { instances?: number | string; memory?: number | string; disk?: number | string }): Promise<AppSummary> {
+  const change = {
+    ...(options.instances !== undefined ? { instances: parseInstances(options.instances) } : {}),
+    ...(options.memory !== undefined ? { memoryBytes: parseMemory(options.memory) } : {}),
+    ...(options.disk !== undefined ? { diskBytes: parseDisk(options.disk) } : {}),
+  };
+  if (Object.keys(change).length === 0) {
+    throw new DropshipError('INVALID_OPTION', 'scale: nothing to change', { hint: 'give -i INSTANCES, -m MEMORY or -k DISK' });
+  }
+  const words = Object.entries(change).map(([key, value]) => `${key} ${value}`).join(', ');
+  await updateApp(name, change, `scale: ${words}`);
+  return summary(name);
+}
+
+/**
+ * Make a new release of the app from its current one with `change` (another image after a push
+ * or a rebase, new env or limits, a rollback) and, when the app runs, converge onto it without
+ * downtime: instances are replaced one at a time, each new one healthy before an old one is
+ * drained. A stopped app just gets the release. Name, id and host port are kept.
+ */
+export async function updateApp(name: string, change: Partial<ReleaseContent>, reason: string): Promise<StartResult & { release: number }> {
+  const current = await requireAppSpec(name);
+  const { release: _release, ...base } = current;
+  const next = await commitRelease({ ...base, ...change }, reason);
+  if ((await supervisorState(name)).kind !== 'running') {
+    return { app: name, hostPort: next.hostPort, running: false, instances: [], release: next.release };
+  }
+  const waitMs = replaceWaitMs(next, current.instances);
+  await callControl(appPaths(name).socket, { op: 'reload' }, waitMs);
+  const ready = await callControl<{ running: boolean; instances: InstanceStatus[] }>(appPaths(name).socket, { op: 'wait-running' }, waitMs);
+  return { app: name, hostPort: next.hostPort, ...ready, release: next.release };
+}
+
+/** `dropship delete APP`: stop, remove every container and network lease, then the app's dir. */
+export async function deleteApp(name: string): Promise<void> {
+  await requireAppSpec(name);
+  const state = await supervisorState(name);
+  if (state.kind === 'running') await stopApp(name);
+  await cleanupAppContainers(name);
+  await rm(appPaths(name).dir, { recursive: true, force: true });
+}
+
+/** `dropship events APP`. */
+export async function appEvents(name: string): Promise<AppEvent[]> {
+  await requireAppSpec(name);
+  return readEvents(name);
+}

@@ -1,0 +1,94 @@
+import { chmod, rm } from 'node:fs/promises';
+import { createServer, connect, type Server } from 'node:net';
+import { DropshipError, isDropshipError } from '../errors.js';
+/**
+ * What the app API asks of an app's supervisor. Desired state is never sent: it is on disk (the
+ * current release), and `reload` and `restart` tell the supervisor to read it.
+ */
+export type ControlRequest =
+  | { op: 'status' }
+  | { op: 'stop' }
+  /** Converge onto the current release: scale, and replace one by one the instances it changes. */
+  | { op: 'reload' }
+  /** Replace every instance by one of the current release (rolling: one at a time). */
+  | { op: 'restart'; rolling: boolean }
+  | { op: 'wait-running' };
+
+type Reply = { ok: true; result: unknown } | { ok: false; error: { code: string; message: string; hint?: string } };
+
+/**
+ * The supervisor's control socket: one JSON request per connection, one JSON reply. The socket
+ * is 0600 in a 0700 dir, so only root can steer the app.
+ */
+export async function serveControl(path: string, handle: (request: ControlRequest) => Promise<unknown>): Promise<Server> {
+  await rm(path, { force: true });
+  const server = createServer((socket) => {
+    let text = '';
+    socket.setEncoding('utf8');
+    socket.on('data', async (chunk) => {
+      text += chunk;
+      const nl = text.indexOf('\n');
+      if (nl === -1) return;
+      let reply: Reply;
+      try {
+        reply = { ok: true, result: await handle(JSON.parse(text.slice(0, nl)) as ControlRequest) };
+      } catch (error) {
+        reply = isDropshipError(error)
+          ? { ok: false, error: { code: error.code, message: error.message, hint: error.hint } }
+          : { ok: false, error: { code: 'SUPERVISOR_ERROR', message: (error as Error).message } };
+      }
+      socket.end(JSON.stringify(reply) + '\n');
+    });
+    socket.on('error', () => undefined);
+  });
+  const umask = process.umask(0o177);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(path, () => resolve());
+    });
+  } finally {
+    process.umask(umask);
+  }
+  await chmod(path, 0o600);
+  return server;
+}
+
+/** Send one request to the supervisor behind `path`; throws SUPERVISOR_UNREACHABLE when nobody answers. */
+export function callControl<T>(path: string, request: ControlRequest, timeoutMs = 30_000): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const socket = connect(path);
+    let text = '';
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new DropshipError('SUPERVISOR_TIMEOUT', `the supervisor did not answer '${request.op}' within ${timeoutMs / 1000}s`, {
+        hint: 'it may be busy stopping instances; try again, or see supervisor.log in the app dir',
+      }));
+    }, timeoutMs);
+    socket.setEncoding('utf8');
+    socket.on('connect', () => socket.write(JSON.stringify(request) + '\n'));
+    socket.on('data', (chunk) => (text += chunk));
+    socket.on('error', (error: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      reject(new DropshipError('SUPERVISOR_UNREACHABLE', `no supervisor answers on ${path} (${error.code ?? error.message})`, {
+        hint: '`dropship ps` shows whether the app is started; `dropship start APP` starts its supervisor again',
+        cause: error,
+      }));
+    });
+    socket.on('end', () => {
+      clearTimeout(timer);
+      let reply: Reply;
+      try {
+        reply = JSON.parse(text) as Reply;
+      } catch (error) {
+        reject(new DropshipError('SUPERVISOR_UNREACHABLE', `the supervisor on ${path} closed the connection without an answer`, {
+          hint: 'it may have died while answering; `dropship ps` says so, and `dropship start APP` recovers the app',
+          cause: error,
+        }));
+        return;
+      }
+      if (reply.ok) resolve(reply.result as T);
+      else reject(new DropshipError(reply.error.code, reply.error.message, { hint: reply.error.hint }));
+    });
+  });
+}

@@ -1,0 +1,59 @@
+// The apps room: desired state (what each app should run) and the app API that changes it and
+// asks the app's supervisor (the daemon room) to converge. Kept light for the CLI: containers,
+// networks and images load only in the calls that need them.
+export {
+  createApp,
+  runApp,
+  listApps,
+  stopApp,
+  startApp,
+  restartApp,
+  scaleApp,
+  updateApp,
+  deleteApp,
+  appEvents,
+  type AppSummary,
+  type StartResult,
+} from './api.js';
+export { runAppTask, type AppTaskOptions } from './app-task.js';
+export { commitRelease, listReleases, readRelease, referencedImageDigests, releaseRebasedImage, type Release } from './releases.js';
+export { rollbackApp } from './rollback.js';
+export {
+  normalizeRunOptions,
+  parsePort,
+  parseInstances,
+  parseMemory,
+  parseDisk,
+  DEFAULTS as RUN_DEFAULTS,
+  type RunOptions,
+} from './run-options.js';
+export { instanceEnv, parseUserEnv, type InstanceEnvInput } from './env.js';
+export { supervisorState, spawnSupervisor, type SupervisorState } from './supervisor-process.js';
+export { serveControl, callControl, type ControlRequest } from './control.js';
+export { livenessIntervalFromEnv, LIVENESS_INTERVAL_ENV } from './liveness-env.js';
+export { allocateHostPort } from './host-port.js';
+export {
+  appPaths,
+  appsRoot,
+  ensureAppDir,
+  APP_LABEL,
+  INSTANCE_LABEL,
+  listAppNames,
+  readAppSpec,
+  requireAppSpec,
+  readInstanceStatus,
+  writeInstanceStatus,
+  readSupervisorRecord,
+  writeSupervisorRecord,
+  recordEvent,
+  readEvents,
+  validateAppName,
+  type AppEvent,
+  type AppPaths,
+  type AppSpec,
+  type HealthCheckType,
+  type InstanceState,
+  type InstanceStatus,
+  type ReleaseContent,
+  type SupervisorRecord,
+} from './state.js';

@@ -1,0 +1,133 @@
+import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { DropshipError } from '../errors.js';
+import { parseDuration, parseSize } from '../util/units.js';
+import { parseUserEnv } from './env.js';
+import { validateAppName, type AppSpec, type HealthCheckType } from './state.js';
+
+/** `dropship run` as the CLI hands it over: strings as typed. */
+export interface RunOptions {
+  image: string;
+  name: string;
+  instances?: number | string;
+  memory?: number | string;
+  disk?: number | string;
+  env?: string[];
+  /** A JSON file holding VCAP_SERVICES (an object keyed by service label). */
+  servicesFile?: string;
+  healthCheckType?: string;
+  endpoint?: string;
+  /** Start timeout; a bare number is seconds. */
+  timeout?: number | string;
+  /** `HOSTPORT[:CONTAINERPORT]`. */
+  port?: string;
+  command?: string;
+  processType?: string;
+  /** SIGTERM → SIGKILL grace; a bare number is seconds. */
+  stopTimeout?: number | string;
+}
+
+export const DEFAULTS = {
+  instances: 1,
+  memory: '256M',
+  disk: '1G',
+  healthCheckType: 'port' as HealthCheckType,
+  endpoint: '/',
+  timeout: 60,
+  processType: 'web',
+  stopTimeout: 10,
+};
+
+function invalid(option: string, value: unknown, hint: string): DropshipError {
+  return new DropshipError('INVALID_OPTION', `${option}: '${String(value)}' is not valid`, { hint });
+}
+
+export function parseInstances(value: number | string, option = '--instances'): number {
+  const n = typeof value === 'number' ? value : /^\d+$/.test(value.trim()) ? Number(value) : NaN;
+  if (!Number.isInteger(n) || n < 0 || n > 1000) throw invalid(option, value, 'give a whole number of instances between 0 and 1000');
+  return n;
+}
+
+export function parseMemory(value: number | string, option = '--memory'): number {
+  const bytes = parseSize(value, option);
+  if (bytes < 16 * 1024 * 1024) throw invalid(option, value, 'give at least 16M of memory');
+  return bytes;
+}
+
+export function parseDisk(value: number | string, option = '--disk'): number {
+  const bytes = parseSize(value, option);
+  if (bytes < 16 * 1024 * 1024) throw invalid(option, value, 'give at least 16M of disk');
+  return bytes;
+}
+
+/** `HOSTPORT[:CONTAINERPORT]`; a missing or 0 host port means "pick one". */
+export function parsePort(value: string): { host?: number; container?: number } {
+  const match = /^(\d{0,5})(?::(\d{1,5}))?$/.exec(value.trim());
+  const host = match?.[1] ? Number(match[1]) : 0;
+  const container = match?.[2] ? Number(match[2]) : undefined;
+  if (!match || host > 65535 || (container !== undefined && (container < 1 || container > 65535))) {
+    throw invalid('-p', value, 'write -p HOSTPORT[:CONTAINERPORT], e.g. -p 8000 or -p 8000:8080');
+  }
+  return { ...(host ? { host } : {}), ...(container ? { container } : {}) };
+}
+
+async function readServices(file: string): Promise<Record<string, unknown>> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new DropshipError('SERVICES_FILE', `--services ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, {
+      hint: 'give the path of a JSON file with VCAP_SERVICES, e.g. {"p-mysql":[{"name":"db","credentials":{...}}]}',
+      cause: error,
+    });
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new DropshipError('SERVICES_FILE', `--services ${file}: not valid JSON (${(error as Error).message})`, {
+      hint: 'VCAP_SERVICES is a JSON object keyed by service label',
+      cause: error,
+    });
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new DropshipError('SERVICES_FILE', `--services ${file}: expected a JSON object keyed by service label`, {
+      hint: 'write {"LABEL": [{"name": "...", "credentials": {...}}]}',
+    });
+  }
+  return parsed as Record<string, unknown>;
+}
+
+/**
+ * Turn `run` options into the app's spec, validated once; host port, container port and the
+ * image digest are filled in later (they depend on the store and the image).
+ */
+export async function normalizeRunOptions(options: RunOptions): Promise<Omit<AppSpec, 'hostPort' | 'containerPort' | 'imageDigest' | 'release'> & { port: { host?: number; container?: number } }> {
+  const type = options.healthCheckType ?? DEFAULTS.healthCheckType;
+  if (type !== 'port' && type !== 'http' && type !== 'process') {
+    throw invalid('--health-check-type', type, 'use port (TCP connect, the default), http (GET --endpoint, 200 only) or process');
+  }
+  const startTimeoutMs = parseDuration(options.timeout ?? DEFAULTS.timeout, '--timeout');
+  if (startTimeoutMs < 1000) throw invalid('--timeout', options.timeout, 'give at least 1 second');
+  const endpoint = options.endpoint ?? DEFAULTS.endpoint;
+  if (!endpoint.startsWith('/')) throw invalid('--endpoint', endpoint, 'give a path starting with /, e.g. /health');
+  const processType = options.processType ?? DEFAULTS.processType;
+  if (!/^[a-z][a-z0-9_-]*$/i.test(processType)) throw invalid('--process', processType, 'use a process type name such as web or worker');
+  if (options.command !== undefined && !options.command.trim()) throw invalid('--command', options.command, 'give the start command');
+  return {
+    name: validateAppName(options.name),
+    id: randomUUID(),
+    image: options.image,
+    processType,
+    instances: parseInstances(options.instances ?? DEFAULTS.instances),
+    memoryBytes: parseMemory(options.memory ?? DEFAULTS.memory),
+    diskBytes: parseDisk(options.disk ?? DEFAULTS.disk),
+    env: parseUserEnv(options.env ?? []),
+    services: options.servicesFile ? await readServices(options.servicesFile) : {},
+    healthCheck: { type, endpoint, startTimeoutMs },
+    command: options.command,
+    stopTimeoutMs: parseDuration(options.stopTimeout ?? DEFAULTS.stopTimeout, '--stop-timeout'),
+    createdAt: new Date().toISOString(),
+    port: options.port ? parsePort(options.port) : {},
+  };
+}

@@ -1,0 +1,196 @@
+import { appendFile, mkdir, readFile, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DropshipError } from '../errors.js';
+import { homePaths } from '../home.js';
+import { writeJsonAtomic } from '../util/atomic.js';
+
+/** How an instance is judged healthy: a TCP connect, an HTTP 200, or just being alive. */
+export type HealthCheckType = 'port' | 'http' | 'process';
+
+/**
+ * What every instance of a release is made from. The image is pinned by digest: a tag that moves
+ * later (a push, a rebase) changes nothing until a new release names the new digest.
+ */
+export interface ReleaseContent {
+  /** The image's name when the release was made (for people); instances never start from it. */
+  image: string;
+  /** The image manifest's digest: what every instance of this release runs. */
+  imageDigest: string;
+  processType: string;
+  instances: number;
+  memoryBytes: number;
+  diskBytes: number;
+  env: Record<string, string>;
+  services: Record<string, unknown>;
+  healthCheck: { type: HealthCheckType; endpoint: string; startTimeoutMs: number };
+  /** The port the app listens on in its container (PORT). */
+  containerPort: number;
+  /** `-c`: replaces the image's Cmd, run through its launcher. */
+  command?: string;
+  stopTimeoutMs: number;
+}
+
+/** The desired state of an app: who it is (kept for its life) and its current release. */
+export interface AppSpec extends ReleaseContent {
+  name: string;
+  /** A guid, stable for the app's life (VCAP_APPLICATION.application_id). */
+  id: string;
+  /** Where the app's router listens on the host. */
+  hostPort: number;
+  createdAt: string;
+  /** The number of the current release (releases/N.json). */
+  release: number;
+}
+
+export type InstanceState = 'starting' | 'running' | 'crashed' | 'stopping' | 'down';
+
+export interface InstanceStatus {
+  index: number;
+  guid: string;
+  state: InstanceState;
+  restarts: number;
+  crashCount: number;
+  lastExit?: string;
+  /** When the instance entered its current state (ISO). */
+  since: string;
+  containerId?: string;
+  ip?: string;
+  memoryBytes?: number;
+  /** The release this instance was started from, and the image digest it runs. */
+  release?: number;
+  imageDigest?: string;
+}
+
+export interface SupervisorRecord {
+  pid: number;
+  startedAt: string;
+}
+
+export interface AppEvent {
+  time: string;
+  type: string;
+  message: string;
+  instance?: number;
+}
+
+/** Container labels naming the app and instance, so a dead supervisor's containers can be found. */
+export const APP_LABEL = 'dropship.app';
+export const INSTANCE_LABEL = 'dropship.instance';
+
+const NAME = /^[a-z0-9][a-z0-9_.-]{0,62}$/i;
+
+export function validateAppName(name: string): string {
+  if (!NAME.test(name)) {
+    throw new DropshipError('INVALID_APP_NAME', `app name '${name}' is not allowed`, {
+      hint: 'use letters, digits, -, _ and . (at most 63 characters, starting with a letter or digit)',
+    });
+  }
+  return name;
+}
+
+export interface AppPaths {
+  dir: string;
+  spec: string;
+  releases: string;
+  status: string;
+  supervisor: string;
+  socket: string;
+  events: string;
+  logs: string;
+  supervisorLog: string;
+}
+
+export function appsRoot(): string {
+  return homePaths().apps;
+}
+
+export function appPaths(name: string): AppPaths {
+  const dir = join(appsRoot(), validateAppName(name));
+  return {
+    dir,
+    spec: join(dir, 'app.json'),
+    releases: join(dir, 'releases'),
+    status: join(dir, 'status.json'),
+    supervisor: join(dir, 'supervisor.json'),
+    socket: join(dir, 'control.sock'),
+    events: join(dir, 'events.jsonl'),
+    logs: join(dir, 'logs'),
+    supervisorLog: join(dir, 'supervisor.log'),
+  };
+}
+
+/** App dirs hold logs and the control socket: root only, so no other user can read or steer an app. */
+export async function ensureAppDir(name: string): Promise<AppPaths> {
+  const paths = appPaths(name);
+  await mkdir(appsRoot(), { recursive: true, mode: 0o700 });
+  await mkdir(paths.dir, { recursive: true, mode: 0o700 });
+  await mkdir(paths.logs, { recursive: true, mode: 0o700 });
+  await mkdir(paths.releases, { recursive: true, mode: 0o700 });
+  return paths;
+}
+
+export async function readJson<T>(path: string): Promise<T | undefined> {
+  try {
+    return JSON.parse(await readFile(path, 'utf8')) as T;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new DropshipError('BAD_APP_STATE', `cannot read ${path}: ${(error as Error).message}`, {
+      hint: 'the app state is damaged; `dropship delete APP` removes it',
+      cause: error,
+    });
+  }
+}
+
+export async function readAppSpec(name: string): Promise<AppSpec | undefined> {
+  return readJson<AppSpec>(appPaths(name).spec);
+}
+
+export async function requireAppSpec(name: string): Promise<AppSpec> {
+  const spec = await readAppSpec(name);
+  if (!spec) {
+    throw new DropshipError('APP_NOT_FOUND', `no app named '${name}'`, {
+      hint: 'start one with `dropship run IMAGE --name APP`; `dropship ps` lists the apps',
+    });
+  }
+  return spec;
+}
+
+export async function writeAppSpec(spec: AppSpec): Promise<void> {
+  await writeJsonAtomic(appPaths(spec.name).spec, spec, { mode: 0o600 });
+}
+
+export async function readInstanceStatus(name: string): Promise<InstanceStatus[]> {
+  return (await readJson<InstanceStatus[]>(appPaths(name).status)) ?? [];
+}
+
+export async function writeInstanceStatus(name: string, status: InstanceStatus[]): Promise<void> {
+  await writeJsonAtomic(appPaths(name).status, status, { mode: 0o600 });
+}
+
+export async function readSupervisorRecord(name: string): Promise<SupervisorRecord | undefined> {
+  return readJson<SupervisorRecord>(appPaths(name).supervisor);
+}
+
+export async function writeSupervisorRecord(name: string, record: SupervisorRecord): Promise<void> {
+  await writeJsonAtomic(appPaths(name).supervisor, record, { mode: 0o600 });
+}
+
+export async function recordEvent(name: string, event: Omit<AppEvent, 'time'>): Promise<void> {
+  const line = JSON.stringify({ time: new Date().toISOString(), ...event }) + '\n';
+  await appendFile(appPaths(name).events, line, { mode: 0o600 });
+}
+
+export async function readEvents(name: string): Promise<AppEvent[]> {
+  const text = await readFile(appPaths(name).events, 'utf8').catch(() => '');
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as AppEvent);
+}
+
+export async function listAppNames(): Promise<string[]> {
+  const entries = await readdir(appsRoot(), { withFileTypes: true }).catch(() => []);
+  return entries.filter((e) => e.isDirectory() && NAME.test(e.name)).map((e) => e.name).sort();
+}
+
+export { processAlive } from '../util/lock.js';

@@ -1,0 +1,15 @@
+import { appPaths, requireAppSpec } from '../apps/index.js';
+import type { LogEntry } from './log-line.js';
+import { followLogs, readRecentLogs } from './log-store.js';
+
+/** `dropship logs APP --recent`. */
+export async function recentLogs(name: string, options: { limit?: number } = {}): Promise<LogEntry[]> {
+  await requireAppSpec(name);
+  return readRecentLogs(appPaths(name).logs, options);
+}
+
+/** `dropship logs APP --follow`: until `signal` aborts. */
+export async function followAppLogs(name: string, onEntry: (entry: LogEntry) => void, signal: AbortSignal): Promise<void> {
+  await requireAppSpec(name);
+  await followLogs(appPaths(name).logs, onEntry, { signal });
+}

@@ -1,0 +1,24 @@
+// The push room: manifest.yml, the push plan (manifest + flags, normalised once), and push
+// itself (stack → stage → image → deploy through the apps room).
+export { parseManifest, readManifest, type Manifest, type ManifestApp, type ManifestProcess, type HealthCheckKind } from './manifest.js';
+export { planPush, manifestPathFor, PUSH_DEFAULTS, type PushFlags, type PushPlan } from './push-options.js';
+export {
+  push,
+  beginPush,
+  endPush,
+  stackPhase,
+  stagePhase,
+  imagePhase,
+  startPhase,
+  pushSummary,
+  pushSucceeded,
+  imageTag,
+  type PushSeams,
+  type PushSummary,
+  type PushWork,
+  type PushPhase,
+  type ProcessSummary,
+  type StackLayer,
+} from './push.js';
+export { realPushSeams } from './push-seams.js';
+export { deployImage, type Deployed } from './push-deploy.js';

@@ -1,0 +1,84 @@
+import { buildImage } from '../oci/index.js';
+import { ensureStack } from '../stack/index.js';
+import { stage } from '../staging/index.js';
+import { deployImage } from './push-deploy.js';
+import type { PushSeams } from './push.js';
+
+/** The push seams wired to the stack, staging, oci and app rooms. */
+export function realPushSeams(): PushSeams {
+  return {
+    ensureStack: (name, onLog) => ensureStack(name, { onLog }),
+
+    async stage(input) {
+      const result = await stage({
+        appDir: input.appDir,
+        name: input.name,
+        stack: input.stack,
+        buildpacks: input.buildpacks.length ? input.buildpacks : undefined,
+        env: input.env,
+        command: input.command,
+        memory: input.memoryBytes,
+        dropletPath: input.droplet,
+        // The droplet only carries the app to image build, which runs next and deletes it.
+        dropletCompression: 'store',
+        resultPath: input.result,
+        signal: input.signal,
+        onEvent: (event) => {
+          if (event.type === 'log') input.onLog(event.line);
+          else if (event.type === 'warning') input.onLog(`warning: ${event.message}`);
+          else if (event.type === 'phase' && event.status === 'done' && event.durationMs !== undefined) {
+            input.onLog(`${event.title} (${(event.durationMs / 1000).toFixed(1)}s)`);
+          }
+        },
+      });
+      const buildpacks = (result.result.lifecycle_metadata?.buildpacks ?? []).map((b) => [b.name, b.version].filter(Boolean).join(' '));
+      return {
+        droplet: result.droplet.path,
+        result: result.resultPath,
+        buildpacks,
+        detectedBuildpack: result.detectedBuildpack,
+        processTypes: result.processTypes,
+      };
+    },
+
+    async buildImage(input) {
+      const built = await buildImage({ droplet: input.droplet, result: input.result, stack: input.stack, tag: input.tag });
+      return {
+        ref: `${built.name}:${built.tag}`,
+        digest: built.digest,
+        startCommand: built.startCommand,
+        processTypes: built.processTypes,
+        warnings: built.warnings,
+        reused: built.reused,
+      };
+    },
+
+    async start(input) {
+      const deployed = await deployImage(
+        {
+          name: input.name,
+          image: input.image,
+          processType: input.processType,
+          command: input.command,
+          instances: input.instances,
+          memory: input.memoryBytes,
+          disk: input.diskBytes,
+          env: Object.entries(input.env).map(([k, v]) => `${k}=${v}`),
+          healthCheckType: input.healthCheck.type,
+          endpoint: input.healthCheck.endpoint,
+          timeout: input.healthCheck.timeoutSeconds,
+          port: input.hostPort ? String(input.hostPort) : undefined,
+        },
+        { strategy: input.strategy, noStart: input.noStart, onLog: input.onLog },
+      );
+      const healthy = deployed.instances.filter((i) => i.state === 'running').length;
+      return {
+        state: input.noStart ? 'stopped' : deployed.running ? 'running' : healthy > 0 ? 'degraded' : 'crashed',
+        healthy,
+        requested: deployed.requested,
+        release: deployed.release,
+        hostPort: input.routed ? deployed.hostPort : undefined,
+      };
+    },
+  };
+}

@@ -1,0 +1,301 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DropshipError } from '../errors.js';
+import { homePaths } from '../home.js';
+import type { PushPlan } from './push-options.js';
+
+/**
+ * `dropship push`: stack → stage → image → run, one straight sequence over four narrow seams
+ * (declared here, wired to the stack, staging, oci and app rooms in push-seams.ts). Each phase
+ * is exported on its own so the CLI can show it as a task; `push` runs them all.
+ */
+
+export interface StackLayer {
+  name: string;
+  diffId: `sha256:${string}`;
+  digest: `sha256:${string}`;
+  size: number;
+  mediaType?: string;
+}
+
+export interface StageInput {
+  appDir: string;
+  name: string;
+  stack: string;
+  buildpacks: string[];
+  env: Record<string, string>;
+  command?: string;
+  memoryBytes: number;
+  droplet: string;
+  result: string;
+  onLog: (line: string) => void;
+  /** Aborting stops the staging container and removes what it made. */
+  signal?: AbortSignal;
+}
+
+export interface StageOutput {
+  droplet: string;
+  result: string;
+  /** Buildpacks that ran, as `name version`. */
+  buildpacks: string[];
+  detectedBuildpack?: string;
+  processTypes: Record<string, string>;
+}
+
+export interface ImageOutput {
+  ref: string;
+  digest: string;
+  startCommand?: string;
+  processTypes: Record<string, string>;
+  warnings: string[];
+  /** The tag already held this exact image (same droplet on the same stack build): nothing was written. */
+  reused?: boolean;
+}
+
+export interface StartInput
+  extends Pick<PushPlan, 'command' | 'instances' | 'memoryBytes' | 'diskBytes' | 'env' | 'hostPort' | 'healthCheck' | 'strategy' | 'noStart'> {
+  /** The app name as `run` knows it (`<name>` for web, `<name>-<type>` for other processes). */
+  name: string;
+  image: string;
+  processType: string;
+  /** Whether the app listens for HTTP (web) and needs a host port. */
+  routed: boolean;
+  onLog: (line: string) => void;
+}
+
+export interface StartOutput {
+  state: string;
+  healthy: number;
+  requested: number;
+  /** The release the push made of this app. */
+  release: number;
+  hostPort?: number;
+}
+
+export interface PushSeams {
+  ensureStack(name: string, onLog: (line: string) => void): Promise<StackLayer>;
+  stage(input: StageInput): Promise<StageOutput>;
+  buildImage(input: { droplet: string; result: string; stack: StackLayer; tag: string }): Promise<ImageOutput>;
+  start(input: StartInput): Promise<StartOutput>;
+}
+
+export type PushPhase = 'stack' | 'stage' | 'image' | 'start';
+
+export interface ProcessSummary {
+  type: string;
+  app: string;
+  state: string;
+  healthy: number;
+  requested: number;
+  /** The release of this process's app that the push made (pinned to the image digest). */
+  release: number;
+  command?: string;
+  memoryBytes: number;
+  diskBytes: number;
+  url?: string;
+}
+
+export interface PushSummary {
+  name: string;
+  state: string;
+  stack: string;
+  buildpacks: string[];
+  image: string;
+  digest: string;
+  /** The image was already tagged from an identical droplet and stack build, so it was reused, not rebuilt. */
+  imageReused: boolean;
+  startCommand?: string;
+  processes: ProcessSummary[];
+  url?: string;
+  warnings: string[];
+  /** Milliseconds per phase. */
+  timings: Partial<Record<PushPhase, number>>;
+}
+
+/** What a push carries between its phases. */
+export interface PushWork {
+  plan: PushPlan;
+  dir: string;
+  signal?: AbortSignal;
+  stack?: StackLayer;
+  staged?: StageOutput;
+  image?: ImageOutput;
+  processes: ProcessSummary[];
+  timings: Partial<Record<PushPhase, number>>;
+}
+
+async function timed<T>(work: PushWork, phase: PushPhase, fn: () => Promise<T>): Promise<T> {
+  const started = performance.now();
+  try {
+    return await fn();
+  } finally {
+    work.timings[phase] = Math.round(performance.now() - started);
+  }
+}
+
+export async function beginPush(plan: PushPlan, options: { signal?: AbortSignal } = {}): Promise<PushWork> {
+  const dir = join(homePaths().tmp, `push-${plan.name}-${randomBytes(4).toString('hex')}`);
+  await mkdir(dir, { recursive: true });
+  return { plan, dir, signal: options.signal, processes: [], timings: {} };
+}
+
+/** Remove what the push wrote on the side (droplet, result); safe to call twice. */
+export async function endPush(work: PushWork): Promise<void> {
+  await rm(work.dir, { recursive: true, force: true });
+}
+
+export async function stackPhase(seams: PushSeams, work: PushWork, onLog: (line: string) => void): Promise<StackLayer> {
+  work.stack = await timed(work, 'stack', () => seams.ensureStack(work.plan.stack, onLog));
+  return work.stack;
+}
+
+export async function stagePhase(seams: PushSeams, work: PushWork, onLog: (line: string) => void): Promise<StageOutput> {
+  const { plan } = work;
+  work.staged = await timed(work, 'stage', async () =>
+    seams.stage({
+      appDir: plan.path,
+      name: plan.name,
+      stack: plan.stack,
+      buildpacks: plan.buildpacks,
+      env: plan.env,
+      command: plan.command,
+      memoryBytes: plan.memoryBytes,
+      droplet: join(work.dir, 'droplet.tgz'),
+      result: join(work.dir, 'result.json'),
+      onLog,
+      signal: work.signal,
+    }),
+  );
+  return work.staged;
+}
+
+/** Image names are lower case; app names need not be. */
+export function imageTag(appName: string): string {
+  return `dropship-apps/${appName.toLowerCase()}:latest`;
+}
+
+export async function imagePhase(seams: PushSeams, work: PushWork): Promise<ImageOutput> {
+  const { stack, staged } = work;
+  if (!stack || !staged) throw new DropshipError('PUSH_ORDER', 'the image phase needs the stack and staging phases first');
+  work.image = await timed(work, 'image', () =>
+    seams.buildImage({ droplet: staged.droplet, result: staged.result, stack, tag: imageTag(work.plan.name) }));
+  return work.image;
+}
+
+/**
+ * The app (web) and one more app per other process type: each gets a new release on the image
+ * and is started detached (or, with --no-start, only released).
+ */
+export async function startPhase(seams: PushSeams, work: PushWork, onLog: (line: string) => void): Promise<ProcessSummary[]> {
+  const { plan, image } = work;
+  if (!image) throw new DropshipError('PUSH_ORDER', 'the start phase needs the image phase first');
+  const wanted = [
+    { type: 'web', app: plan.name, command: plan.command, instances: plan.instances, memoryBytes: plan.memoryBytes, diskBytes: plan.diskBytes, healthCheck: plan.healthCheck },
+    ...plan.processes.map((p) => ({
+      type: p.type,
+      app: `${plan.name}-${p.type}`,
+      command: p.command,
+      instances: p.instances,
+      memoryBytes: p.memoryBytes ?? plan.memoryBytes,
+      diskBytes: p.diskBytes ?? plan.diskBytes,
+      healthCheck: {
+        type: p.healthCheckType ?? 'process',
+        endpoint: p.healthCheckHttpEndpoint ?? '/',
+        timeoutSeconds: p.timeoutSeconds ?? plan.healthCheck.timeoutSeconds,
+      },
+    })),
+  ];
+  for (const p of wanted) {
+    if (p.command === undefined && image.processTypes[p.type] === undefined) {
+      throw new DropshipError('PUSH_NO_COMMAND', `process type '${p.type}' of ${plan.name} has no command: staging found ${Object.keys(image.processTypes).join(', ') || 'no process types'}`, {
+        hint: `add '${p.type}: COMMAND' to the Procfile, or a command for it in the manifest`,
+      });
+    }
+  }
+  work.processes = await timed(work, 'start', async () => {
+    const started: ProcessSummary[] = [];
+    for (const p of wanted) {
+      const out = await seams.start({
+        name: p.app,
+        image: image.ref,
+        processType: p.type,
+        // The image's Cmd is the web command; every other type is named from the droplet's table.
+        command: p.type === 'web' ? p.command : p.command ?? image.processTypes[p.type],
+        instances: p.instances,
+        memoryBytes: p.memoryBytes,
+        diskBytes: p.diskBytes,
+        env: plan.env,
+        hostPort: p.type === 'web' ? plan.hostPort : undefined,
+        routed: p.type === 'web',
+        healthCheck: p.healthCheck,
+        strategy: plan.strategy,
+        noStart: plan.noStart,
+        onLog,
+      });
+      started.push({
+        type: p.type,
+        app: p.app,
+        state: out.state,
+        healthy: out.healthy,
+        requested: out.requested,
+        release: out.release,
+        command: p.command ?? image.processTypes[p.type],
+        memoryBytes: p.memoryBytes,
+        diskBytes: p.diskBytes,
+        url: out.hostPort ? `http://127.0.0.1:${out.hostPort}` : undefined,
+      });
+    }
+    return started;
+  });
+  return work.processes;
+}
+
+export function pushSummary(work: PushWork): PushSummary {
+  const { plan, staged, image } = work;
+  const web = work.processes.find((p) => p.type === 'web');
+  const healthy = work.processes.length > 0 && work.processes.every((p) => p.healthy >= p.requested);
+  return {
+    name: plan.name,
+    state: plan.noStart ? 'stopped' : healthy ? 'running' : work.processes.some((p) => p.healthy > 0) ? 'degraded' : 'crashed',
+    stack: plan.stack,
+    buildpacks: staged?.buildpacks ?? [],
+    image: image?.ref ?? '',
+    digest: image?.digest ?? '',
+    imageReused: image?.reused ?? false,
+    startCommand: plan.command ?? image?.startCommand,
+    processes: work.processes,
+    url: web?.url,
+    warnings: image?.warnings ?? [],
+    timings: work.timings,
+  };
+}
+
+/** Did every process reach its requested instances? `push` exits 0 only then. */
+export function pushSucceeded(summary: PushSummary, plan: PushPlan): boolean {
+  if (plan.noStart) return true;
+  return summary.processes.length > 0 && summary.processes.every((p) => p.healthy >= p.requested);
+}
+
+/** The whole push, for library users and the benchmark. */
+export async function push(
+  plan: PushPlan,
+  seams: PushSeams,
+  events: { onPhase?: (phase: PushPhase) => void; onLog?: (line: string) => void; signal?: AbortSignal } = {},
+): Promise<PushSummary> {
+  const onLog = events.onLog ?? (() => undefined);
+  const work = await beginPush(plan, { signal: events.signal });
+  try {
+    events.onPhase?.('stack');
+    await stackPhase(seams, work, onLog);
+    events.onPhase?.('stage');
+    await stagePhase(seams, work, onLog);
+    events.onPhase?.('image');
+    await imagePhase(seams, work);
+    events.onPhase?.('start');
+    await startPhase(seams, work, onLog);
+    return pushSummary(work);
+  } finally {
+    await endPush(work);
+  }
+}

@@ -1,0 +1,27 @@
+// The sandbox room: one container with its network and init, for tasks and app instances.
+// The face stays light (`ps`, `stop` import it): the container runtime, the network and the
+// stack load on the first call of a function that needs them.
+import type { IdMap } from '../security/idmap.js';
+import type { TaskOptions } from './task.js';
+import type { TaskResult } from './task-result.js';
+
+export { resolveImageUser, imageArgs, containerPortFor } from './image-user.js';
+export { loadAppImage, inspectAppImage } from './image-rootfs.js';
+export { wrapForNetwork, awaitingNetwork } from './await-network.js';
+export type { TaskOptions } from './task.js';
+export { TASK_LABEL, describeTask, waitForTask, type TaskResult } from './task-result.js';
+
+/** `dropship run-task` on a bare stack, or in an app's image (see apps' runAppTask). */
+export async function runTask(options: TaskOptions): Promise<TaskResult> {
+  return (await import('./task.js')).runTask(options);
+}
+
+/** The stack's layer, unpacked with ids shifted for `idMap`: the lowerdir of a task's rootfs. */
+export async function stackLowerDirs(stack: string, idMap?: IdMap): Promise<string[]> {
+  return (await import('./task.js')).stackLowerDirs(stack, idMap);
+}
+
+/** Remove the containers labelled `label=value` and the `known` ids, with their networks. */
+export async function removeLabelledContainers(label: string, value: string, known?: Iterable<string>): Promise<string[]> {
+  return (await import('./orphans.js')).removeLabelledContainers(label, value, known);
+}

@@ -1,0 +1,98 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { normalizeRunOptions, parsePort } from '../../../src/apps/run-options.js';
+import { DropshipError } from '../../../src/errors.js';
+
+async function refused(options: Parameters<typeof normalizeRunOptions>[0]): Promise<DropshipError> {
+  try {
+    await normalizeRunOptions(options);
+  } catch (error) {
+    assert.instance(error, DropshipError);
+    return error as DropshipError;
+  }
+  throw new Error('expected a refusal');
+}
+
+test('defaults: 1 instance, 256M, 1G disk, port check, 60 s start timeout, 10 s stop timeout, web', async () => {
+  const spec = await normalizeRunOptions({ image: 'shop', name: 'shop' });
+  assert.is(spec.instances, 1);
+  assert.is(spec.memoryBytes, 256 * 1024 * 1024);
+  assert.is(spec.diskBytes, 1024 ** 3);
+  assert.equal(spec.healthCheck, { type: 'port', endpoint: '/', startTimeoutMs: 60_000 });
+  assert.is(spec.stopTimeoutMs, 10_000);
+  assert.is(spec.processType, 'web');
+  assert.equal(spec.env, {});
+  assert.equal(spec.services, {});
+  assert.equal(spec.port, {});
+  assert.match(spec.id, /^[0-9a-f-]{36}$/);
+});
+
+test('flags as typed on the command line are parsed', async () => {
+  const spec = await normalizeRunOptions({
+    image: 'shop',
+    name: 'shop',
+    instances: '3',
+    memory: '1G',
+    disk: '512M',
+    env: ['A=1'],
+    healthCheckType: 'http',
+    endpoint: '/health',
+    timeout: '4',
+    port: '8000:9000',
+    command: 'bundle exec puma',
+    stopTimeout: '2s',
+  });
+  assert.is(spec.instances, 3);
+  assert.is(spec.memoryBytes, 1024 ** 3);
+  assert.is(spec.diskBytes, 512 * 1024 * 1024);
+  assert.equal(spec.healthCheck, { type: 'http', endpoint: '/health', startTimeoutMs: 4000 });
+  assert.equal(spec.port, { host: 8000, container: 9000 });
+  assert.is(spec.command, 'bundle exec puma');
+  assert.is(spec.stopTimeoutMs, 2000);
+});
+
+test('--services reads VCAP_SERVICES from a JSON file and names the file when it is wrong', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'dropship-services-'));
+  try {
+    const good = join(dir, 'good.json');
+    await writeFile(good, '{"p-mysql":[{"name":"db"}]}');
+    assert.equal((await normalizeRunOptions({ image: 'i', name: 'a', servicesFile: good })).services, { 'p-mysql': [{ name: 'db' }] });
+    const bad = join(dir, 'bad.json');
+    await writeFile(bad, '[1,2]');
+    const error = await refused({ image: 'i', name: 'a', servicesFile: bad });
+    assert.is(error.code, 'SERVICES_FILE');
+    assert.match(error.message, /bad\.json: expected a JSON object keyed by service label/);
+    assert.is((await refused({ image: 'i', name: 'a', servicesFile: join(dir, 'none.json') })).message, `--services ${join(dir, 'none.json')}: ENOENT`);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('bad values are refused naming the option and the value', async () => {
+  assert.is((await refused({ image: 'i', name: 'a', healthCheckType: 'tcp' })).message, "--health-check-type: 'tcp' is not valid");
+  assert.is((await refused({ image: 'i', name: 'a', instances: '-1' })).message, "--instances: '-1' is not valid");
+  assert.is((await refused({ image: 'i', name: 'a', memory: '1M' })).message, "--memory: '1M' is not valid");
+  assert.is((await refused({ image: 'i', name: 'a', endpoint: 'health' })).message, "--endpoint: 'health' is not valid");
+  assert.is((await refused({ image: 'i', name: '../etc' })).code, 'INVALID_APP_NAME');
+  assert.ok((await refused({ image: 'i', name: 'a', timeout: '0' })).hint);
+});
+
+test('parsePort: HOSTPORT, HOSTPORT:PORT, :PORT, and nonsense', () => {
+  assert.equal(parsePort('8000'), { host: 8000 });
+  assert.equal(parsePort('8000:3000'), { host: 8000, container: 3000 });
+  assert.equal(parsePort(':3000'), { container: 3000 });
+  assert.equal(parsePort('0'), {});
+  for (const bad of ['x', '70000', '80:0', '1:2:3']) {
+    try {
+      parsePort(bad);
+      assert.unreachable(bad);
+    } catch (error) {
+      assert.is((error as DropshipError).code, 'INVALID_OPTION');
+    }
+  }
+});
+
+test.run();
