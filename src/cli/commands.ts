@@ -17,6 +17,7 @@ import { register as rebase } from './rebase.js';
 import { register as gc } from './gc.js';
 import { register as login } from './login.js';
 import { register as stack } from './stack.js';
+import { register as repave } from './repave.js';
 import { register as push } from './push.js';
 import { register as stage } from './stage.js';
 import { register as buildpack } from './buildpack.js';
@@ -27,7 +28,7 @@ const registrars: Array<(program: Command) => void> = [
   doctor,
   run, ps, logs, stop, start, restart, scale, releases, rollback, deleteApp, events,
   runTask,
-  stack,
+  stack, repave,
   image, rebase, gc, login,
   push,
   stage, buildpack,
