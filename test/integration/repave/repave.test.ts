@@ -1,0 +1,182 @@
+import '../../helpers/env.js';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { isRoot, uniqueName } from '../../helpers/env.js';
+import { listReleases, readAppSpec } from '../../../src/apps/index.js';
+import { commitImage, type ImageConfig } from '../../../src/oci/image.js';
+import { ensureUnpacked, openStore, writeLayer } from '../../../src/oci/index.js';
+import { deployImage } from '../../../src/push/index.js';
+import { defaultIdMap } from '../../../src/security/idmap.js';
+import { buildStack, getStack, updateStack, type StackInfo } from '../../../src/stack/index.js';
+import { type AptFixture, makeAptFixture } from '../../helpers/apt-fixture.js';
+import { dropship, httpGet, removeApp } from '../app/helpers.js';
+
+// A store of its own: this file moves the tiny stack to a new build.
+const home = await mkdtemp('/var/tmp/dropship-repave-it-');
+await chmod(home, 0o755);
+process.env.DROPSHIP_HOME = home;
+const previousAptConfig = process.env.APT_CONFIG;
+const NEW_CA = /^ca-certificates_2025/;
+const MARKER = 'etc/dropship-stack-build';
+const apps = ['a', 'b', 'fragile'].map((n) => uniqueName(`rp-${n}`));
+const [appA, appB, fragile] = apps as [string, string, string];
+let fixture: AptFixture | undefined;
+let skip = isRoot ? '' : 'needs root for runc';
+const ports: Record<string, number> = {};
+
+/**
+ * An app image on `stack`, as a push tags it. The fragile app refuses to start on any stack
+ * build but the one it was made on — an app a package update breaks.
+ */
+async function appImage(app: string, stack: StackInfo, pinnedMarker?: string): Promise<string> {
+  const store = openStore();
+  await store.layout.ensure();
+  const work = await mkdtemp(join(home, 'image-'));
+  try {
+    await mkdir(join(work, 'app/cgi'), { recursive: true });
+    const guard = pinnedMarker ? `grep -qx '${pinnedMarker}' /${MARKER} || { echo "not the stack build I know"; exit 3; }\n` : '';
+    await writeFile(join(work, 'app/web.sh'), `#!/bin/sh\n${guard}mkdir -p /tmp/www/cgi-bin && cp /app/cgi/* /tmp/www/cgi-bin/\ntrap 'kill $child; exit 0' TERM\nhttpd -f -p "$PORT" -h /tmp/www &\nchild=$!\nwait $child\n`, { mode: 0o755 });
+    await writeFile(join(work, 'app/cgi/index'), `#!/bin/sh\nprintf 'Content-Type: text/plain\\r\\n\\r\\n${app} %s\\n' "$INSTANCE_INDEX"\n`, { mode: 0o755 });
+    const layer = await writeLayer(join(work, 'app'), store, { pack: { prefix: 'app/' } });
+    const config: ImageConfig = {
+      architecture: 'amd64',
+      os: 'linux',
+      config: { User: '2000:2000', Env: ['PATH=/bin'], Cmd: ['/bin/sh', '/app/web.sh'], WorkingDir: '/app', ExposedPorts: { '8080/tcp': {} }, Labels: { 'io.dropship.stack': 'tiny', 'io.dropship.stack.digest': stack.diffId } },
+      rootfs: { type: 'layers', diff_ids: [stack.diffId, layer.diffId] },
+    };
+    return (await commitImage(store, `dropship-apps/${app}:latest`, [{ mediaType: stack.mediaType, digest: stack.digest, size: stack.size }, layer.descriptor], config)).digest;
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+/** GETs on fresh connections to every app until stopped; every request that failed, by app. */
+function pollApps(targets: string[]) {
+  let running = true;
+  const failures: string[] = [];
+  let requests = 0;
+  const loops = targets.map(async (app) => {
+    while (running) {
+      requests++;
+      try {
+        const reply = await httpGet(ports[app]!);
+        if (reply.status !== 200 || !reply.body.startsWith(app)) failures.push(`${app}: HTTP ${reply.status} ${reply.body.trim()}`);
+      } catch (error) {
+        failures.push(`${app}: ${(error as Error).message}`);
+      }
+    }
+  });
+  return async () => {
+    running = false;
+    await Promise.all(loops);
+    return { failures, requests };
+  };
+}
+
+interface PsInstance { index: number; state: string; release: number; imageDigest: string; containerId: string }
+
+async function instancesOf(app: string): Promise<PsInstance[]> {
+  const ps = await dropship('ps', app, '--json');
+  assert.is(ps.exitCode, 0, ps.stderr);
+  return (JSON.parse(ps.stdout)[0].instances as PsInstance[]).sort((x, y) => x.index - y.index);
+}
+
+/** The stack marker each running instance sees, read from the host through its init's /proc/<pid>/root. */
+async function markersSeen(app: string): Promise<string[]> {
+  const seen: string[] = [];
+  for (const i of await instancesOf(app)) {
+    assert.is(i.state, 'running', `${app} instance ${i.index}`);
+    const { pid } = JSON.parse((await execa('runc', ['state', i.containerId])).stdout) as { pid: number };
+    seen.push(await readFile(`/proc/${pid}/root/${MARKER}`, 'utf8'));
+  }
+  return seen;
+}
+
+async function markerOf(stack: StackInfo): Promise<string> {
+  return readFile(join(await ensureUnpacked(stack.diffId, defaultIdMap({})), MARKER), 'utf8');
+}
+
+const packagesLine = (marker: string) => marker.split('\n').find((l) => l.startsWith('DROPSHIP_STACK_PACKAGES='))!;
+
+test.before(async () => {
+  if (skip) return console.log(`skipping repave tests: ${skip}`);
+  const made = makeAptFixture(join(home, 'apt'), ['bash-static', 'busybox-static', 'ca-certificates=20230311+deb12u1', 'ca-certificates']);
+  if (typeof made === 'string' || !made.pool.some((d) => NEW_CA.test(d))) {
+    skip = typeof made === 'string' ? made : 'the mirror has one ca-certificates version only';
+    return console.log(`skipping repave tests: ${skip}`);
+  }
+  fixture = made;
+  fixture.publish(fixture.pool.filter((d) => !NEW_CA.test(d)));
+  process.env.APT_CONFIG = fixture.env.APT_CONFIG;
+});
+
+test.after(async () => {
+  for (const app of apps) if (isRoot) await removeApp(app).catch((error: Error) => console.error(`cleanup of ${app}: ${error.message}`));
+  if (previousAptConfig === undefined) delete process.env.APT_CONFIG;
+  else process.env.APT_CONFIG = previousAptConfig;
+  await rm(home, { recursive: true, force: true });
+});
+
+test('three apps on tiny; with every app on the current build, repave says so and exits 0', async () => {
+  if (skip) return;
+  const stack = await buildStack('tiny');
+  const marker = await markerOf(stack);
+  for (const app of apps) {
+    await appImage(app, stack, app === fragile ? packagesLine(marker) : undefined);
+    const deployed = await deployImage({ name: app, image: `dropship-apps/${app}:latest`, instances: 2, stopTimeout: 2 }, { strategy: 'rolling' });
+    assert.ok(deployed.running, app);
+    ports[app] = deployed.hostPort;
+  }
+  const none = await dropship('repave');
+  assert.is(none.exitCode, 0, none.stderr);
+  assert.is(none.stdout, 'Nothing to repave: 3 apps on the current build of their stack');
+});
+
+test('after a stack update, repave moves every running instance onto the new build with no failed request; the app it breaks is rolled back', async () => {
+  if (skip) return;
+  const old = (await getStack('tiny'))!;
+  fixture!.publish(fixture!.pool);
+  const update = await updateStack('tiny');
+  assert.ok(update.changed);
+  const current = update.info;
+  const newMarker = await markerOf(current);
+  const oldMarker = await markerOf(old);
+  assert.is.not(newMarker, oldMarker);
+
+  const dry = await dropship('repave', '--dry-run', '--json');
+  assert.is(dry.exitCode, 0, dry.stderr);
+  assert.equal((JSON.parse(dry.stdout).todo as Array<{ app: string; behind: number }>).map((i) => [i.app, i.behind]), [...apps].sort().map((a) => [a, 1]));
+  const releasesBefore = Object.fromEntries(await Promise.all(apps.map(async (a) => [a, (await readAppSpec(a))!.release] as const)));
+
+  const stop = pollApps(apps);
+  const run = await dropship('repave', '--stack', 'tiny', '--json');
+  const polled = await stop();
+  assert.is(run.exitCode, 1, 'not every app made it');
+  assert.match(run.stderr, `error: 1 of 3 apps not repaved: ${fragile} (rolled back)`);
+  assert.equal(polled.failures, [], `${polled.failures.length} of ${polled.requests} requests failed`);
+  assert.ok(polled.requests > apps.length, 'the client polled during the repave');
+  const results = JSON.parse(run.stdout).results as Array<{ app: string; outcome: string; from: string; to: string; release: number; imageDigest: string }>;
+  assert.equal(
+    results.map((r) => [r.app, r.outcome, r.from, r.to]),
+    [...apps].sort().map((a) => [a, a === fragile ? 'rolled back' : 'repaved', old.diffId, current.diffId]),
+  );
+
+  for (const app of [appA, appB]) {
+    assert.equal(await markersSeen(app), [newMarker, newMarker], `every running instance of ${app} is on the new build`);
+    const releases = await listReleases(app);
+    const last = releases.at(-1)!;
+    assert.is(last.version, releasesBefore[app]! + 1);
+    assert.match(last.reason, /^repave: stack tiny [0-9a-f]{12} → [0-9a-f]{12}$/);
+    assert.equal((await instancesOf(app)).map((i) => [i.release, i.imageDigest]), [[last.version, last.imageDigest], [last.version, last.imageDigest]]);
+  }
+  // The broken app: a repave release, then back to what it ran, its instances never left the old build.
+  assert.equal(await markersSeen(fragile), [oldMarker, oldMarker]);
+  const fragileReleases = await listReleases(fragile);
+  assert.equal(fragileReleases.slice(-2).map((r) => r.reason.split(':')[0]), ['repave', `rollback to release ${releasesBefore[fragile]}`]);
+  assert.is(fragileReleases.at(-1)!.imageDigest, fragileReleases.at(-3)!.imageDigest);
+});
+
+test.run();
