@@ -4,6 +4,7 @@ import { benchImages } from './images.js';
 import { benchLayers } from './layers.js';
 import { benchNetwork } from './network.js';
 import { benchPush } from './push.js';
+import { benchRepave } from './repave.js';
 import type { Row } from './row.js';
 import { benchStaging } from './staging.js';
 
@@ -16,6 +17,7 @@ const groups: Record<string, () => Promise<Row[]>> = {
   network: benchNetwork,
   apps: benchApps,
   push: benchPush,
+  repave: benchRepave,
 };
 
 const fmt = (ms: number | undefined) => (ms === undefined ? '' : ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(1)} ms`);

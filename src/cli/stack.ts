@@ -91,20 +91,21 @@ export function register(program: Command): void {
     .action(async (options: { json?: boolean }) => {
       const lib = await import('../stack/index.js');
       const { formatBytes } = await import('../util/units.js');
-      const [known, built] = await Promise.all([lib.knownStacks(), lib.listStacks()]);
+      const { outdatedApps } = await import('../repave/index.js');
+      const [known, built, outdated] = await Promise.all([lib.knownStacks(), lib.listStacks(), outdatedApps()]);
       const byName = new Map(built.map((s) => [s.name, s]));
       const names = [...new Set([...known, ...byName.keys()])].sort();
       if (options.json) {
-        printJson(names.map((name) => ({ name, known: known.includes(name), built: byName.has(name), ...byName.get(name) })));
+        printJson(names.map((name) => ({ name, known: known.includes(name), built: byName.has(name), appsOnOlderBuilds: outdated.get(name) ?? 0, ...byName.get(name) })));
         return;
       }
       printTable(
-        ['NAME', 'DIFF_ID', 'PACKAGES', 'SIZE', 'BUILDS', 'BUILT'],
+        ['NAME', 'DIFF_ID', 'PACKAGES', 'SIZE', 'BUILDS', 'OUTDATED APPS', 'BUILT'],
         names.map((name) => {
           const s = byName.get(name);
           return s
-            ? [name, shortDigest(s.diffId), String(s.sbom?.packages ?? '-'), formatBytes(s.size), String(1 + s.history.length), s.builtAt]
-            : [name, '-', '-', '-', '-', 'not built (dropship stack build ' + name + ')'];
+            ? [name, shortDigest(s.diffId), String(s.sbom?.packages ?? '-'), formatBytes(s.size), String(1 + s.history.length), String(outdated.get(name) ?? 0), s.builtAt]
+            : [name, '-', '-', '-', '-', '-', 'not built (dropship stack build ' + name + ')'];
         }),
       );
     });

@@ -1,17 +1,17 @@
 import '../../helpers/env.js';
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { isRoot, uniqueName } from '../../helpers/env.js';
 import { listReleases, readAppSpec } from '../../../src/apps/index.js';
-import { commitImage, type ImageConfig } from '../../../src/oci/image.js';
-import { ensureUnpacked, openStore, writeLayer } from '../../../src/oci/index.js';
+import { ensureUnpacked } from '../../../src/oci/index.js';
 import { deployImage } from '../../../src/push/index.js';
 import { defaultIdMap } from '../../../src/security/idmap.js';
 import { buildStack, getStack, updateStack, type StackInfo } from '../../../src/stack/index.js';
 import { type AptFixture, makeAptFixture } from '../../helpers/apt-fixture.js';
+import { STACK_MARKER, tinyAppImage } from '../../helpers/tiny-app-image.js';
 import { dropship, httpGet, removeApp } from '../app/helpers.js';
 
 // A store of its own: this file moves the tiny stack to a new build.
@@ -20,38 +20,12 @@ await chmod(home, 0o755);
 process.env.DROPSHIP_HOME = home;
 const previousAptConfig = process.env.APT_CONFIG;
 const NEW_CA = /^ca-certificates_2025/;
-const MARKER = 'etc/dropship-stack-build';
+const MARKER = STACK_MARKER;
 const apps = ['a', 'b', 'fragile'].map((n) => uniqueName(`rp-${n}`));
 const [appA, appB, fragile] = apps as [string, string, string];
 let fixture: AptFixture | undefined;
 let skip = isRoot ? '' : 'needs root for runc';
 const ports: Record<string, number> = {};
-
-/**
- * An app image on `stack`, as a push tags it. The fragile app refuses to start on any stack
- * build but the one it was made on — an app a package update breaks.
- */
-async function appImage(app: string, stack: StackInfo, pinnedMarker?: string): Promise<string> {
-  const store = openStore();
-  await store.layout.ensure();
-  const work = await mkdtemp(join(home, 'image-'));
-  try {
-    await mkdir(join(work, 'app/cgi'), { recursive: true });
-    const guard = pinnedMarker ? `grep -qx '${pinnedMarker}' /${MARKER} || { echo "not the stack build I know"; exit 3; }\n` : '';
-    await writeFile(join(work, 'app/web.sh'), `#!/bin/sh\n${guard}mkdir -p /tmp/www/cgi-bin && cp /app/cgi/* /tmp/www/cgi-bin/\ntrap 'kill $child; exit 0' TERM\nhttpd -f -p "$PORT" -h /tmp/www &\nchild=$!\nwait $child\n`, { mode: 0o755 });
-    await writeFile(join(work, 'app/cgi/index'), `#!/bin/sh\nprintf 'Content-Type: text/plain\\r\\n\\r\\n${app} %s\\n' "$INSTANCE_INDEX"\n`, { mode: 0o755 });
-    const layer = await writeLayer(join(work, 'app'), store, { pack: { prefix: 'app/' } });
-    const config: ImageConfig = {
-      architecture: 'amd64',
-      os: 'linux',
-      config: { User: '2000:2000', Env: ['PATH=/bin'], Cmd: ['/bin/sh', '/app/web.sh'], WorkingDir: '/app', ExposedPorts: { '8080/tcp': {} }, Labels: { 'io.dropship.stack': 'tiny', 'io.dropship.stack.digest': stack.diffId } },
-      rootfs: { type: 'layers', diff_ids: [stack.diffId, layer.diffId] },
-    };
-    return (await commitImage(store, `dropship-apps/${app}:latest`, [{ mediaType: stack.mediaType, digest: stack.digest, size: stack.size }, layer.descriptor], config)).digest;
-  } finally {
-    await rm(work, { recursive: true, force: true });
-  }
-}
 
 /** GETs on fresh connections to every app until stopped; every request that failed, by app. */
 function pollApps(targets: string[]) {
@@ -125,7 +99,7 @@ test('three apps on tiny; with every app on the current build, repave says so an
   const stack = await buildStack('tiny');
   const marker = await markerOf(stack);
   for (const app of apps) {
-    await appImage(app, stack, app === fragile ? packagesLine(marker) : undefined);
+    await tinyAppImage(app, stack, app === fragile ? packagesLine(marker) : undefined);
     const deployed = await deployImage({ name: app, image: `dropship-apps/${app}:latest`, instances: 2, stopTimeout: 2 }, { strategy: 'rolling' });
     assert.ok(deployed.running, app);
     ports[app] = deployed.hostPort;
@@ -149,6 +123,9 @@ test('after a stack update, repave moves every running instance onto the new bui
   const dry = await dropship('repave', '--dry-run', '--json');
   assert.is(dry.exitCode, 0, dry.stderr);
   assert.equal((JSON.parse(dry.stdout).todo as Array<{ app: string; behind: number }>).map((i) => [i.app, i.behind]), [...apps].sort().map((a) => [a, 1]));
+  const outdatedCount = async () => (JSON.parse((await dropship('stack', 'ls', '--json')).stdout) as Array<{ name: string; appsOnOlderBuilds: number }>).find((x) => x.name === 'tiny')!.appsOnOlderBuilds;
+  assert.is(await outdatedCount(), 3);
+  assert.match((await dropship('ps', appA)).stdout, `\n${appA}: outdated stack build tiny ${old.diffId.slice(7, 19)} (current ${current.diffId.slice(7, 19)}); \`dropship repave --stack tiny\` moves it`);
   const releasesBefore = Object.fromEntries(await Promise.all(apps.map(async (a) => [a, (await readAppSpec(a))!.release] as const)));
 
   const stop = pollApps(apps);
@@ -172,6 +149,8 @@ test('after a stack update, repave moves every running instance onto the new bui
     assert.match(last.reason, /^repave: stack tiny [0-9a-f]{12} → [0-9a-f]{12}$/);
     assert.equal((await instancesOf(app)).map((i) => [i.release, i.imageDigest]), [[last.version, last.imageDigest], [last.version, last.imageDigest]]);
   }
+  assert.is(await outdatedCount(), 1, 'only the broken app is left on the older build');
+  assert.equal((JSON.parse((await dropship('ps', '--json')).stdout) as Array<{ name: string; stackOutdated?: unknown }>).filter((a) => a.stackOutdated).map((a) => a.name), [fragile]);
   // The broken app: a repave release, then back to what it ran, its instances never left the old build.
   assert.equal(await markersSeen(fragile), [oldMarker, oldMarker]);
   const fragileReleases = await listReleases(fragile);
