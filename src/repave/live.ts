@@ -1,6 +1,6 @@
 import { listAppNames, readAppSpec, rollbackApp, updateApp } from '../apps/index.js';
 import { DropshipError } from '../errors.js';
-import { Label, type Digest, openStore, rebaseImage } from '../oci/index.js';
+import { Label, MediaType, type Digest, openStore, rebaseImage } from '../oci/index.js';
 import { getStack, listStacks, type StackInfo } from '../stack/index.js';
 import type { RepaveSeams } from './coordinator.js';
 import type { AppOnStack, RepaveItem } from './plan.js';
@@ -18,12 +18,18 @@ export async function appsOnStacks(): Promise<AppOnStack[]> {
     const spec = await readAppSpec(name).catch(() => undefined);
     if (!spec) continue;
     const entry: AppOnStack = { app: name, release: spec.release, image: spec.image, imageDigest: spec.imageDigest };
-    const size = await store.blobs.size(spec.imageDigest as Digest);
+    // An image that is gone or unreadable leaves the stack unknown: the plan reports the app as
+    // skipped rather than failing `ps` or the repave of every other app.
+    const size = await store.blobs.size(spec.imageDigest as Digest).catch(() => undefined);
     if (size !== undefined) {
-      const manifest = await readManifest(store, { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: spec.imageDigest as Digest, size }, spec.imageDigest);
-      const config = await readConfig(store, manifest, spec.imageDigest);
-      entry.stack = config.config.Labels?.[Label.stack];
-      entry.stackDiffId = config.rootfs.diff_ids[0];
+      try {
+        const manifest = await readManifest(store, { mediaType: MediaType.manifest, digest: spec.imageDigest as Digest, size }, spec.imageDigest);
+        const config = await readConfig(store, manifest, spec.imageDigest);
+        entry.stack = config.config.Labels?.[Label.stack];
+        entry.stackDiffId = config.rootfs.diff_ids[0];
+      } catch {
+        entry.stack = undefined;
+      }
     }
     apps.push(entry);
   }

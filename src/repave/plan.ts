@@ -39,7 +39,7 @@ export function planRepave(apps: AppOnStack[], stacks: StackInfo[], only?: strin
     // Another stack's apps are not this run's business; an app of unknown stack is reported either way.
     if (only !== undefined && app.stack !== undefined && app.stack !== only) continue;
     if (app.stack === undefined || app.stackDiffId === undefined) {
-      plan.skipped.push({ ...app, reason: 'its image has no io.dropship.stack labels' });
+      plan.skipped.push({ ...app, reason: 'its image is not in the store, or has no io.dropship.stack label' });
       continue;
     }
     const stack = byName.get(app.stack);

@@ -1,6 +1,7 @@
 import '../../helpers/env.js';
 import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -156,6 +157,37 @@ test('after a stack update, repave moves every running instance onto the new bui
   const fragileReleases = await listReleases(fragile);
   assert.equal(fragileReleases.slice(-2).map((r) => r.reason.split(':')[0]), ['repave', `rollback to release ${releasesBefore[fragile]}`]);
   assert.is(fragileReleases.at(-1)!.imageDigest, fragileReleases.at(-3)!.imageDigest);
+});
+
+test('Ctrl-C starts no further app; the one in flight finishes; every app stays on exactly one release', async () => {
+  if (skip) return;
+  // Back to the first package set: the first build is current again, so a and b are one behind, fragile is not.
+  fixture!.publish(fixture!.pool.filter((d) => !NEW_CA.test(d)));
+  assert.ok((await updateStack('tiny')).changed);
+  const before = Object.fromEntries(await Promise.all([appA, appB].map(async (a) => [a, (await readAppSpec(a))!.release] as const)));
+  const { execa: run } = await import('execa');
+  const child = run(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../../../src/cli/main.ts', import.meta.url)), 'repave', '--parallel', '1', '--json'], { reject: false, env: process.env });
+  let interrupted = false;
+  child.stderr!.setEncoding('utf8');
+  child.stderr!.on('data', (chunk: string) => {
+    // The first app is rolling: interrupt now, as a user at the terminal would.
+    if (!interrupted && /: rolling/.test(chunk)) {
+      interrupted = true;
+      child.kill('SIGINT');
+    }
+  });
+  const result = await child;
+  assert.ok(interrupted, String(result.stderr));
+  assert.is(result.exitCode, 130, String(result.stderr));
+  const results = JSON.parse(String(result.stdout)).results as Array<{ app: string; outcome: string }>;
+  assert.equal(results.map((r) => r.outcome), ['repaved', 'not started']);
+  const [first, second] = results.map((r) => r.app) as [string, string];
+  assert.is((await readAppSpec(first))!.release, before[first]! + 1);
+  assert.is((await readAppSpec(second))!.release, before[second], 'the app that did not start has no new release');
+  for (const app of [first, second]) {
+    const spec = (await readAppSpec(app))!;
+    assert.equal((await instancesOf(app)).map((i) => [i.state, i.release, i.imageDigest]), [['running', spec.release, spec.imageDigest], ['running', spec.release, spec.imageDigest]], app);
+  }
 });
 
 test.run();

@@ -13,7 +13,7 @@ test('apps on an older build are to do, with how far behind; current ones are up
   const plan = planRepave([app('web', 'tiny', 'b'), app('api', 'tiny', 'c'), app('old', 'tiny', '7'), app('bare'), app('other', 'nosuch', '1'), app('wk', 'bookworm', 'a')], [tiny, bookworm]);
   assert.equal(plan.todo.map((i) => [i.app, i.behind, i.target]), [['old', -1, d('c')], ['web', 1, d('c')], ['wk', -1, d('e')]]);
   assert.equal(plan.upToDate.map((a) => a.app), ['api']);
-  assert.equal(plan.skipped.map((a) => [a.app, a.reason]), [['bare', 'its image has no io.dropship.stack labels'], ['other', 'stack nosuch is not built here']]);
+  assert.equal(plan.skipped.map((a) => [a.app, a.reason]), [['bare', 'its image is not in the store, or has no io.dropship.stack label'], ['other', 'stack nosuch is not built here']]);
   assert.equal([...outdatedCounts(plan)], [['tiny', 2], ['bookworm', 1]]);
 });
 
