@@ -48,14 +48,22 @@ export function parseInstances(value: number | string, option = '--instances'): 
   return n;
 }
 
+/**
+ * The one parser of -m and -k, for `run`, `scale` and `push` alike: `256M`, `1G`, or a bare number
+ * of megabytes as `cf push -m 256` and manifest.yml mean it. A number (from the library) is bytes.
+ */
+function sizeFlag(value: number | string, option: string): number {
+  return typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? Number(value) * 1024 * 1024 : parseSize(value, option);
+}
+
 export function parseMemory(value: number | string, option = '--memory'): number {
-  const bytes = parseSize(value, option);
+  const bytes = sizeFlag(value, option);
   if (bytes < 16 * 1024 * 1024) throw invalid(option, value, 'give at least 16M of memory');
   return bytes;
 }
 
 export function parseDisk(value: number | string, option = '--disk'): number {
-  const bytes = parseSize(value, option);
+  const bytes = sizeFlag(value, option);
   if (bytes < 16 * 1024 * 1024) throw invalid(option, value, 'give at least 16M of disk');
   return bytes;
 }

@@ -3,7 +3,7 @@ import { basename, join, resolve } from 'node:path';
 import { DropshipError } from '../errors.js';
 import { parseSize } from '../util/units.js';
 import type { HealthCheckKind, Manifest, ManifestApp, ManifestProcess } from './manifest.js';
-import { RUN_DEFAULTS } from '../apps/index.js';
+import { parseDisk, parseMemory, RUN_DEFAULTS } from '../apps/index.js';
 import { isEnvName } from '../staging/env.js';
 
 /** `dropship push` flags as the CLI received them (strings, before any validation). */
@@ -71,12 +71,6 @@ function wholeNumber(flag: string, value: string, min: number, max = Number.MAX_
     throw invalid(flag, value, `a whole number${min > 0 ? ` from ${min}` : ''}${max < Number.MAX_SAFE_INTEGER ? ` to ${max}` : ''}`, `for example ${flag} ${min > 0 ? min : 2}`);
   }
   return Number(value);
-}
-
-function size(flag: string, value: string): number {
-  const bytes = /^\s*\d+\s*$/.test(value) ? Number(value) * 1024 * 1024 : parseSize(value, flag);
-  if (bytes <= 0) throw invalid(flag, value, 'a size above zero', `for example ${flag} 256M`);
-  return bytes;
 }
 
 function healthType(flag: string, value: string): HealthCheckKind {
@@ -173,8 +167,8 @@ export function planPush(flags: PushFlags, manifest?: Manifest, cwd = process.cw
       stack: flags.stack ?? app?.stack ?? PUSH_DEFAULTS.stack,
       command: flags.command ?? web?.command ?? app?.command,
       instances: flags.instances !== undefined ? wholeNumber('-i', flags.instances, 0, 64) : web?.instances ?? app?.instances,
-      memoryBytes: flags.memory !== undefined ? size('-m', flags.memory) : web?.memoryBytes ?? app?.memoryBytes ?? PUSH_DEFAULTS.memoryBytes,
-      diskBytes: flags.disk !== undefined ? size('-k', flags.disk) : web?.diskBytes ?? app?.diskBytes ?? PUSH_DEFAULTS.diskBytes,
+      memoryBytes: flags.memory !== undefined ? parseMemory(flags.memory, '-m') : web?.memoryBytes ?? app?.memoryBytes ?? PUSH_DEFAULTS.memoryBytes,
+      diskBytes: flags.disk !== undefined ? parseDisk(flags.disk, '-k') : web?.diskBytes ?? app?.diskBytes ?? PUSH_DEFAULTS.diskBytes,
       env: { ...app?.env, ...flagEnv },
       hostPort: flags.hostPort !== undefined ? wholeNumber('-p', flags.hostPort, 1, 65535) : undefined,
       healthCheck: {
