@@ -44,6 +44,8 @@ export interface InstanceStatus {
   since: string;
   containerId?: string;
   ip?: string;
+  /** Host pid of the container's init. */
+  pid?: number;
   memoryBytes?: number;
 }
 

@@ -30,9 +30,6 @@ export function printApps(apps: AppSummary[]): void {
   for (const app of apps) {
     if (app.instances.length === 0) rows.push([app.name, '-', app.state, '-', '-', '-', String(app.hostPort), '-']);
     for (const i of app.instances) rows.push(instanceRow(app, i));
-    if (app.state === 'supervisor-died') {
-      process.stderr.write(`warning: the supervisor of '${app.name}' died; run \`dropship start ${app.name}\` to clean up and start it again\n`);
-    }
   }
   printTable(['APP', '#', 'STATE', 'SINCE', 'RESTARTS', 'MEMORY', 'PORT', 'LAST EXIT'], rows);
 }
