@@ -1,4 +1,5 @@
 import { rm } from 'node:fs/promises';
+import { createServer, type Server } from 'node:net';
 import { containerApparmor } from '../container/index.js';
 import { DropshipError } from '../errors.js';
 import { releaseHostPort, removeDataPath, reserveHostPort, setBackends } from '../network/index.js';
@@ -39,6 +40,7 @@ export class AppSupervision {
   private latest: InstanceStatus[] = [];
   private statusTimer?: NodeJS.Timeout;
   private stopping = false;
+  private placeholder?: Server;
 
   private constructor(
     readonly name: string,
@@ -46,6 +48,25 @@ export class AppSupervision {
     private readonly backends: AppBackends,
     private readonly logs: LogWriter,
   ) {}
+
+  /**
+   * Bind the host port while the daemon runs, and never accept on it: the kernel's DNAT takes
+   * every connection before a local socket could, so this only keeps other programs (a process
+   * of another store, a dev server) from binding a port whose traffic they would never see.
+   */
+  private async holdPort(port: number, event: (type: string, message: string) => void): Promise<void> {
+    const server = createServer((socket) => socket.destroy());
+    await new Promise<void>((resolve) => {
+      server.once('error', (error: NodeJS.ErrnoException) => {
+        event('host-port', `host port ${port} is bound by another program (${error.code}); the data path still forwards it to this app`);
+        resolve();
+      });
+      server.listen({ port, host: '0.0.0.0', exclusive: true, backlog: 1 }, () => {
+        this.placeholder = server;
+        resolve();
+      });
+    });
+  }
 
   static async begin(name: string, adopted: Map<number, Adoption[]>, options: { healthTimings?: Partial<HealthTimings> } = {}): Promise<AppSupervision> {
     const spec = await requireAppSpec(name);
@@ -71,6 +92,7 @@ export class AppSupervision {
       healthTimings,
     });
     self = new AppSupervision(name, supervisor, backends, logs);
+    await self.holdPort(spec.hostPort, event);
     const apparmor = await containerApparmor();
     event(
       'hardening',
@@ -146,6 +168,8 @@ export class AppSupervision {
   }
 
   private async flush(): Promise<void> {
+    if (this.placeholder) await new Promise((resolve) => this.placeholder!.close(resolve));
+    this.placeholder = undefined;
     clearTimeout(this.statusTimer);
     this.statusTimer = undefined;
     await writeInstanceStatus(this.name, this.supervisor.snapshot()).catch(() => undefined);
