@@ -7,6 +7,7 @@ import { askApp, spawnSupervisor, supervisorState } from './daemon-client.js';
 import { allocateHostPort } from './host-port.js';
 import { containerPortFor, inspectAppImage, removeLabelledContainers } from '../sandbox/index.js';
 import { normalizeRunOptions, parseDisk, parseInstances, parseMemory, type RunOptions } from './run-options.js';
+import { commitRelease } from './releases.js';
 import {
   APP_LABEL,
   appPaths,
@@ -17,15 +18,18 @@ import {
   readInstanceStatus,
   recordEvent,
   requireAppSpec,
-  writeAppSpec,
   type AppEvent,
   type AppSpec,
   type InstanceStatus,
+  type ReleaseContent,
 } from './state.js';
 
 export interface AppSummary {
   name: string;
   image: string;
+  /** The current release and the image digest it pins. */
+  release: number;
+  imageDigest: string;
   /** `started`: the store's daemon supervises it; `stopped`. */
   state: 'started' | 'stopped';
   hostPort: number;
@@ -58,7 +62,7 @@ function appsLock(): string {
 }
 
 /** Validate the options and write the app's desired state; nothing runs yet. */
-export async function createApp(options: RunOptions): Promise<AppSpec> {
+export async function createApp(options: RunOptions & { reason?: string }): Promise<AppSpec> {
   const normalized = await normalizeRunOptions(options);
   const image = await inspectAppImage(options.image);
   return withLock(appsLock(), async () => {
@@ -68,16 +72,13 @@ export async function createApp(options: RunOptions): Promise<AppSpec> {
       });
     }
     const { port, ...rest } = normalized;
-    const spec: AppSpec = {
-      ...rest,
-      image: image.ref,
-      hostPort: await allocateHostPort(normalized.name, port.host),
-      containerPort: containerPortFor(port.container, image.config.ExposedPorts),
-    };
-    await ensureAppDir(spec.name);
-    await writeAppSpec(spec);
-    await recordEvent(spec.name, { type: 'create', message: `created from image ${spec.image} on host port ${spec.hostPort}` });
-    return spec;
+    const hostPort = await allocateHostPort(normalized.name, port.host);
+    await ensureAppDir(normalized.name);
+    await recordEvent(normalized.name, { type: 'create', message: `created from image ${image.ref} on host port ${hostPort}` });
+    return commitRelease(
+      { ...rest, image: image.ref, imageDigest: image.digest, hostPort, containerPort: containerPortFor(port.container, image.config.ExposedPorts) },
+      `${options.reason ?? 'run'} ${image.ref}`,
+    );
   });
 }
 
@@ -100,7 +101,7 @@ async function waitForInstances(spec: AppSpec): Promise<StartResult> {
  * supervisor never came up (its host port taken, say) is removed again, so the same `run` can
  * simply be retried.
  */
-export async function runApp(options: RunOptions): Promise<StartResult> {
+export async function runApp(options: RunOptions & { reason?: string }): Promise<StartResult> {
   const spec = await createApp(options);
   try {
     await spawnSupervisor(spec.name);
@@ -117,6 +118,8 @@ async function summary(name: string): Promise<AppSummary> {
   const base = {
     name,
     image: spec.image,
+    release: spec.release,
+    imageDigest: spec.imageDigest,
     hostPort: spec.hostPort,
     desiredInstances: spec.instances,
     memoryBytes: spec.memoryBytes,
@@ -167,13 +170,17 @@ export async function startApp(name: string): Promise<StartResult & { alreadyRun
   return { ...(await startDetached(spec)), alreadyRunning: false };
 }
 
-/** `dropship restart APP [--rolling]`. */
+/**
+ * `dropship restart APP [--rolling]`: every instance is replaced by one of the current release
+ * (so a release made while the app ran, by a rebase or a `push --no-start`, takes effect);
+ * rolling: one at a time, each new one healthy before an old one is drained.
+ */
 export async function restartApp(name: string, options: { rolling?: boolean } = {}): Promise<StartResult> {
   const spec = await requireAppSpec(name);
   const state = await supervisorState(name);
   if (state.kind !== 'running') return startApp(name);
   const waitMs = replaceWaitMs(spec);
-  await recordEvent(name, { type: 'restart', message: options.rolling ? 'rolling restart' : 'restart' });
+  await recordEvent(name, { type: 'restart', message: `${options.rolling ? 'rolling restart' : 'restart'} onto release ${spec.release}` });
   const result = await askApp<{ instances: InstanceStatus[] }>(name, { op: 'restart', rolling: options.rolling ?? false }, waitMs);
   const ready = options.rolling
     ? result
@@ -181,9 +188,8 @@ export async function restartApp(name: string, options: { rolling?: boolean } = 
   return { app: name, hostPort: spec.hostPort, running: ready.instances.every((i) => i.state === 'running'), instances: ready.instances };
 }
 
-/** `dropship scale APP [-i N] [-m M] [-k D]`: while serving; a memory or disk change replaces instances one by one. */
+/** `dropship scale APP [-i N] [-m M] [-k D]`: a new release; while serving, a memory or disk change replaces instances one by one. */
 export async function scaleApp(name: string, options: { instances?: number | string; memory?: number | string; disk?: number | string }): Promise<AppSummary> {
-  const spec = await requireAppSpec(name);
   const change = {
     ...(options.instances !== undefined ? { instances: parseInstances(options.instances) } : {}),
     ...(options.memory !== undefined ? { memoryBytes: parseMemory(options.memory) } : {}),
@@ -192,35 +198,28 @@ export async function scaleApp(name: string, options: { instances?: number | str
   if (Object.keys(change).length === 0) {
     throw new DropshipError('INVALID_OPTION', 'scale: nothing to change', { hint: 'give -i INSTANCES, -m MEMORY or -k DISK' });
   }
-  const state = await supervisorState(name);
-  if (state.kind === 'running') {
-    const waitMs = replaceWaitMs(spec);
-    await askApp(name, { op: 'scale', ...change }, waitMs);
-    await askApp(name, { op: 'wait-running' }, waitMs);
-  } else {
-    await writeAppSpec({ ...spec, ...change });
-  }
-  await recordEvent(name, { type: 'scale', message: `scaled: ${JSON.stringify(change)}` });
+  const words = Object.entries(change).map(([key, value]) => `${key} ${value}`).join(', ');
+  await updateApp(name, change, `scale: ${words}`);
   return summary(name);
 }
 
 /**
- * Give a running app a new spec (another image after a push or a rebase, new env or limits)
- * without downtime: instances are replaced one at a time, each new one healthy before the old
- * one stops. A stopped app just gets the new spec. Name, id and host port are kept.
+ * Make a new release of the app from its current one with `change` (another image after a push
+ * or a rebase, new env or limits, a rollback) and, when the app runs, converge onto it without
+ * downtime: instances are replaced one at a time, each new one healthy before an old one is
+ * drained. A stopped app just gets the release. Name, id and host port are kept.
  */
-export async function updateApp(name: string, next: AppSpec): Promise<StartResult> {
-  const spec = await requireAppSpec(name);
-  const merged: AppSpec = { ...next, name, id: spec.id, hostPort: spec.hostPort, createdAt: spec.createdAt };
+export async function updateApp(name: string, change: Partial<ReleaseContent>, reason: string): Promise<StartResult & { release: number }> {
+  const current = await requireAppSpec(name);
+  const { release: _release, ...base } = current;
+  const next = await commitRelease({ ...base, ...change }, reason);
   if ((await supervisorState(name)).kind !== 'running') {
-    await writeAppSpec(merged);
-    return { app: name, hostPort: spec.hostPort, running: false, instances: [] };
+    return { app: name, hostPort: next.hostPort, running: false, instances: [], release: next.release };
   }
-  const waitMs = replaceWaitMs(merged, spec.instances);
-  await recordEvent(name, { type: 'update', message: `rolling update to image ${merged.image}` });
-  await askApp(name, { op: 'update', spec: merged }, waitMs);
+  const waitMs = replaceWaitMs(next, current.instances);
+  await askApp(name, { op: 'reload' }, waitMs);
   const ready = await askApp<{ running: boolean; instances: InstanceStatus[] }>(name, { op: 'wait-running' }, waitMs);
-  return { app: name, hostPort: spec.hostPort, ...ready };
+  return { app: name, hostPort: next.hostPort, ...ready, release: next.release };
 }
 
 /** `dropship delete APP`: stop, remove every container and network lease, the data path and host port, then the app's dir. */

@@ -3,7 +3,7 @@ import { DropshipError } from '../errors.js';
 import { defaultIdMap } from '../security/idmap.js';
 import { parseSize } from '../util/units.js';
 import { instanceEnv } from './env.js';
-import { describeTask, loadAppImage, resolveImageUser, TASK_LABEL, waitForTask, type TaskResult } from '../sandbox/index.js';
+import { createSandbox, describeTask, loadAppImage, resolveImageUser, TASK_LABEL, waitForTask, type TaskResult } from '../sandbox/index.js';
 import { APP_LABEL, requireAppSpec } from './state.js';
 
 export interface AppTaskOptions {
@@ -28,7 +28,7 @@ export async function runAppTask(name: string, options: AppTaskOptions): Promise
     throw new DropshipError('INVALID_OPTION', `run-task ${name}: no command given`, { hint: `put the command after --, e.g. dropship run-task ${name} -- sh -c 'echo hi'` });
   }
   // The container runtime loads here, not with the room: `dropship ps` never needs it.
-  const { createContainer, DEFAULT_NOFILE } = await import('../container/index.js');
+  const { DEFAULT_NOFILE } = await import('../container/index.js');
   const idMap = defaultIdMap();
   const image = await loadAppImage(spec.image, idMap);
   const memoryBytes = options.memory === undefined ? spec.memoryBytes : parseSize(options.memory, '--memory');
@@ -48,7 +48,7 @@ export async function runAppTask(name: string, options: AppTaskOptions): Promise
     imageEnv: image.config.Env,
     userEnv: { ...spec.env, ...options.env },
   });
-  const container = await createContainer({
+  const sandbox = await createSandbox({
     id: `dropship-${spec.name}-task-${guid.slice(0, 8)}`,
     lowerDirs: image.lowerDirs,
     args: [...(image.config.Entrypoint ?? []), ...options.args],
@@ -63,8 +63,8 @@ export async function runAppTask(name: string, options: AppTaskOptions): Promise
     onStderr: options.onStderr,
   });
   try {
-    return await waitForTask(container, `${describeTask(options.args)} of ${spec.name}`, options.timeoutMs, memoryBytes);
+    return await waitForTask(sandbox.container, `${describeTask(options.args)} of ${spec.name}`, options.timeoutMs, memoryBytes);
   } finally {
-    await container.destroy();
+    await sandbox.destroy();
   }
 }

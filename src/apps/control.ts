@@ -1,13 +1,16 @@
 import { chmod, rm } from 'node:fs/promises';
 import { createServer, connect, type Server } from 'node:net';
 import { DropshipError, isDropshipError } from '../errors.js';
-import type { AppSpec } from './state.js';
-
+/**
+ * What the app API asks of an app's supervisor. Desired state is never sent: it is on disk (the
+ * current release), and `reload` and `restart` tell the supervisor to read it.
+ */
 export type ControlRequest =
   | { op: 'status' }
   | { op: 'stop' }
-  | { op: 'scale'; instances?: number; memoryBytes?: number; diskBytes?: number }
-  | { op: 'update'; spec: AppSpec }
+  /** Converge onto the current release: scale, and replace one by one the instances it changes. */
+  | { op: 'reload' }
+  /** Replace every instance by one of the current release (rolling: one at a time). */
   | { op: 'restart'; rolling: boolean }
   | { op: 'wait-running' };
 

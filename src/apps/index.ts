@@ -16,6 +16,8 @@ export {
   type StartResult,
 } from './api.js';
 export { runAppTask, type AppTaskOptions } from './app-task.js';
+export { commitRelease, listReleases, readRelease, referencedImageDigests, releaseRebasedImage, type Release } from './releases.js';
+export { rollbackApp } from './rollback.js';
 export {
   normalizeRunOptions,
   parsePort,
@@ -55,7 +57,6 @@ export {
   listAppNames,
   readAppSpec,
   requireAppSpec,
-  writeAppSpec,
   readInstanceStatus,
   writeInstanceStatus,
   readSupervisorRecord,
@@ -69,5 +70,6 @@ export {
   type HealthCheckType,
   type InstanceState,
   type InstanceStatus,
+  type ReleaseContent,
   type SupervisorRecord,
 } from './state.js';

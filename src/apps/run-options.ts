@@ -99,10 +99,10 @@ async function readServices(file: string): Promise<Record<string, unknown>> {
 }
 
 /**
- * Turn `run` options into the app's spec, validated once; host port and container port are
- * filled in later (they depend on the store and the image).
+ * Turn `run` options into the app's spec, validated once; host port, container port and the
+ * image digest are filled in later (they depend on the store and the image).
  */
-export async function normalizeRunOptions(options: RunOptions): Promise<Omit<AppSpec, 'hostPort' | 'containerPort'> & { port: { host?: number; container?: number } }> {
+export async function normalizeRunOptions(options: RunOptions): Promise<Omit<AppSpec, 'hostPort' | 'containerPort' | 'imageDigest' | 'release'> & { port: { host?: number; container?: number } }> {
   const type = options.healthCheckType ?? DEFAULTS.healthCheckType;
   if (type !== 'port' && type !== 'http' && type !== 'process') {
     throw invalid('--health-check-type', type, 'use port (TCP connect, the default), http (GET --endpoint, 200 only) or process');

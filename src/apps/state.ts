@@ -7,13 +7,15 @@ import { writeJsonAtomic } from '../util/atomic.js';
 /** How an instance is judged healthy: a TCP connect, an HTTP 200, or just being alive. */
 export type HealthCheckType = 'port' | 'http' | 'process';
 
-/** What the user asked for: the desired state of an app, written by the CLI, read by the supervisor. */
-export interface AppSpec {
-  name: string;
-  /** A guid, stable for the app's life (VCAP_APPLICATION.application_id). */
-  id: string;
-  /** The image reference as given to `run`. */
+/**
+ * What every instance of a release is made from. The image is pinned by digest: a tag that moves
+ * later (a push, a rebase) changes nothing until a new release names the new digest.
+ */
+export interface ReleaseContent {
+  /** The image's name when the release was made (for people); instances never start from it. */
   image: string;
+  /** The image manifest's digest: what every instance of this release runs. */
+  imageDigest: string;
   processType: string;
   instances: number;
   memoryBytes: number;
@@ -21,14 +23,23 @@ export interface AppSpec {
   env: Record<string, string>;
   services: Record<string, unknown>;
   healthCheck: { type: HealthCheckType; endpoint: string; startTimeoutMs: number };
-  /** Where the app's router listens on the host. */
-  hostPort: number;
   /** The port the app listens on in its container (PORT). */
   containerPort: number;
   /** `-c`: replaces the image's Cmd, run through its launcher. */
   command?: string;
   stopTimeoutMs: number;
+}
+
+/** The desired state of an app: who it is (kept for its life) and its current release. */
+export interface AppSpec extends ReleaseContent {
+  name: string;
+  /** A guid, stable for the app's life (VCAP_APPLICATION.application_id). */
+  id: string;
+  /** Where the app's router listens on the host. */
+  hostPort: number;
   createdAt: string;
+  /** The number of the current release (releases/N.json). */
+  release: number;
 }
 
 export type InstanceState = 'starting' | 'running' | 'crashed' | 'stopping' | 'down';
@@ -47,6 +58,9 @@ export interface InstanceStatus {
   /** Host pid of the container's init. */
   pid?: number;
   memoryBytes?: number;
+  /** The release this instance was started from, and the image digest it runs. */
+  release?: number;
+  imageDigest?: string;
 }
 
 export interface SupervisorRecord {
@@ -79,6 +93,7 @@ export function validateAppName(name: string): string {
 export interface AppPaths {
   dir: string;
   spec: string;
+  releases: string;
   status: string;
   supervisor: string;
   socket: string;
@@ -96,6 +111,7 @@ export function appPaths(name: string): AppPaths {
   return {
     dir,
     spec: join(dir, 'app.json'),
+    releases: join(dir, 'releases'),
     status: join(dir, 'status.json'),
     supervisor: join(dir, 'supervisor.json'),
     socket: join(dir, 'control.sock'),
@@ -111,10 +127,11 @@ export async function ensureAppDir(name: string): Promise<AppPaths> {
   await mkdir(appsRoot(), { recursive: true, mode: 0o700 });
   await mkdir(paths.dir, { recursive: true, mode: 0o700 });
   await mkdir(paths.logs, { recursive: true, mode: 0o700 });
+  await mkdir(paths.releases, { recursive: true, mode: 0o700 });
   return paths;
 }
 
-async function readJson<T>(path: string): Promise<T | undefined> {
+export async function readJson<T>(path: string): Promise<T | undefined> {
   try {
     return JSON.parse(await readFile(path, 'utf8')) as T;
   } catch (error) {

@@ -4,7 +4,7 @@ import { printJson } from './output.js';
 export function register(program: Command): void {
   program
     .command('gc')
-    .description('remove blobs and unpacked layers that no image tag or current stack build references, and network leftovers of containers that no longer exist')
+    .description("remove blobs and unpacked layers that no image tag, app release or current stack build references, and network leftovers of containers that no longer exist")
     .option('--dry-run', 'only print what would be removed')
     .option('--json', 'machine-readable output')
     .action(async (flags: { dryRun?: boolean; json?: boolean }) => {
@@ -13,8 +13,11 @@ export function register(program: Command): void {
       const { formatBytes } = await import('../util/units.js');
       const { listContainers } = await import('../container/index.js');
       const { gcNetwork } = await import('../network/index.js');
+      const { referencedImageDigests } = await import('../apps/index.js');
       const keep = (await listStacks()).map((s) => s.digest);
-      const result = await gc({ dryRun: flags.dryRun, keep });
+      // Every release of an app keeps its image, so a rollback finds it after its tag moved on.
+      const keepImages = (await referencedImageDigests()) as Array<`sha256:${string}`>;
+      const result = await gc({ dryRun: flags.dryRun, keep, keepImages });
       // Containers the runtime still knows keep their network; leases of any other (a kill -9 of dropship) go.
       const live = (await listContainers()).filter((c) => c.status !== 'orphaned').map((c) => c.id);
       const network = await gcNetwork(live, { dryRun: flags.dryRun });

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { AppSummary, InstanceStatus } from '../apps/index.js';
 import { DropshipError } from '../errors.js';
 import { formatBytes } from '../util/units.js';
-import { printJson, printTable } from './output.js';
+import { printJson, printTable, shortDigest } from './output.js';
 
 function uptime(since: string): string {
   const seconds = Math.max(0, Math.round((Date.now() - Date.parse(since)) / 1000));
@@ -20,6 +20,10 @@ function instanceRow(app: AppSummary, i: InstanceStatus): string[] {
     String(i.restarts),
     i.memoryBytes === undefined ? '-' : `${formatBytes(i.memoryBytes)}/${formatBytes(app.memoryBytes)}`,
     String(app.hostPort),
+    // The release and image an instance runs: during a roll, or after a release made while the
+    // app ran, they differ from the app's current one (marked *).
+    i.release === undefined ? '-' : `${i.release}${i.release === app.release ? '' : '*'}`,
+    i.imageDigest ? shortDigest(i.imageDigest) : '-',
     i.lastExit ?? '-',
   ];
 }
@@ -28,10 +32,12 @@ function instanceRow(app: AppSummary, i: InstanceStatus): string[] {
 export function printApps(apps: AppSummary[]): void {
   const rows: string[][] = [];
   for (const app of apps) {
-    if (app.instances.length === 0) rows.push([app.name, '-', app.state, '-', '-', '-', String(app.hostPort), '-']);
+    if (app.instances.length === 0) {
+      rows.push([app.name, '-', app.state, '-', '-', '-', String(app.hostPort), String(app.release), shortDigest(app.imageDigest ?? ''), '-']);
+    }
     for (const i of app.instances) rows.push(instanceRow(app, i));
   }
-  printTable(['APP', '#', 'STATE', 'SINCE', 'RESTARTS', 'MEMORY', 'PORT', 'LAST EXIT'], rows);
+  printTable(['APP', '#', 'STATE', 'SINCE', 'RESTARTS', 'MEMORY', 'PORT', 'RELEASE', 'IMAGE', 'LAST EXIT'], rows);
 }
 
 /** `run -d`, `start` and `restart` fail when an instance never became healthy; its supervisor keeps trying. */
@@ -45,7 +51,7 @@ export function requireHealthy(name: string, running: boolean): void {
 export function register(program: Command): void {
   program
     .command('ps')
-    .description('list apps and their instances: state, restarts, last exit reason, uptime, memory, host port')
+    .description('list apps and their instances: state, restarts, last exit reason, uptime, memory, host port, release and image digest')
     .argument('[app]', 'only this app')
     .option('--json', 'print JSON')
     .action(async (name: string | undefined, options: { json?: boolean }) => {

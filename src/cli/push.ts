@@ -133,12 +133,14 @@ async function pushOne(room: PushRoom, seams: PushSeams, plan: PushPlan, json: b
         },
       },
       {
-        title: plan.noStart ? 'Not starting (--no-start)' : `Starting ${plan.instances} instance(s)${plan.processes.length ? ` and ${plan.processes.map((p) => p.type).join(', ')}` : ''}`,
-        skip: () => plan.noStart,
+        title: plan.noStart
+          ? 'Releasing (--no-start: nothing starts)'
+          : `Starting ${plan.instances ?? 'the'} instance(s)${plan.processes.length ? ` and ${plan.processes.map((p) => p.type).join(', ')}` : ''}`,
         task: async (_ctx, task) => {
           const started = await room.startPhase(seams, work, (line) => (json ? toStderr(line) : (task.output = line)));
+          const releases = started.map((p) => `${p.type} release ${p.release}`).join(', ');
           const counts = started.map((p) => `${p.type} ${p.healthy}/${p.requested}`).join(', ');
-          task.title = `Started ${counts} (${seconds('start')})`;
+          task.title = plan.noStart ? `Released ${releases}, not started` : `Started ${counts} (${releases}, ${seconds('start')})`;
         },
         rendererOptions: output,
       },

@@ -18,11 +18,19 @@ export function register(program: Command): void {
         throw new DropshipError('REBASE_UNKNOWN_STACK', `image ${nameTag} does not say which stack it is built on`, { hint: 'pass --stack NAME --force' });
       }
       const result = await rebaseImage(nameTag, await currentStack(stackName), { force: flags.force });
-      if (flags.json) return printJson(result);
+      // Releases pin digests: the apps on this image get a release on the rebased one.
+      const { releaseRebasedImage } = await import('../apps/index.js');
+      const releases = result.changed
+        ? await releaseRebasedImage(`${result.name}:${result.tag}`, result.digest, `rebase onto ${result.stack} ${result.base}`)
+        : [];
+      if (flags.json) return printJson({ ...result, releases });
       if (!result.changed) {
         process.stdout.write(`${result.name}:${result.tag} is already on the current build of ${result.stack} (${result.base})\n`);
         return;
       }
       process.stdout.write(`Rebased ${result.name}:${result.tag} onto ${result.stack} ${result.base}\n  was ${result.previousDigest}\n  now ${result.digest}\n`);
+      for (const r of releases) {
+        process.stdout.write(`release ${r.release} of ${r.app} runs it; \`dropship restart ${r.app} --rolling\` moves its instances onto it\n`);
+      }
     });
 }

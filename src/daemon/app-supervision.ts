@@ -8,7 +8,6 @@ import {
   livenessIntervalFromEnv,
   recordEvent,
   requireAppSpec,
-  writeAppSpec,
   writeInstanceStatus,
   writeSupervisorRecord,
   type AppRequest,
@@ -121,27 +120,15 @@ export class AppSupervision {
     switch (request.op) {
       case 'start':
       case 'status':
-        return { pid: process.pid, hostPort: supervisor.appSpec.hostPort, instances: await supervisor.status() };
+        return { pid: process.pid, hostPort: supervisor.appSpec.hostPort, release: supervisor.appSpec.release, instances: await supervisor.status() };
       case 'wait-running':
         return { running: await supervisor.waitUntilRunning(), instances: await supervisor.status() };
-      case 'scale': {
-        const next = { ...supervisor.appSpec };
-        if (request.instances !== undefined) next.instances = request.instances;
-        if (request.memoryBytes !== undefined) next.memoryBytes = request.memoryBytes;
-        if (request.diskBytes !== undefined) next.diskBytes = request.diskBytes;
-        await writeAppSpec(next);
-        await supervisor.update(next);
+      // The desired state is the current release on disk; the host port is the app's for life.
+      case 'reload':
+        await supervisor.update({ ...(await requireAppSpec(this.name)), hostPort: supervisor.appSpec.hostPort });
         return { instances: await supervisor.status() };
-      }
-      case 'update': {
-        const current = supervisor.appSpec;
-        const next = { ...request.spec, name: current.name, id: current.id, hostPort: current.hostPort };
-        await writeAppSpec(next);
-        await supervisor.update(next);
-        return { instances: await supervisor.status() };
-      }
       case 'restart':
-        await supervisor.restart({ rolling: request.rolling });
+        await supervisor.restart({ rolling: request.rolling }, { ...(await requireAppSpec(this.name)), hostPort: supervisor.appSpec.hostPort });
         return { instances: await supervisor.status() };
       default:
         throw new DropshipError('UNKNOWN_REQUEST', `unknown request ${JSON.stringify(request)} for app '${this.name}'`, {

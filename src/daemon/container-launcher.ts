@@ -1,13 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { adoptContainer, createContainer, DEFAULT_NOFILE, type MonitoredContainer } from '../container/index.js';
-import { attachNetwork, prepareNetwork, teardownNetwork } from '../network/index.js';
+import { DropshipError } from '../errors.js';
+import { adoptContainer, DEFAULT_NOFILE, type MonitoredContainer } from '../container/index.js';
+import { teardownNetwork } from '../network/index.js';
 import { defaultIdMap } from '../security/idmap.js';
-import { instanceEnv } from '../apps/index.js';
-import { loadAppImage, wrapForNetwork, imageArgs, resolveImageUser } from '../sandbox/index.js';
+import { APP_LABEL, INSTANCE_LABEL, instanceEnv, type AppSpec } from '../apps/index.js';
+import { createSandbox, imageArgs, loadAppImage, resolveImageUser, wrapForNetwork } from '../sandbox/index.js';
 import type { InstanceHandle, InstanceLauncher, StartRequest } from './instance-launcher.js';
 import { GUID_LABEL, IP_LABEL, instanceDirs } from './paths.js';
-import { APP_LABEL, INSTANCE_LABEL, type AppSpec } from '../apps/index.js';
 
 /** Memory in use by the container, from the v1 memory cgroup its init is in. */
 async function cgroupMemory(pid: number): Promise<number | undefined> {
@@ -19,10 +19,9 @@ async function cgroupMemory(pid: number): Promise<number | undefined> {
   return usage === undefined ? undefined : Number(usage.trim());
 }
 
-/** The supervisor's handle on a monitored container, new or adopted: same teardown either way. */
-function handleFor(container: MonitoredContainer, ip: string, pid: number): InstanceHandle {
+/** The supervisor's handle on a monitored container, new or adopted: `destroy` removes network and container. */
+function handleFor(container: MonitoredContainer, ip: string, pid: number, destroy: () => Promise<void>): InstanceHandle {
   const exit = container.wait();
-  let destroying: Promise<void> | undefined;
   return {
     containerId: container.id,
     ip,
@@ -31,45 +30,47 @@ function handleFor(container: MonitoredContainer, ip: string, pid: number): Inst
     wait: () => exit,
     kill: (signal) => container.kill(signal),
     memoryBytes: () => cgroupMemory(pid),
-    destroy: () =>
-      (destroying ??= (async () => {
-        await teardownNetwork(container.id).catch(() => undefined);
-        await container.destroy();
-      })()),
+    destroy,
   };
 }
 
 /**
  * Instances from an image in the store: its layers unpacked once (shared by all instances),
- * then per instance an address, a hardened container under conmon (so it outlives the daemon)
- * with the app's limits and env, and the veth plugged in once the container's init runs.
+ * then per instance a sandbox (address, hardened container with the app's limits and env,
+ * veth) under conmon, so that it outlives the daemon; its one cleanup is the instance's destroy.
  */
 export async function containerLauncher(spec: AppSpec): Promise<InstanceLauncher> {
   const idMap = defaultIdMap();
-  const image = await loadAppImage(spec.image, idMap);
+  // By digest, never by tag: the tag may already name a newer image than this release's.
+  const image = await loadAppImage(spec.imageDigest, idMap).catch((error: unknown) => {
+    throw new DropshipError('RELEASE_IMAGE_MISSING', `release ${spec.release} of '${spec.name}' runs image ${spec.imageDigest} (${spec.image}), which cannot be loaded: ${(error as Error).message}`, {
+      hint: `push the app again, or \`dropship rollback ${spec.name} N\` to a release whose image is in the store (\`dropship releases ${spec.name}\`)`,
+      cause: error,
+    });
+  });
   const user = await resolveImageUser(image.config.User, image.lowerDirs, spec.image);
   const args = await wrapForNetwork(imageArgs(image.config, spec.command, spec.image), image.lowerDirs);
   const dirs = instanceDirs();
   return {
+    imageDigest: image.digest,
     async start(request: StartRequest): Promise<InstanceHandle> {
-      const containerId = `dropship-${spec.name}-${request.index}-${request.guid.slice(0, 8)}`;
+      const id = `dropship-${spec.name}-${request.index}-${request.guid.slice(0, 8)}`;
       const hostname = request.guid;
-      const network = { containerId, kind: 'running' as const, app: spec.name, hostname };
-      let container: MonitoredContainer | undefined;
-      try {
-        const prepared = await prepareNetwork(network);
-        container = await createContainer({
-          id: containerId,
-          lowerDirs: image.lowerDirs,
-          args,
-          env: instanceEnv({
+      const sandbox = await createSandbox({
+        id,
+        network: { kind: 'running', app: spec.name, hostname },
+        lowerDirs: image.lowerDirs,
+        args,
+        // The address is only known once leased: the env is made from what the sandbox is given.
+        env: (ip: string) =>
+          instanceEnv({
             appName: spec.name,
             appId: spec.id,
             processType: spec.processType,
             instanceIndex: request.index,
             instanceGuid: request.guid,
             port: spec.containerPort,
-            ip: prepared.ip,
+            ip,
             hostPort: spec.hostPort,
             memoryBytes: spec.memoryBytes,
             diskBytes: spec.diskBytes,
@@ -78,33 +79,16 @@ export async function containerLauncher(spec: AppSpec): Promise<InstanceLauncher
             imageEnv: image.config.Env,
             userEnv: spec.env,
           }),
-          cwd: image.config.WorkingDir || '/',
-          user,
-          hostname,
-          mounts: prepared.mounts,
-          limits: {
-            memoryBytes: spec.memoryBytes,
-            diskBytes: spec.diskBytes,
-            nofile: DEFAULT_NOFILE,
-          },
-          network: 'none',
-          idMap,
-          labels: {
-            [APP_LABEL]: spec.name,
-            [INSTANCE_LABEL]: String(request.index),
-            [GUID_LABEL]: request.guid,
-            [IP_LABEL]: prepared.ip,
-          },
-          monitor: { logPath: join(dirs.logs, `${containerId}.log`), exitDir: dirs.exits },
-        });
-        const pid = await container.pid();
-        await attachNetwork({ ...network, pid });
-        return handleFor(container, prepared.ip, pid);
-      } catch (error) {
-        await container?.destroy().catch(() => undefined);
-        await teardownNetwork(containerId).catch(() => undefined);
-        throw error;
-      }
+        cwd: image.config.WorkingDir || '/',
+        user,
+        hostname,
+        limits: { memoryBytes: spec.memoryBytes, diskBytes: spec.diskBytes, nofile: DEFAULT_NOFILE },
+        idMap,
+        // What a later daemon needs to adopt the instance: whose it is, which one, its address.
+        labels: (ip: string) => ({ [APP_LABEL]: spec.name, [INSTANCE_LABEL]: String(request.index), [GUID_LABEL]: request.guid, [IP_LABEL]: ip }),
+        monitor: { logPath: join(dirs.logs, `${id}.log`), exitDir: dirs.exits },
+      });
+      return handleFor(sandbox.container as MonitoredContainer, sandbox.ip, sandbox.pid, sandbox.destroy);
     },
   };
 }
@@ -117,5 +101,15 @@ export async function adoptInstance(containerId: string, labels: Record<string, 
   const container = await adoptContainer(containerId);
   if (!container) return undefined;
   const pid = await container.pid().catch(() => 0);
-  return handleFor(container, labels[IP_LABEL] ?? '', pid);
+  let destroying: Promise<void> | undefined;
+  const destroy = () =>
+    (destroying ??= (async () => {
+      // Network out first, then the container: the sandbox's order.
+      try {
+        await teardownNetwork(containerId);
+      } finally {
+        await container.destroy();
+      }
+    })());
+  return handleFor(container, labels[IP_LABEL] ?? '', pid, destroy);
 }

@@ -23,7 +23,9 @@ export interface StartRequest {
   guid: string;
 }
 
-/** The supervisor's one seam to containers, images and networks. */
+/** The supervisor's one seam to containers, images and networks: instances of one spec. */
 export interface InstanceLauncher {
+  /** The digest of the image every instance it starts runs, as resolved in the store. */
+  readonly imageDigest: string;
   start(request: StartRequest): Promise<InstanceHandle>;
 }

@@ -57,10 +57,18 @@ export class InstanceSlot {
 
   constructor(
     readonly index: number,
-    private readonly launcher: InstanceLauncher,
+    readonly launcher: InstanceLauncher,
     private readonly ctx: SlotContext,
   ) {
-    this.status = { index, guid: randomUUID(), state: 'down', restarts: 0, crashCount: 0, since: new Date().toISOString() };
+    this.status = {
+      index,
+      guid: randomUUID(),
+      state: 'down',
+      restarts: 0,
+      crashCount: 0,
+      since: new Date().toISOString(),
+      imageDigest: launcher.imageDigest,
+    };
   }
 
   run(adoption?: Adoption): void {
@@ -69,6 +77,9 @@ export class InstanceSlot {
       const prior = adoption.prior;
       if (prior) {
         Object.assign(this.status, { guid: prior.guid, restarts: prior.restarts, crashCount: prior.crashCount, lastExit: prior.lastExit });
+        // What the container was started from, not what this daemon would start now.
+        if (prior.release !== undefined) this.status.release = prior.release;
+        if (prior.imageDigest !== undefined) this.status.imageDigest = prior.imageDigest;
         // Healthy again at once, it has been running since then, not since this daemon began.
         if (prior.state === 'running') this.runningSince = prior.since;
       }

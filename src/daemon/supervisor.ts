@@ -20,9 +20,12 @@ export interface SupervisorDeps {
   healthTimings?: Partial<HealthTimings>;
 }
 
-/** Everything of a spec that the instances are made from; the count and the port are not. */
+/**
+ * Everything of a spec that the instances are made from (the image digest, limits, env, command,
+ * health check); the count, the port, the release number and the image's name are not.
+ */
 function instanceShape(spec: AppSpec): string {
-  const { instances: _instances, hostPort: _hostPort, createdAt: _createdAt, ...shape } = spec;
+  const { instances: _instances, hostPort: _hostPort, createdAt: _createdAt, release: _release, image: _image, ...shape } = spec;
   return JSON.stringify(shape);
 }
 
@@ -33,6 +36,11 @@ function instanceShape(spec: AppSpec): string {
 export class Supervisor {
   private slots: InstanceSlot[] = [];
   private launcher?: InstanceLauncher;
+  /** The shape `launcher` makes instances of; a slot of another shape is out of date. */
+  private shape = '';
+  private readonly shapes = new WeakMap<InstanceLauncher, string>();
+  /** Adopted instances of an older release than the current one. */
+  private readonly stale = new WeakSet<InstanceSlot>();
   private readonly ctx: SlotContext;
   private busy: Promise<unknown> = Promise.resolve();
 
@@ -72,13 +80,21 @@ export class Supervisor {
    */
   start(adopted: Map<number, Adoption[]> = new Map()): Promise<void> {
     return this.serial(async () => {
-      this.launcher = await this.deps.makeLauncher(this.spec).catch((error: Error) => failingLauncher(error));
+      this.launcher = undefined;
+      await this.useSpec(this.spec).catch((error: Error) => {
+        // The image is gone: adopted instances run on; new ones fail, each saying why.
+        this.launcher = failingLauncher(error, this.spec.imageDigest);
+        this.shape = instanceShape(this.spec);
+        this.shapes.set(this.launcher, this.shape);
+      });
       const extra: InstanceSlot[] = [];
       const taken: InstanceSlot[] = [];
       for (const [index, adoptions] of adopted) {
         adoptions.forEach((adoption, n) => {
           const slot = new InstanceSlot(index, this.launcher!, this.ctx);
           slot.run(adoption);
+          // Started from another release (a daemon that died mid-roll): the next convergence replaces it.
+          if (adoption.prior?.release !== undefined && adoption.prior.release !== this.spec.release) this.stale.add(slot);
           if (index < this.spec.instances && n === 0) {
             this.slots.push(slot);
             taken.push(slot);
@@ -96,6 +112,22 @@ export class Supervisor {
   /** Let go of every instance without stopping it (the daemon stops; the next one adopts them). */
   detachAll(): Promise<void> {
     return Promise.all(this.slots.map((s) => s.detach())).then(() => undefined);
+  }
+
+  /**
+   * Take `spec` as the desired state. A new launcher only when what instances are made of
+   * changed; made before anything else changes, so a release whose image cannot be loaded
+   * fails here and leaves every instance as it was.
+   */
+  private async useSpec(spec: AppSpec): Promise<void> {
+    const shape = instanceShape(spec);
+    if (!this.launcher || shape !== this.shape) {
+      const launcher = await this.deps.makeLauncher(spec);
+      this.shapes.set(launcher, shape);
+      this.launcher = launcher;
+      this.shape = shape;
+    }
+    this.spec = spec;
   }
 
   snapshot(): InstanceStatus[] {
@@ -121,25 +153,32 @@ export class Supervisor {
    */
   update(spec: AppSpec): Promise<void> {
     return this.serial(async () => {
-      const instanceChanged = instanceShape(spec) !== instanceShape(this.spec);
-      this.spec = spec;
+      await this.useSpec(spec);
       const removed = this.slots.filter((s) => s.index >= spec.instances);
       this.slots = this.slots.filter((s) => s.index < spec.instances);
       await Promise.all(removed.map((s) => s.stop()));
-      if (instanceChanged) {
-        this.launcher = await this.deps.makeLauncher(spec);
-        await this.rollSlots();
-      }
+      // Every slot not made of the current shape, also those left behind by an earlier roll that failed.
+      await this.rollSlots((s) => this.shapes.get(s.launcher) !== this.shape || this.stale.has(s));
       const present = new Set(this.slots.map((s) => s.index));
       for (let i = 0; i < spec.instances; i++) if (!present.has(i)) this.addSlot(i);
+      // Instances the new release did not change (a scale) are its instances now.
+      for (const slot of this.slots) this.markRelease(slot);
       this.ctx.changed();
     });
   }
 
-  restart(options: { rolling: boolean }): Promise<void> {
+  /** Replace every instance, on `spec` when given (the current release). */
+  restart(options: { rolling: boolean }, spec?: AppSpec): Promise<void> {
     return this.serial(async () => {
+      if (spec) await this.useSpec(spec);
       if (options.rolling) {
-        await this.rollSlots();
+        const extra = this.slots.filter((s) => s.index >= this.spec.instances);
+        this.slots = this.slots.filter((s) => s.index < this.spec.instances);
+        await Promise.all(extra.map((s) => s.stop()));
+        const present = new Set(this.slots.map((s) => s.index));
+        await this.rollSlots(() => true);
+        for (let i = 0; i < this.spec.instances; i++) if (!present.has(i)) this.addSlot(i);
+        this.ctx.changed();
         return;
       }
       const old = this.slots;
@@ -157,8 +196,14 @@ export class Supervisor {
     });
   }
 
+  /** A slot made of the current shape runs the current release. */
+  private markRelease(slot: InstanceSlot): void {
+    if (this.shapes.get(slot.launcher) === this.shape && !this.stale.has(slot)) slot.status.release = this.spec.release;
+  }
+
   private addSlot(index: number): InstanceSlot {
     const slot = new InstanceSlot(index, this.launcher!, this.ctx);
+    this.markRelease(slot);
     this.slots.push(slot);
     slot.run();
     return slot;
@@ -168,9 +213,10 @@ export class Supervisor {
    * Replace instances one at a time: the new one must be healthy (and in the data path) before
    * the old one leaves the data path, is drained and stops, so clients never find no instance.
    */
-  private async rollSlots(): Promise<void> {
-    for (const old of [...this.slots].sort((a, b) => a.index - b.index)) {
+  private async rollSlots(which: (slot: InstanceSlot) => boolean): Promise<void> {
+    for (const old of [...this.slots].filter(which).sort((a, b) => a.index - b.index)) {
       const fresh = new InstanceSlot(old.index, this.launcher!, this.ctx);
+      this.markRelease(fresh);
       this.slots.push(fresh);
       fresh.run();
       if (!(await fresh.waitUntilRunning())) {
@@ -187,8 +233,9 @@ export class Supervisor {
 }
 
 /** A launcher whose every start fails with why it could not be made (the release's image is gone). */
-function failingLauncher(error: Error): InstanceLauncher {
+function failingLauncher(error: Error, imageDigest: string): InstanceLauncher {
   return {
+    imageDigest,
     start: () => Promise.reject(error),
   };
 }

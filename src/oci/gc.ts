@@ -5,7 +5,7 @@ import type { Digest } from './digest.js';
 import { gzipCacheEntries } from './gzip-cache.js';
 import { readConfig, readManifest } from './image.js';
 import { type Store, openStore } from './layout.js';
-import { INDEX_TYPES } from './media-types.js';
+import { INDEX_TYPES, MediaType } from './media-types.js';
 import { withImageLock } from './store-lock.js';
 import { listUnpacked } from './unpack-cache.js';
 
@@ -13,6 +13,8 @@ export interface GcOptions {
   dryRun?: boolean;
   /** Blobs no tag points at that must stay: the current build of each stack. */
   keep?: Digest[];
+  /** Image manifests no tag points at that must stay with everything they reference: the releases of apps. */
+  keepImages?: Digest[];
   home?: HomePaths;
   store?: Store;
 }
@@ -51,7 +53,13 @@ export async function gc(options: GcOptions = {}): Promise<GcResult> {
     const warnings: string[] = [];
     const blobs = new Set<Digest>(options.keep ?? []);
     const diffIds = new Set<Digest>(options.keep ?? []);
-    for (const ref of await store.layout.refs()) {
+    const roots = [...(await store.layout.refs())];
+    for (const digest of options.keepImages ?? []) {
+      const size = await store.blobs.size(digest);
+      if (size === undefined) warnings.push(`image ${digest} that a release names is not in the store`);
+      else roots.push({ name: digest, descriptor: { mediaType: MediaType.manifest, digest, size } });
+    }
+    for (const ref of roots) {
       blobs.add(ref.descriptor.digest);
       if (INDEX_TYPES.includes(ref.descriptor.mediaType)) {
         warnings.push(`${ref.name} is an image index; its children are kept only if tagged`);

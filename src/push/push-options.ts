@@ -35,7 +35,8 @@ export interface PushPlan {
   buildpacks: string[];
   stack: string;
   command?: string;
-  instances: number;
+  /** Unset: an existing app keeps its instance count (a new one gets 1), as `cf push` does. */
+  instances?: number;
   memoryBytes: number;
   diskBytes: number;
   env: Record<string, string>;
@@ -50,7 +51,6 @@ export interface PushPlan {
 /** `run`'s defaults, on the full stack. */
 export const PUSH_DEFAULTS = {
   stack: 'bookworm',
-  instances: RUN_DEFAULTS.instances,
   memoryBytes: parseSize(RUN_DEFAULTS.memory),
   diskBytes: parseSize(RUN_DEFAULTS.disk),
   healthCheckType: RUN_DEFAULTS.healthCheckType as HealthCheckKind,
@@ -172,7 +172,7 @@ export function planPush(flags: PushFlags, manifest?: Manifest, cwd = process.cw
       buildpacks: flags.buildpacks?.length ? flags.buildpacks : app?.buildpacks ?? [],
       stack: flags.stack ?? app?.stack ?? PUSH_DEFAULTS.stack,
       command: flags.command ?? web?.command ?? app?.command,
-      instances: flags.instances !== undefined ? wholeNumber('-i', flags.instances, 0, 64) : web?.instances ?? app?.instances ?? PUSH_DEFAULTS.instances,
+      instances: flags.instances !== undefined ? wholeNumber('-i', flags.instances, 0, 64) : web?.instances ?? app?.instances,
       memoryBytes: flags.memory !== undefined ? size('-m', flags.memory) : web?.memoryBytes ?? app?.memoryBytes ?? PUSH_DEFAULTS.memoryBytes,
       diskBytes: flags.disk !== undefined ? size('-k', flags.disk) : web?.diskBytes ?? app?.diskBytes ?? PUSH_DEFAULTS.diskBytes,
       env: { ...app?.env, ...flagEnv },

@@ -69,14 +69,14 @@ export function realPushSeams(): PushSeams {
           timeout: input.healthCheck.timeoutSeconds,
           port: input.hostPort ? String(input.hostPort) : undefined,
         },
-        input.strategy,
-        input.onLog,
+        { strategy: input.strategy, noStart: input.noStart, onLog: input.onLog },
       );
       const healthy = deployed.instances.filter((i) => i.state === 'running').length;
       return {
-        state: deployed.running ? 'running' : healthy > 0 ? 'degraded' : 'crashed',
+        state: input.noStart ? 'stopped' : deployed.running ? 'running' : healthy > 0 ? 'degraded' : 'crashed',
         healthy,
-        requested: input.instances,
+        requested: deployed.requested,
+        release: deployed.release,
         hostPort: input.routed ? deployed.hostPort : undefined,
       };
     },

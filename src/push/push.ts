@@ -54,7 +54,7 @@ export interface ImageOutput {
 }
 
 export interface StartInput
-  extends Pick<PushPlan, 'command' | 'instances' | 'memoryBytes' | 'diskBytes' | 'env' | 'hostPort' | 'healthCheck' | 'strategy'> {
+  extends Pick<PushPlan, 'command' | 'instances' | 'memoryBytes' | 'diskBytes' | 'env' | 'hostPort' | 'healthCheck' | 'strategy' | 'noStart'> {
   /** The app name as `run` knows it (`<name>` for web, `<name>-<type>` for other processes). */
   name: string;
   image: string;
@@ -68,6 +68,8 @@ export interface StartOutput {
   state: string;
   healthy: number;
   requested: number;
+  /** The release the push made of this app. */
+  release: number;
   hostPort?: number;
 }
 
@@ -86,6 +88,8 @@ export interface ProcessSummary {
   state: string;
   healthy: number;
   requested: number;
+  /** The release of this process's app that the push made (pinned to the image digest). */
+  release: number;
   command?: string;
   memoryBytes: number;
   diskBytes: number;
@@ -179,7 +183,10 @@ export async function imagePhase(seams: PushSeams, work: PushWork): Promise<Imag
   return work.image;
 }
 
-/** The app (web) and one more app per other process type, each `run` detached. */
+/**
+ * The app (web) and one more app per other process type: each gets a new release on the image
+ * and is started detached (or, with --no-start, only released).
+ */
 export async function startPhase(seams: PushSeams, work: PushWork, onLog: (line: string) => void): Promise<ProcessSummary[]> {
   const { plan, image } = work;
   if (!image) throw new DropshipError('PUSH_ORDER', 'the start phase needs the image phase first');
@@ -189,7 +196,7 @@ export async function startPhase(seams: PushSeams, work: PushWork, onLog: (line:
       type: p.type,
       app: `${plan.name}-${p.type}`,
       command: p.command,
-      instances: p.instances ?? 1,
+      instances: p.instances,
       memoryBytes: p.memoryBytes ?? plan.memoryBytes,
       diskBytes: p.diskBytes ?? plan.diskBytes,
       healthCheck: {
@@ -223,6 +230,7 @@ export async function startPhase(seams: PushSeams, work: PushWork, onLog: (line:
         routed: p.type === 'web',
         healthCheck: p.healthCheck,
         strategy: plan.strategy,
+        noStart: plan.noStart,
         onLog,
       });
       started.push({
@@ -231,6 +239,7 @@ export async function startPhase(seams: PushSeams, work: PushWork, onLog: (line:
         state: out.state,
         healthy: out.healthy,
         requested: out.requested,
+        release: out.release,
         command: p.command ?? image.processTypes[p.type],
         memoryBytes: p.memoryBytes,
         diskBytes: p.diskBytes,
@@ -283,10 +292,8 @@ export async function push(
     await stagePhase(seams, work, onLog);
     events.onPhase?.('image');
     await imagePhase(seams, work);
-    if (!plan.noStart) {
-      events.onPhase?.('start');
-      await startPhase(seams, work, onLog);
-    }
+    events.onPhase?.('start');
+    await startPhase(seams, work, onLog);
     return pushSummary(work);
   } finally {
     await endPush(work);

@@ -1,3 +1,4 @@
+import { DropshipError } from '../errors.js';
 import type { ImageConfig } from '../oci/index.js';
 import type { IdMap } from '../security/idmap.js';
 
@@ -8,7 +9,7 @@ import type { IdMap } from '../security/idmap.js';
 function oci() {
   return Promise.all([import('../oci/layout.js'), import('../oci/image.js'), import('../oci/unpack-cache.js')]).then(([layout, image, cache]) => ({
     openStore: layout.openStore,
-    resolveImage: image.resolveImage,
+    image,
     ensureUnpacked: cache.ensureUnpacked,
   }));
 }
@@ -21,11 +22,33 @@ export interface AppImage {
   lowerDirs: string[];
 }
 
-/** Resolve NAME[:TAG] in the store and unpack its layers (cached per layer and id map). */
+const DIGEST = /^sha256:[0-9a-f]{64}$/;
+/** Only checked against the manifest types dropship reads; the blob's own digest is what is verified. */
+const MANIFEST_MEDIA_TYPE = 'application/vnd.oci.image.manifest.v1+json';
+
+/**
+ * NAME[:TAG], or a manifest digest (what a release pins): a digest needs no tag, so an image
+ * stays startable after its tag moved on (a push, a rebase).
+ */
+async function resolveInStore(image: string, modules: { openStore: typeof import('../oci/layout.js').openStore; image: typeof import('../oci/image.js') }) {
+  const store = modules.openStore();
+  if (!DIGEST.test(image)) return modules.image.resolveImage(store, image);
+  const size = await store.blobs.size(image as `sha256:${string}`);
+  if (size === undefined) {
+    throw new DropshipError('IMAGE_NOT_FOUND', `image ${image} is not in the store`, {
+      hint: 'push the app again, or roll back to a release whose image is still there (`dropship releases APP`)',
+    });
+  }
+  const descriptor = { mediaType: MANIFEST_MEDIA_TYPE, digest: image as `sha256:${string}`, size };
+  const manifest = await modules.image.readManifest(store, descriptor, image);
+  const config = await modules.image.readConfig(store, manifest, image);
+  return { ref: image, descriptor, manifest, config };
+}
+
+/** Resolve NAME[:TAG] or a digest in the store and unpack its layers (cached per layer and id map). */
 export async function loadAppImage(image: string, idMap: IdMap): Promise<AppImage> {
-  const { ensureUnpacked, openStore, resolveImage } = await oci();
-  const store = openStore();
-  const resolved = await resolveImage(store, image);
+  const { ensureUnpacked, openStore, image: imageModule } = await oci();
+  const resolved = await resolveInStore(image, { openStore, image: imageModule });
   const lowerDirs: string[] = [];
   for (const [i, layer] of resolved.manifest.layers.entries()) {
     lowerDirs.push(await ensureUnpacked({ ...layer, diffId: resolved.config.rootfs.diff_ids[i] }, idMap));
@@ -33,10 +56,10 @@ export async function loadAppImage(image: string, idMap: IdMap): Promise<AppImag
   return { ref: resolved.ref, digest: resolved.descriptor.digest, config: resolved.config.config ?? {}, lowerDirs };
 }
 
-/** The image's config without unpacking anything: enough to validate `run` before starting. */
-export async function inspectAppImage(image: string): Promise<{ ref: string; config: ImageConfig['config'] }> {
+/** The image's config and digest without unpacking anything: enough to validate `run` and make a release. */
+export async function inspectAppImage(image: string): Promise<{ ref: string; digest: string; config: ImageConfig['config'] }> {
   // Not oci(): the layer unpacker it loads is about 80 ms of the CLI's `run`, which reads only a config.
-  const [{ openStore }, { resolveImage }] = await Promise.all([import('../oci/layout.js'), import('../oci/image.js')]);
-  const resolved = await resolveImage(openStore(), image);
-  return { ref: resolved.ref, config: resolved.config.config ?? {} };
+  const [{ openStore }, imageModule] = await Promise.all([import('../oci/layout.js'), import('../oci/image.js')]);
+  const resolved = await resolveInStore(image, { openStore, image: imageModule });
+  return { ref: resolved.ref, digest: resolved.descriptor.digest, config: resolved.config.config ?? {} };
 }

@@ -75,15 +75,18 @@ test('a rolling restart under a polling client loses no request', async () => {
   }
 });
 
-test('updateApp moves a running app to a new spec one instance at a time', async () => {
+test('updateApp makes a new release and moves a running app onto it one instance at a time', async () => {
   if (!isRoot) return;
   const spec = (await readAppSpec(app))!;
-  const result = await updateApp(app, { ...spec, env: { ...spec.env, RELEASE: 'two' } });
+  const result = await updateApp(app, { env: { ...spec.env, RELEASE: 'two' } }, 'set RELEASE=two');
+  assert.is(result.release, spec.release + 1);
   assert.ok(result.running);
   assert.is(result.instances.length, 2);
   for (let i = 0; i < 4; i++) assert.match((await httpGet(hostPort, '/cgi-bin/env')).body, /^RELEASE=two$/m);
   const events = JSON.parse((await dropship('events', app, '--json')).stdout) as Array<{ type: string }>;
-  assert.ok(events.some((e) => e.type === 'update'));
+  assert.ok(events.some((e) => e.type === 'release'));
+  const instances = JSON.parse((await dropship('ps', app, '--json')).stdout)[0].instances as Array<{ release: number }>;
+  assert.equal(instances.map((i) => i.release), [result.release, result.release]);
 });
 
 test('stop is forced for an app that ignores SIGTERM, after the stop timeout', async () => {

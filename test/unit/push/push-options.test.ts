@@ -26,11 +26,11 @@ function refused(fn: () => unknown): DropshipError {
   throw new Error('expected an error');
 }
 
-test('defaults: name from the directory, bookworm, one instance, port health check', () => {
+test('defaults: name from the directory, bookworm, instances left to the app (1 when new, else kept), port health check', () => {
   const [plan] = planPush({ path: 'api' }, undefined, root);
   assert.equal(plan, {
     name: 'api', path: join(root, 'api'), buildpacks: [], stack: 'bookworm', command: undefined,
-    instances: 1, memoryBytes: PUSH_DEFAULTS.memoryBytes, diskBytes: PUSH_DEFAULTS.diskBytes, env: {}, hostPort: undefined,
+    instances: undefined, memoryBytes: PUSH_DEFAULTS.memoryBytes, diskBytes: PUSH_DEFAULTS.diskBytes, env: {}, hostPort: undefined,
     healthCheck: { type: 'port', endpoint: '/', timeoutSeconds: 60 }, processes: [], noStart: false, strategy: 'replace',
   });
 });
