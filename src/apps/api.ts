@@ -4,7 +4,7 @@ import { DropshipError } from '../errors.js';
 import { homePaths } from '../home.js';
 import { withLock } from '../util/lock.js';
 import { askApp, spawnSupervisor, supervisorState } from './daemon-client.js';
-import { allocateHostPort } from './host-port.js';
+import { allocateHostPort, releaseAppHostPort } from './host-port.js';
 import { containerPortFor, inspectAppImage, removeLabelledContainers } from '../sandbox/index.js';
 import { normalizeRunOptions, parseDisk, parseInstances, parseMemory, type RunOptions } from './run-options.js';
 import { commitRelease } from './releases.js';
@@ -107,6 +107,7 @@ export async function runApp(options: RunOptions & { reason?: string }): Promise
     await spawnSupervisor(spec.name);
   } catch (error) {
     await rm(appPaths(spec.name).dir, { recursive: true, force: true });
+    await releaseAppHostPort(spec.name).catch(() => undefined);
     throw error;
   }
   return waitForInstances(spec);

@@ -47,7 +47,7 @@ export {
 } from './daemon-client.js';
 export { serveControl, callControl, type ControlRequest } from './control.js';
 export { livenessIntervalFromEnv, LIVENESS_INTERVAL_ENV } from './liveness-env.js';
-export { allocateHostPort } from './host-port.js';
+export { allocateHostPort, releaseAppHostPort, appPortOwner } from './host-port.js';
 export {
   appPaths,
   appsRoot,

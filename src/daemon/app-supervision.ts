@@ -5,6 +5,7 @@ import { DropshipError } from '../errors.js';
 import { releaseHostPort, removeDataPath, reserveHostPort, setBackends } from '../network/index.js';
 import {
   appPaths,
+  appPortOwner,
   livenessIntervalFromEnv,
   recordEvent,
   requireAppSpec,
@@ -20,8 +21,8 @@ import type { Adoption } from './instance-slot.js';
 import { LogWriter } from './log-store.js';
 import { Supervisor } from './supervisor.js';
 
-/** The data path's owner name for an app: the host port table and the DNAT chain go by it. */
-export const dataPathOwner = (app: string): string => `app:${app}`;
+/** The data path's owner is the host port's: the port table and the DNAT chain go by one name. */
+const dataPathOwner = appPortOwner;
 
 /** Remove what an app held in the network room once it is deleted: its rules and its host port. */
 export async function forgetDataPath(app: string): Promise<void> {
