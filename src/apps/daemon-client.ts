@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdir, open, readFile, rm } from 'node:fs/promises';
+import { mkdir, open, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DropshipError } from '../errors.js';
@@ -84,8 +84,35 @@ export async function livingDaemonPid(path = daemonPaths().pid): Promise<number 
 }
 
 /** The daemon's answer to a ping, or undefined when nobody answers on the socket. */
-export async function pingDaemon(timeoutMs = 2000): Promise<{ pid: number } | undefined> {
-  return callControl<{ pid: number }>(daemonPaths().socket, { op: 'ping' }, timeoutMs).catch(() => undefined);
+export async function pingDaemon(timeoutMs = 2000): Promise<{ pid: number; code?: string } | undefined> {
+  return callControl<{ pid: number; code?: string }>(daemonPaths().socket, { op: 'ping' }, timeoutMs).catch(() => undefined);
+}
+
+let identity: Promise<string> | undefined;
+
+/**
+ * Which dropship this is: its version and when its daemon entry was written (an install or a
+ * build rewrites it). A CLI that finds a daemon of another dropship (an upgrade) replaces it:
+ * the instances run on and the new daemon adopts them.
+ */
+export function codeIdentity(): Promise<string> {
+  identity ??= (async () => {
+    const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8').catch(() => '{}')) as { version?: string };
+    const written = await stat(daemonEntry()).then((s) => Math.round(s.mtimeMs), () => 0);
+    return `${pkg.version ?? '?'}+${written}`;
+  })();
+  return identity;
+}
+
+/** Ask the daemon to stop (its apps run on) and wait until its pid is gone. */
+async function replaceDaemon(pid: number): Promise<void> {
+  await callControl(daemonPaths().socket, { op: 'shutdown' }, 10_000).catch(() => process.kill(pid, 'SIGTERM'));
+  for (let i = 0; i < 300 && (await livingDaemonPid()) === pid; i++) await new Promise((r) => setTimeout(r, 50));
+  if ((await livingDaemonPid()) === pid) {
+    throw new DropshipError('DAEMON_STOP_TIMEOUT', `the daemon of an older dropship (pid ${pid}) did not stop within 15s`, {
+      hint: `\`kill ${pid}\` stops it (the apps keep running), then run the command again`,
+    });
+  }
 }
 
 /**
@@ -94,14 +121,16 @@ export async function pingDaemon(timeoutMs = 2000): Promise<{ pid: number } | un
  * dead daemon is replaced. Resolves with its pid once it answers.
  */
 export async function ensureDaemon(timeoutMs = 60_000): Promise<{ pid: number; started: boolean }> {
+  const code = await codeIdentity();
   const up = await pingDaemon();
-  if (up) return { ...up, started: false };
+  if (up && up.code === code) return { pid: up.pid, started: false };
   const paths = daemonPaths();
   // The daemon gets our env: reject a bad value here, where the error and its hint reach the user.
   livenessIntervalFromEnv(process.env);
   return withLock(paths.startLock, async () => {
     const again = await pingDaemon();
-    if (again) return { ...again, started: false };
+    if (again && again.code === code) return { pid: again.pid, started: false };
+    if (again) await replaceDaemon(again.pid);
     let exited: { code: number | null } | undefined;
     if ((await livingDaemonPid(paths.pid)) === undefined) {
       await rm(paths.socket, { force: true });
@@ -119,7 +148,7 @@ export async function ensureDaemon(timeoutMs = 60_000): Promise<{ pid: number; s
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const answer = await pingDaemon();
-      if (answer) return { ...answer, started: true };
+      if (answer) return { pid: answer.pid, started: true };
       if (exited) {
         const tail = (await readFile(paths.log, 'utf8').catch(() => '')).trim().split('\n').slice(-5).join('\n');
         throw new DropshipError('DAEMON_FAILED', `the dropship daemon exited (code ${exited.code}) before it was ready${tail ? `:\n${tail}` : ''}`, {

@@ -11,7 +11,8 @@ export const appPortOwner = (name: string): string => `app:${validateAppName(nam
  */
 export async function allocateHostPort(name: string, requested?: number): Promise<number> {
   const { reserveHostPort } = await import('../network/index.js');
-  return reserveHostPort(appPortOwner(name), requested);
+  // `-p 0` (or `-p :8080`) asks for no port in particular.
+  return reserveHostPort(appPortOwner(name), requested || undefined);
 }
 
 /** Give the app's host port back (its app is deleted, or was never started). */

@@ -38,6 +38,7 @@ export {
   livingDaemonPid,
   daemonPaths,
   daemonEntry,
+  codeIdentity,
   loaderArgs,
   type SupervisorState,
   type AppRequest,

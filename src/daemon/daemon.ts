@@ -9,6 +9,7 @@ import {
   APP_LABEL,
   INSTANCE_LABEL,
   appPaths,
+  codeIdentity,
   daemonPaths,
   listAppNames,
   livingDaemonPid,
@@ -26,6 +27,8 @@ import { LogTail } from './log-tail.js';
 import { LogWriter } from './log-store.js';
 import { adoptInstance } from './container-launcher.js';
 import type { Adoption } from './instance-slot.js';
+
+const DETACH_TIMEOUT_MS = 10_000;
 
 function log(message: string): void {
   process.stdout.write(`${new Date().toISOString()} ${message}\n`);
@@ -120,6 +123,7 @@ export async function runDaemon(signal: AbortSignal): Promise<void> {
   const paths = daemonPaths();
   await claimStore();
   const startedAt = new Date().toISOString();
+  const code = await codeIdentity();
   const apps = new Map<string, AppSupervision>();
   const failed = new Map<string, DropshipError>();
   const starting = new Map<string, Promise<AppSupervision>>();
@@ -195,7 +199,7 @@ export async function runDaemon(signal: AbortSignal): Promise<void> {
     server = await serveControl<DaemonRequest>(paths.socket, async (request) => {
       switch (request.op) {
         case 'ping':
-          return { pid: process.pid };
+          return { pid: process.pid, code };
         case 'daemon-status':
           return status();
         case 'shutdown':
@@ -231,7 +235,15 @@ export async function runDaemon(signal: AbortSignal): Promise<void> {
       else shutdown.signal.addEventListener('abort', () => resolve(), { once: true });
     });
     log('stopping: the instances keep running');
-    await Promise.all([...apps.values()].map((a) => a.detach()));
+    // Bounded: the instances run on under conmon whatever is left undone here, and the next
+    // daemon adopts them; a stop must not hang on, say, an instance still being created.
+    let timer: NodeJS.Timeout | undefined;
+    const detached = await Promise.race([
+      Promise.all([...apps.values()].map((a) => a.detach())).then(() => true),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), DETACH_TIMEOUT_MS))),
+    ]);
+    clearTimeout(timer);
+    if (!detached) log(`stopping: gave up waiting for the apps after ${DETACH_TIMEOUT_MS / 1000}s; the next daemon adopts what runs`);
   } finally {
     if (server) await new Promise<void>((resolve) => server!.close(() => resolve()));
     await rm(paths.socket, { force: true });
