@@ -17,7 +17,4 @@ export * from './stack/index.js';
 export * from './staging/index.js';
 export * from './buildpack/index.js';
 export * from './network/index.js';
-// Both the app router (daemon/, exported above) and the network data path name a Backend.
-export type { Backend } from './daemon/index.js';
-export type { Backend as DataPathBackend } from './network/index.js';
 export { doctor, type DoctorReport, type CheckResult } from './doctor/index.js';
