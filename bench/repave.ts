@@ -134,6 +134,8 @@ export async function benchRepave(): Promise<Row[]> {
     }
     return rows;
   } finally {
+    // The store's daemon goes with the store.
+    await cli('daemon', 'stop').catch(() => undefined);
     if (saved === undefined) delete process.env.DROPSHIP_HOME;
     else process.env.DROPSHIP_HOME = saved;
     await rm(home, { recursive: true, force: true });

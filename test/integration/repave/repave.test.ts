@@ -90,6 +90,8 @@ test.before(async () => {
 
 test.after(async () => {
   for (const app of apps) if (isRoot) await removeApp(app).catch((error: Error) => console.error(`cleanup of ${app}: ${error.message}`));
+  // The store's daemon goes with the store.
+  if (isRoot) await dropship('daemon', 'stop');
   if (previousAptConfig === undefined) delete process.env.APT_CONFIG;
   else process.env.APT_CONFIG = previousAptConfig;
   await rm(home, { recursive: true, force: true });
