@@ -1,5 +1,5 @@
 // The import direction of src/ (README "Layout"), checked by `npm test` so the layering cannot drift:
-//   cli, index.ts → push | apps | daemon | doctor | kube → staging | cnb | stack | oci | sandbox | buildpack
+//   cli, index.ts → push | apps | daemon | doctor | kube | repave → staging | cnb | stack | oci | sandbox | buildpack
 //     → container | network → security → util, errors.ts, home.ts
 // Inside the top row: push may use apps and daemon, daemon reads the desired state of apps, apps
 // uses neither (it is the desired state and the client of the daemon).
@@ -22,7 +22,7 @@ const KNOWN_DEEP_IMPORTS = [
 ];
 
 const TOP = '^src/(cli/|index[.]ts$)';
-const RUN = '^src/(push|apps|daemon|doctor|kube)/';
+const RUN = '^src/(push|apps|daemon|doctor|kube|repave)/';
 const BUILD = '^src/(staging|cnb|stack|oci|sandbox|buildpack)/';
 const KERNEL = '^src/(container|network)/';
 const SECURITY = '^src/security/';
@@ -50,7 +50,7 @@ module.exports = {
     below('kernel-below-build', KERNEL, `${TOP}|${RUN}|${BUILD}`),
     below('security-below-kernel', SECURITY, `${TOP}|${RUN}|${BUILD}|${KERNEL}`),
     below('base-below-all', BASE, '^src/(?!(util/|errors[.]ts$|home[.]ts$))'),
-    below('apps-below-push-and-daemon', '^src/apps/', '^src/(push|daemon)/'),
+    below('apps-below-push-and-daemon', '^src/apps/', '^src/(push|daemon|repave)/'),
     below('daemon-below-push', '^src/daemon/', '^src/push/'),
     {
       name: 'rooms-through-their-face',

@@ -5,6 +5,7 @@ import { benchImages } from './images.js';
 import { benchLayers } from './layers.js';
 import { benchNetwork } from './network.js';
 import { benchPush } from './push.js';
+import { benchRepave } from './repave.js';
 import type { Row } from './row.js';
 import { benchStaging } from './staging.js';
 
@@ -18,6 +19,7 @@ const groups: Record<string, () => Promise<Row[]>> = {
   apps: benchApps,
   push: benchPush,
   cnb: benchCnb,
+  repave: benchRepave,
 };
 
 const fmt = (ms: number | undefined) => (ms === undefined ? '' : ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(1)} ms`);

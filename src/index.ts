@@ -18,7 +18,4 @@ export * from './staging/index.js';
 export * from './buildpack/index.js';
 export { buildApp, cnbBuild, type AppImage, type CnbBuildOptions, type CnbBuildResult } from './cnb/index.js';
 export * from './network/index.js';
-// Both the app router and the network data path name a Backend: the library keeps the router's until it goes.
-export type { Backend } from './daemon/index.js';
-export type { Backend as DataPathBackend } from './network/index.js';
 export { doctor, type DoctorReport, type CheckResult } from './doctor/index.js';

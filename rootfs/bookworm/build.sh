@@ -3,7 +3,9 @@
 # and the packages in packages.txt. The mirror is the host's own Debian mirror, read from its apt
 # sources, so the build uses whatever mirror (or proxy) this machine is set up for.
 # Deterministic where Debian allows: fixed ids and dates in the files written here, caches,
-# logs and machine ids emptied.
+# logs and machine ids emptied. Writes the installed packages to $DROPSHIP_PACKAGES (dropship's
+# recipe contract, for the SBOM); debootstrap always reads the mirror's current packages, so
+# DROPSHIP_STACK_UPDATE needs nothing more here.
 set -eu
 umask 022
 export LC_ALL=C
@@ -46,6 +48,10 @@ debootstrap --variant=minbase --include="$INCLUDE" "$SUITE" "$TARGET" "$MIRROR" 
   exit 1
 }
 rm -f "$TARGET.debootstrap.log"
+if [ -n "${DROPSHIP_PACKAGES:-}" ]; then
+  dpkg-query --admindir="$TARGET/var/lib/dpkg" -W -f '${db:Status-Status}\t${Package}\t${Version}\t${Architecture}\n' |
+    awk -F '\t' '$1 == "installed" { print $2 "\t" $3 "\t" $4 }' >"$DROPSHIP_PACKAGES"
+fi
 
 echo "configuring locales (en_US.UTF-8)"
 echo 'en_US.UTF-8 UTF-8' >"$TARGET/etc/locale.gen"

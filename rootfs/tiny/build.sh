@@ -3,6 +3,9 @@
 # packages, fetched with apt-get download and unpacked with dpkg-deb (never copied from the
 # host's /bin, whose binaries need the host's libraries), plus the files under files/.
 # Same packages in, same tree out: no timestamps, host names or random ids are written.
+# dropship's recipe contract: write the packages used, one `name<TAB>version<TAB>arch` line each,
+# to $DROPSHIP_PACKAGES (for the SBOM); with DROPSHIP_STACK_UPDATE=1, refresh the package lists
+# first (`dropship stack update`).
 set -eu
 umask 022
 export LC_ALL=C
@@ -17,6 +20,15 @@ mkdir "$work/debs" "$work/x"
 # apt's _apt user must be able to write the download directory.
 chmod 0777 "$work/debs"
 
+if [ "${DROPSHIP_STACK_UPDATE:-}" = 1 ]; then
+  echo "apt-get update: the mirror's current packages"
+  apt-get update -q >"$work/apt.log" 2>&1 || {
+    tail -n 20 "$work/apt.log" >&2
+    echo "error: apt-get update failed" >&2
+    exit 1
+  }
+fi
+
 echo "downloading $PACKAGES"
 if ! (cd "$work/debs" && apt-get download -q $PACKAGES >"$work/apt.log" 2>&1); then
   echo "package lists missing or stale: apt-get update"
@@ -29,7 +41,9 @@ fi
 for deb in "$work"/debs/*.deb; do
   echo "unpacking $(basename "$deb")"
   dpkg-deb -x "$deb" "$work/x"
+  dpkg-deb --show --showformat='${Package}\t${Version}\t${Architecture}\n' "$deb" >>"$work/packages.tsv"
 done
+if [ -n "${DROPSHIP_PACKAGES:-}" ]; then cp "$work/packages.tsv" "$DROPSHIP_PACKAGES"; fi
 
 echo "assembling the rootfs"
 cd "$TARGET"

@@ -17,25 +17,28 @@ import { register as rebase } from './rebase.js';
 import { register as gc } from './gc.js';
 import { register as login } from './login.js';
 import { register as stack } from './stack.js';
+import { register as repave } from './repave.js';
 import { register as push } from './push.js';
 import { register as stage } from './stage.js';
 import { register as buildpack } from './buildpack.js';
 import { register as securityGroup } from './security-group.js';
 import { register as kube } from './kube.js';
 import { register as build } from './build.js';
+import { register as daemon } from './daemon.js';
 
 // One line per command file; each file registers its command(s) and imports the library lazily.
 const registrars: Array<(program: Command) => void> = [
   doctor,
   run, ps, logs, stop, start, restart, scale, releases, rollback, deleteApp, events,
   runTask,
-  stack,
+  stack, repave,
   image, rebase, gc, login,
   push,
   stage, buildpack,
   securityGroup,
   kube,
   build,
+  daemon,
 ];
 
 export function registerCommands(program: Command): void {

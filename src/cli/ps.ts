@@ -36,9 +36,6 @@ export function printApps(apps: AppSummary[]): void {
       rows.push([app.name, '-', app.state, '-', '-', '-', String(app.hostPort), String(app.release), shortDigest(app.imageDigest ?? ''), '-']);
     }
     for (const i of app.instances) rows.push(instanceRow(app, i));
-    if (app.state === 'supervisor-died') {
-      process.stderr.write(`warning: the supervisor of '${app.name}' died; run \`dropship start ${app.name}\` to clean up and start it again\n`);
-    }
   }
   printTable(['APP', '#', 'STATE', 'SINCE', 'RESTARTS', 'MEMORY', 'PORT', 'RELEASE', 'IMAGE', 'LAST EXIT'], rows);
 }
@@ -59,9 +56,18 @@ export function register(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (name: string | undefined, options: { json?: boolean }) => {
       const { listApps } = await import('../apps/index.js');
-      const apps = await listApps(name);
-      if (options.json) printJson(apps);
+      const { repavePlan } = await import('../repave/index.js');
+      const [apps, plan] = await Promise.all([listApps(name), repavePlan()]);
+      // Apps whose release runs an older build of its stack (dropship repave moves them).
+      const outdated = new Map(plan.todo.map((i) => [i.app, { stack: i.stack, build: i.stackDiffId, current: i.target, behind: i.behind }]));
+      if (options.json) printJson(apps.map((a) => ({ ...a, stackOutdated: outdated.get(a.name) })));
       else if (apps.length === 0) process.stdout.write('no apps; start one with `dropship run IMAGE --name APP`\n');
-      else printApps(apps);
+      else {
+        printApps(apps);
+        for (const a of apps.filter((x) => outdated.has(x.name))) {
+          const o = outdated.get(a.name)!;
+          process.stdout.write(`${a.name}: outdated stack build ${o.stack} ${shortDigest(o.build)} (current ${shortDigest(o.current)}); \`dropship repave --stack ${o.stack}\` moves it\n`);
+        }
+      }
     });
 }

@@ -19,6 +19,8 @@ export interface BaseLayer {
   digest: Digest;
   size: number;
   mediaType?: string;
+  /** The build's SBOM: its digest and package count, labelled on the image. */
+  sbom?: { digest: Digest; packages: number };
 }
 
 /** The parts of staging's result.json that go into an image. */
@@ -70,8 +72,12 @@ export async function baseLayerDescriptor(store: Store, stack: BaseLayer): Promi
 
 /** What an image says about its stack; rebase rewrites exactly these. */
 export function stackLabels(stack: BaseLayer): Record<string, string> {
-  return { [Label.stack]: stack.name, [Label.stackDigest]: stack.diffId };
+  const sbom: Record<string, string> = stack.sbom ? { [Label.stackSbom]: stack.sbom.digest, [Label.stackPackages]: String(stack.sbom.packages) } : {};
+  return { [Label.stack]: stack.name, [Label.stackDigest]: stack.diffId, ...sbom };
 }
+
+/** Every label stackLabels may write: a rebase drops them all before writing the new stack's. */
+export const STACK_LABELS: readonly string[] = [Label.stack, Label.stackDigest, Label.stackSbom, Label.stackPackages];
 
 export function stackHistory(stack: BaseLayer, created: string | undefined): NonNullable<ImageConfig['history']>[number] {
   return { created, created_by: `dropship stack build ${stack.name}`, comment: `stack ${stack.name} ${stack.diffId}` };

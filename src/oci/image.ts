@@ -40,6 +40,9 @@ export const SOURCE_ANNOTATION = 'io.dropship.source';
 export const Label = {
   stack: 'io.dropship.stack',
   stackDigest: 'io.dropship.stack.digest',
+  /** sha256 of the stack build's SPDX SBOM (dropship keeps it in stacks/<name>/). */
+  stackSbom: 'io.dropship.stack.sbom',
+  stackPackages: 'io.dropship.stack.packages',
   buildpacks: 'io.dropship.buildpacks',
   detectedBuildpack: 'io.dropship.buildpack.detected',
   processTypes: 'io.dropship.process-types',
@@ -143,10 +146,15 @@ export function imageManifest(config: { digest: Digest; size: number }, layers: 
 
 /** Write the config and an OCI manifest over `layers`, then point the ref at the manifest. */
 export async function commitImage(store: Store, ref: string, layers: Descriptor[], config: ImageConfig): Promise<Descriptor> {
+  const descriptor = await writeImage(store, layers, config);
+  await store.layout.setRef(ref, descriptor);
+  return descriptor;
+}
+
+/** Write the config and an OCI manifest over `layers`, untagged. */
+export async function writeImage(store: Store, layers: Descriptor[], config: ImageConfig): Promise<Descriptor> {
   const configBlob = await store.blobs.writeBytes(jsonBytes(config));
   const manifest = imageManifest(configBlob, layers);
   const manifestBlob = await store.blobs.writeBytes(jsonBytes(manifest));
-  const descriptor: Descriptor = { mediaType: MediaType.manifest, digest: manifestBlob.digest, size: manifestBlob.size };
-  await store.layout.setRef(ref, descriptor);
-  return descriptor;
+  return { mediaType: MediaType.manifest, digest: manifestBlob.digest, size: manifestBlob.size };
 }

@@ -1,13 +1,20 @@
 import { DropshipError } from '../errors.js';
 import type { Digest } from './digest.js';
-import { type BaseLayer, baseLayerDescriptor, stackHistory, stackLabels } from './image-build.js';
-import { type ImageConfig, Label, commitImage, resolveImage } from './image.js';
+import { type BaseLayer, STACK_LABELS, baseLayerDescriptor, stackHistory, stackLabels } from './image-build.js';
+import { type ImageConfig, Label, commitImage, parseImageName, readConfig, readManifest, resolveImage, writeImage, type ResolvedImage } from './image.js';
+import { MediaType } from './media-types.js';
 import { type Store, openStore } from './layout.js';
 import { withImageLock } from './store-lock.js';
 
 export interface RebaseOptions {
   /** Allow moving the image to a different stack (its libraries may not suit the droplet). */
   force?: boolean;
+  /**
+   * Rebase this manifest (what an app's release pins) rather than what the tag points at now.
+   * The tag moves to the result only while it still points at `digest`; otherwise the rebased
+   * image is written untagged (the release that names it keeps it from gc).
+   */
+  digest?: Digest;
   store?: Store;
 }
 
@@ -31,7 +38,7 @@ export interface RebaseResult {
 export async function rebaseImage(nameTag: string, stack: BaseLayer, options: RebaseOptions = {}): Promise<RebaseResult> {
   const store = options.store ?? openStore();
   return withImageLock(store, async () => {
-    const image = await resolveImage(store, nameTag);
+    const image = options.digest ? await resolveDigest(store, nameTag, options.digest) : await resolveImage(store, nameTag);
     const labels = image.config.config.Labels ?? {};
     const current = labels[Label.stack];
     if (current === undefined && !options.force) {
@@ -53,11 +60,13 @@ export async function rebaseImage(nameTag: string, stack: BaseLayer, options: Re
     const history = (image.config.history ?? []).slice(runLayers);
     const config: ImageConfig = {
       ...image.config,
-      config: { ...image.config.config, Labels: { ...labels, ...stackLabels(stack), ...(cnb ? { [CNB_LIFECYCLE_LABEL]: cnb.relabel(stack) } : {}) } },
+      config: { ...image.config.config, Labels: { ...withoutStackLabels(labels), ...stackLabels(stack), ...(cnb ? { [CNB_LIFECYCLE_LABEL]: cnb.relabel(stack) } : {}) } },
       rootfs: { type: 'layers', diff_ids: [stack.diffId, ...image.config.rootfs.diff_ids.slice(runLayers)] },
       history: [stackHistory(stack, image.config.created), ...history],
     };
-    const descriptor = await commitImage(store, image.ref, [base, ...image.manifest.layers.slice(runLayers)], config);
+    const layers = [base, ...image.manifest.layers.slice(runLayers)];
+    const tagged = !options.digest || (await store.layout.getRef(image.ref))?.digest === options.digest;
+    const descriptor = tagged ? await commitImage(store, image.ref, layers, config) : await writeImage(store, layers, config);
     return { ...result, digest: descriptor.digest, changed: true };
   });
 }
@@ -89,4 +98,21 @@ function cnbRunImage(ref: string, labels: Record<string, string>, diffIds: Diges
     count: index + 1,
     relabel: (stack) => JSON.stringify({ ...metadata, runImage: { ...metadata.runImage, topLayer: stack.diffId, reference: `${stack.name}@${stack.diffId}` } }),
   };
+}
+
+/** An SBOM label of the old build must not survive onto a build that has none. */
+function withoutStackLabels(labels: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(labels).filter(([key]) => !STACK_LABELS.includes(key)));
+}
+
+/** The image at a manifest digest, named `nameTag` for messages and for the tag it may move. */
+async function resolveDigest(store: Store, nameTag: string, digest: Digest): Promise<ResolvedImage> {
+  const name = parseImageName(nameTag);
+  const size = await store.blobs.size(digest);
+  if (size === undefined) {
+    throw new DropshipError('IMAGE_NOT_FOUND', `image ${digest} (${name.ref}) is not in the store`, { hint: 'push the app again' });
+  }
+  const descriptor = { mediaType: MediaType.manifest, digest, size };
+  const manifest = await readManifest(store, descriptor, digest);
+  return { ...name, descriptor, manifest, config: await readConfig(store, manifest, digest) };
 }

@@ -4,10 +4,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import { DropshipError } from '../errors.js';
 import { homePaths, type HomePaths } from '../home.js';
-import { openStore, writeLayer } from '../oci/index.js';
+import { openStore, reproducibleMtime, writeLayer } from '../oci/index.js';
 import { withLock } from '../util/lock.js';
 import { removeBuildDir } from './cleanup.js';
-import { readStack, recordBuild, type StackInfo } from './metadata.js';
+import { writeBuildMarker } from './build-marker.js';
+import { readStack, recordBuild, type StackBuild, type StackInfo } from './metadata.js';
+import { readPackageList } from './packages.js';
+import { writeSbom } from './sbom.js';
 import { recipeDigest, recipeDir } from './recipes.js';
 
 export interface BuildStackOptions {
@@ -25,27 +28,45 @@ const OUTPUT_TAIL = 25;
 /**
  * Build a stack's rootfs from its recipe (rootfs/<name>/build.sh) into a temp dir under the
  * dropship home, turn it into a reproducible layer in the store and record it as the stack's
- * current build (the previous one goes to its history, for rebase). A build of the same recipe
- * already in the store is reused unless `force`.
+ * current build (the previous one goes to its history, for rebase), with its SBOM. A build of
+ * the same recipe already in the store is reused unless `force`.
  */
 export async function buildStack(name: string, options: BuildStackOptions = {}): Promise<StackInfo> {
+  return (await runBuild(name, options)).info;
+}
+
+export interface BuildOutcome {
+  info: StackInfo;
+  /** The build recorded before this one, when there was one. */
+  previous?: StackBuild;
+  /** False when an update gave the layer the current build already has (nothing recorded). */
+  changed: boolean;
+}
+
+/**
+ * The one build path. `update` asks the recipe to fetch its package sources' current state
+ * first ($DROPSHIP_STACK_UPDATE=1) and always builds; when that gives the current layer again,
+ * the current build stays as it was and the outcome says unchanged.
+ */
+export async function runBuild(name: string, options: BuildStackOptions & { update?: boolean } = {}): Promise<BuildOutcome> {
   const home = options.home ?? homePaths();
   const log = options.onLog ?? (() => undefined);
   const dir = await recipeDir(name);
   const recipe = await recipeDigest(dir);
   const reusable = async () => {
-    if (options.force) return undefined;
+    if (options.force || options.update) return undefined;
     const current = await readStack(home, name);
     return current && current.recipeDigest === recipe && (await openStore(home).blobs.has(current.digest)) ? current : undefined;
   };
   const early = await reusable();
-  if (early) return early;
+  if (early) return { info: early, changed: false };
 
   return withLock(
     join(home.locks, `stack-${name}.lock`),
     async () => {
-      const current = await reusable();
-      if (current) return current;
+      const reused = await reusable();
+      if (reused) return { info: reused, changed: false };
+      const current = await readStack(home, name);
       await mkdir(home.tmp, { recursive: true });
       // Under the lock, leftovers of this stack's builds are from a process that was killed.
       for (const entry of await readdir(home.tmp)) {
@@ -54,11 +75,22 @@ export async function buildStack(name: string, options: BuildStackOptions = {}):
       const work = await mkdtemp(join(home.tmp, `stack-${name}-`));
       try {
         const rootfs = join(work, 'rootfs');
+        const packageList = join(work, 'packages.tsv');
         await mkdir(rootfs, { mode: 0o755 });
-        log(`building stack ${name} from ${dir}`);
-        await runRecipe(name, join(dir, 'build.sh'), rootfs, work, log);
-        log(`writing the ${name} layer`);
+        log(`${options.update ? 'updating' : 'building'} stack ${name} from ${dir}`);
+        await runRecipe(name, join(dir, 'build.sh'), rootfs, work, log, {
+          DROPSHIP_PACKAGES: packageList,
+          ...(options.update ? { DROPSHIP_STACK_UPDATE: '1' } : {}),
+        });
+        const packages = await readPackageList(packageList);
+        await writeBuildMarker(rootfs, name, recipe, packages);
+        log(`writing the ${name} layer (${packages.length} packages)`);
         const layer = await writeLayer(rootfs, openStore(home), { pack: { onWarning: log } });
+        const sbom = await writeSbom(home, { stack: name, diffId: layer.diffId, packages, epoch: reproducibleMtime() });
+        if (options.update && current && current.diffId === layer.diffId && current.sbom?.digest === sbom.digest) {
+          log(`stack ${name}: no package changed, the current build ${current.diffId} stays`);
+          return { info: current, previous: current.history[0], changed: false };
+        }
         const info = await recordBuild(home, name, {
           diffId: layer.diffId,
           digest: layer.descriptor.digest,
@@ -66,9 +98,10 @@ export async function buildStack(name: string, options: BuildStackOptions = {}):
           mediaType: layer.descriptor.mediaType,
           builtAt: new Date().toISOString(),
           recipeDigest: recipe,
+          sbom: { digest: sbom.digest, packages: sbom.packages },
         });
         log(`stack ${name}: ${info.diffId} (${info.size} bytes)${layer.written ? '' : ', same layer as before'}`);
-        return info;
+        return { info, previous: info.history[0], changed: current?.diffId !== info.diffId };
       } finally {
         await removeBuildDir(work);
       }
@@ -77,12 +110,12 @@ export async function buildStack(name: string, options: BuildStackOptions = {}):
   );
 }
 
-async function runRecipe(name: string, script: string, rootfs: string, work: string, log: (line: string) => void): Promise<void> {
+async function runRecipe(name: string, script: string, rootfs: string, work: string, log: (line: string) => void, env: Record<string, string>): Promise<void> {
   const tail: string[] = [];
   const child = execa('sh', [script, rootfs], {
     all: true,
     reject: false,
-    env: { TMPDIR: work, LC_ALL: 'C', DEBIAN_FRONTEND: 'noninteractive' },
+    env: { TMPDIR: work, LC_ALL: 'C', DEBIAN_FRONTEND: 'noninteractive', ...env },
     stdin: 'ignore',
     // Its own process group, so that stopping it reaches debootstrap, dpkg and wget below it.
     detached: true,

@@ -8,6 +8,13 @@ import { recipeDir } from './recipes.js';
 export { buildStack, type BuildStackOptions } from './build.js';
 export { knownStacks, recipesRoot } from './recipes.js';
 export type { StackBuild, StackInfo } from './metadata.js';
+export { findBuild, stackBuilds } from './metadata.js';
+export { updateStack, type StackUpdate } from './update.js';
+export { diffStack, buildPackages, type StackDiff } from './diff.js';
+export { diffPackages, formatPackageDiff, isEmptyDiff, type PackageChange, type PackageDiff } from './package-diff.js';
+export type { StackPackage } from './packages.js';
+export { readSbom, sbomPath, type SpdxDocument } from './sbom.js';
+export { BUILD_MARKER } from './build-marker.js';
 
 /** The current build of a stack, or undefined when it was never built. Unknown names are an error. */
 export async function getStack(name: string, home: HomePaths = homePaths()): Promise<StackInfo | undefined> {

@@ -1,9 +1,11 @@
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DropshipError } from '../errors.js';
 import type { HomePaths } from '../home.js';
 import type { Digest } from '../oci/index.js';
 import { writeJsonAtomic } from '../util/atomic.js';
 import { readdirIfExists, readTextIfExists } from '../util/fs.js';
+import { sbomPath } from './sbom.js';
 
 /** One build of a stack: its layer in the store and where it came from. */
 export interface StackBuild {
@@ -14,6 +16,8 @@ export interface StackBuild {
   /** ISO 8601. */
   builtAt: string;
   recipeDigest: Digest;
+  /** The build's SPDX 2.3 SBOM (stacks/<name>/<diff_id hex>.spdx.json): its digest and package count. Absent in builds from before SBOMs. */
+  sbom?: { digest: Digest; packages: number };
 }
 
 /** The current build of a stack, with earlier builds (newest first) so images can be rebased from them. */
@@ -44,17 +48,47 @@ export async function readStack(home: HomePaths, name: string): Promise<StackInf
   }
 }
 
-/** Record a new build as current; the previous current build moves into the history. */
+/**
+ * Record a new build as current; the previous current build moves into the history. SBOMs of
+ * builds that fall off the history go with them, as their layers do at the next gc.
+ */
 export async function recordBuild(home: HomePaths, name: string, build: StackBuild): Promise<StackInfo> {
   const previous = await readStack(home, name);
-  const history = previous ? [pickBuild(previous), ...previous.history] : [];
-  const info: StackInfo = {
-    name,
-    ...build,
-    history: history.filter((b) => b.digest !== build.digest).slice(0, HISTORY_LIMIT),
-  };
+  const all = (previous ? [pickBuild(previous), ...previous.history] : []).filter((b) => b.digest !== build.digest);
+  const info: StackInfo = { name, ...pickBuild(build), history: all.slice(0, HISTORY_LIMIT) };
   await writeJsonAtomic(stackFile(home, name), info);
+  for (const dropped of all.slice(HISTORY_LIMIT)) await rm(sbomPath(home, name, dropped.diffId), { force: true });
   return info;
+}
+
+/** Every recorded build of a stack, newest first. */
+export function stackBuilds(info: StackInfo): StackBuild[] {
+  return [pickBuild(info), ...info.history];
+}
+
+/**
+ * A build named by the user: `current`, `previous`, `~N` (N builds before the current one) or
+ * the first hex digits of its diff_id (as `stack ls`/`stack history` show them).
+ */
+export function findBuild(info: StackInfo, ref: string): StackBuild {
+  const builds = stackBuilds(info);
+  const back = ref === 'current' ? 0 : ref === 'previous' ? 1 : /^~\d+$/.test(ref) ? Number(ref.slice(1)) : undefined;
+  const hex = ref.replace(/^sha256:/, '').toLowerCase();
+  const found =
+    back !== undefined ? builds[back] : /^[0-9a-f]{4,64}$/.test(hex) ? onlyMatch(builds.filter((b) => b.diffId.slice('sha256:'.length).startsWith(hex)), info.name, ref) : undefined;
+  if (!found) {
+    throw new DropshipError('STACK_BUILD_NOT_FOUND', `stack ${info.name} has no build '${ref}' (${builds.length} recorded)`, {
+      hint: `name a build as current, previous, ~N or a diff_id prefix from dropship stack history ${info.name}`,
+    });
+  }
+  return found;
+}
+
+function onlyMatch(matches: StackBuild[], name: string, ref: string): StackBuild | undefined {
+  if (matches.length > 1) {
+    throw new DropshipError('STACK_BUILD_AMBIGUOUS', `'${ref}' matches ${matches.length} builds of stack ${name}`, { hint: 'give more hex digits of the diff_id' });
+  }
+  return matches[0];
 }
 
 export async function readAllStacks(home: HomePaths): Promise<StackInfo[]> {
@@ -74,5 +108,6 @@ function pickBuild(info: StackBuild): StackBuild {
     mediaType: info.mediaType,
     builtAt: info.builtAt,
     recipeDigest: info.recipeDigest,
+    ...(info.sbom ? { sbom: { digest: info.sbom.digest, packages: info.sbom.packages } } : {}),
   };
 }

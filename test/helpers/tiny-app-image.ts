@@ -1,0 +1,45 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { commitImage, type ImageConfig } from '../../src/oci/image.js';
+import { openStore, writeLayer } from '../../src/oci/index.js';
+import { homePaths } from '../../src/home.js';
+import type { StackInfo } from '../../src/stack/index.js';
+
+export const STACK_MARKER = 'etc/dropship-stack-build';
+
+/**
+ * An app image on a build of tiny, tagged `dropship-apps/APP:latest` as a push tags it, with the
+ * stack labels a real image build writes. It serves `APP INSTANCE_INDEX` at /cgi-bin/index with
+ * busybox httpd. With `pinnedLine`, it refuses to start unless the stack marker holds that
+ * exact line: an app that a stack update breaks.
+ */
+export async function tinyAppImage(app: string, stack: StackInfo, pinnedLine?: string): Promise<string> {
+  const store = openStore();
+  await store.layout.ensure();
+  await mkdir(homePaths().tmp, { recursive: true });
+  const work = await mkdtemp(join(homePaths().tmp, 'app-image-'));
+  try {
+    await mkdir(join(work, 'app/cgi'), { recursive: true });
+    const guard = pinnedLine ? `grep -qx '${pinnedLine}' /${STACK_MARKER} || { echo "not the stack build I know"; exit 3; }\n` : '';
+    await writeFile(join(work, 'app/web.sh'), `#!/bin/sh\n${guard}mkdir -p /tmp/www/cgi-bin && cp /app/cgi/* /tmp/www/cgi-bin/\ntrap 'kill $child; exit 0' TERM\nhttpd -f -p "$PORT" -h /tmp/www &\nchild=$!\nwait $child\n`, { mode: 0o755 });
+    await writeFile(join(work, 'app/cgi/index'), `#!/bin/sh\nprintf 'Content-Type: text/plain\\r\\n\\r\\n${app} %s\\n' "$INSTANCE_INDEX"\n`, { mode: 0o755 });
+    const layer = await writeLayer(join(work, 'app'), store, { pack: { prefix: 'app/' } });
+    const config: ImageConfig = {
+      architecture: 'amd64',
+      os: 'linux',
+      config: {
+        User: '2000:2000',
+        Env: ['PATH=/bin'],
+        Cmd: ['/bin/sh', '/app/web.sh'],
+        WorkingDir: '/app',
+        ExposedPorts: { '8080/tcp': {} },
+        Labels: { 'io.dropship.stack': stack.name, 'io.dropship.stack.digest': stack.diffId },
+      },
+      rootfs: { type: 'layers', diff_ids: [stack.diffId, layer.diffId] },
+    };
+    const base = { mediaType: stack.mediaType, digest: stack.digest, size: stack.size };
+    return (await commitImage(store, `dropship-apps/${app}:latest`, [base, layer.descriptor], config)).digest;
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
