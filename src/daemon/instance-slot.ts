@@ -263,9 +263,14 @@ export class InstanceSlot {
       signal: health.signal,
       onHealthy: () => {
         if (this.stopRequested) return;
-        void this.ctx.backends.add(this.status.guid, { ip: handle.ip, port: spec.containerPort });
-        this.health('out', HEALTHY_MESSAGE);
-        this.setState('running');
+        // Running means serving: in the data path's rules, and the app's lines so far logged
+        // first ("listening on 8080" comes before "became healthy").
+        const added = this.ctx.backends.add(this.status.guid, { ip: handle.ip, port: spec.containerPort });
+        void Promise.all([added, this.tail?.drain()]).then(() => {
+          if (this.stopRequested || this.handle !== handle) return;
+          this.health('out', HEALTHY_MESSAGE);
+          this.setState('running');
+        });
       },
     });
     const detached = new Promise<undefined>((resolve) => {
