@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DropshipError } from '../errors.js';
 import { defaultIdMap } from '../security/idmap.js';
-import { parseSize } from '../util/units.js';
+import { parseMemory } from './run-options.js';
 import { instanceEnv } from './env.js';
 import { describeTask, loadAppImage, resolveImageUser, TASK_LABEL, waitForTask, type TaskResult } from '../sandbox/index.js';
 import { APP_LABEL, requireAppSpec } from './state.js';
@@ -31,7 +31,7 @@ export async function runAppTask(name: string, options: AppTaskOptions): Promise
   const { createContainer, DEFAULT_NOFILE } = await import('../container/index.js');
   const idMap = defaultIdMap();
   const image = await loadAppImage(spec.image, idMap);
-  const memoryBytes = options.memory === undefined ? spec.memoryBytes : parseSize(options.memory, '--memory');
+  const memoryBytes = options.memory === undefined ? spec.memoryBytes : parseMemory(options.memory, '-m');
   const guid = randomUUID();
   const env = instanceEnv({
     appName: spec.name,

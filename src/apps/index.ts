@@ -27,7 +27,7 @@ export {
   DEFAULTS as RUN_DEFAULTS,
   type RunOptions,
 } from './run-options.js';
-export { instanceEnv, parseUserEnv, type InstanceEnvInput } from './env.js';
+export { instanceEnv, isPlatformEnvName, parseUserEnv, type InstanceEnvInput } from './env.js';
 export { supervisorState, spawnSupervisor, type SupervisorState } from './supervisor-process.js';
 export { serveControl, callControl, type ControlRequest } from './control.js';
 export { livenessIntervalFromEnv, LIVENESS_INTERVAL_ENV } from './liveness-env.js';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { DropshipError } from '../errors.js';
-import { parseDuration, parseSize } from '../util/units.js';
+import { parseDuration, parseQuota } from '../util/units.js';
 import { parseUserEnv } from './env.js';
 import { validateAppName, type AppSpec, type HealthCheckType } from './state.js';
 
@@ -48,16 +48,14 @@ export function parseInstances(value: number | string, option = '--instances'): 
   return n;
 }
 
-export function parseMemory(value: number | string, option = '--memory'): number {
-  const bytes = parseSize(value, option);
-  if (bytes < 16 * 1024 * 1024) throw invalid(option, value, 'give at least 16M of memory');
-  return bytes;
+/** Memory as push, run, scale and run-task take it: one parser (a bare number is megabytes). */
+export function parseMemory(value: number | string, option = '-m'): number {
+  return parseQuota(value, option);
 }
 
-export function parseDisk(value: number | string, option = '--disk'): number {
-  const bytes = parseSize(value, option);
-  if (bytes < 16 * 1024 * 1024) throw invalid(option, value, 'give at least 16M of disk');
-  return bytes;
+/** Disk, the same way (`-k`). */
+export function parseDisk(value: number | string, option = '-k'): number {
+  return parseQuota(value, option);
 }
 
 /** `HOSTPORT[:CONTAINERPORT]`; a missing or 0 host port means "pick one". */

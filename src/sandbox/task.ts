@@ -3,7 +3,7 @@ import type { HostPort, PortMapping } from '../network/index.js';
 import { ensureUnpacked } from '../oci/index.js';
 import { defaultIdMap, type IdMap } from '../security/idmap.js';
 import { ensureStack } from '../stack/index.js';
-import { parseSize } from '../util/units.js';
+import { parseQuota } from '../util/units.js';
 import { awaitingNetwork } from './await-network.js';
 import { describeTask, TASK_LABEL, waitForTask, type TaskResult } from './task-result.js';
 
@@ -48,7 +48,7 @@ export async function stackLowerDirs(stack: string, idMap: IdMap = defaultIdMap(
  * Programs that can be interrupted call installCleanupHandlers() so that Ctrl-C removes it too.
  */
 export async function runTask(options: TaskOptions): Promise<TaskResult> {
-  const memoryBytes = parseSize(options.memory ?? DEFAULT_TASK_MEMORY, '--memory');
+  const memoryBytes = parseQuota(options.memory ?? DEFAULT_TASK_MEMORY, '-m');
   const idMap = defaultIdMap();
   const lowerDirs = await stackLowerDirs(options.stack, idMap);
   const user = options.user ?? 'vcap';
@@ -68,7 +68,7 @@ export async function runTask(options: TaskOptions): Promise<TaskResult> {
     limits: {
       memoryBytes,
       ...(options.pids === undefined ? {} : { pids: options.pids }),
-      ...(options.disk === undefined ? {} : { diskBytes: parseSize(options.disk, '--disk') }),
+      ...(options.disk === undefined ? {} : { diskBytes: parseQuota(options.disk, '-k') }),
     },
     runtime: options.runtime,
     idMap,

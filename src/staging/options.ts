@@ -1,4 +1,5 @@
 import { basename, dirname, join, resolve } from 'node:path';
+import { DEFAULT_STACK } from '../stack/index.js';
 import { DropshipError } from '../errors.js';
 import { homePaths } from '../home.js';
 import { defaultIdMap, type IdMap } from '../security/idmap.js';
@@ -50,7 +51,7 @@ export function normalizeStagingOptions(options: StagingOptions): NormalizedStag
       hint: 'use up to 63 letters, digits, dots, dashes and underscores, starting with a letter or digit',
     });
   }
-  const stack = options.stack ?? 'tiny';
+  const stack = options.stack ?? DEFAULT_STACK;
   if (!STACK.test(stack)) {
     throw new DropshipError('INVALID_STACK', `--stack: '${stack}' is not a stack name`, { hint: 'use tiny or bookworm' });
   }
