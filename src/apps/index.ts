@@ -18,6 +18,7 @@ export {
 export { runAppTask, type AppTaskOptions } from './app-task.js';
 export { commitRelease, listReleases, readRelease, referencedImageDigests, releaseRebasedImage, type Release } from './releases.js';
 export { rollbackApp } from './rollback.js';
+export { appEnv, setAppEnv, unsetAppEnv, type EnvChange } from './app-env.js';
 export {
   normalizeRunOptions,
   parsePort,

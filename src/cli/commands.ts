@@ -11,6 +11,7 @@ import { register as deleteApp } from './delete.js';
 import { register as events } from './events.js';
 import { register as releases } from './releases.js';
 import { register as rollback } from './rollback.js';
+import { register as env } from './env.js';
 import { register as runTask } from './run-task.js';
 import { register as image } from './image.js';
 import { register as rebase } from './rebase.js';
@@ -25,7 +26,7 @@ import { register as securityGroup } from './security-group.js';
 // One line per command file; each file registers its command(s) and imports the library lazily.
 const registrars: Array<(program: Command) => void> = [
   doctor,
-  run, ps, logs, stop, start, restart, scale, releases, rollback, deleteApp, events,
+  run, ps, logs, stop, start, restart, scale, releases, rollback, env, deleteApp, events,
   runTask,
   stack,
   image, rebase, gc, login,

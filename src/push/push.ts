@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DropshipError } from '../errors.js';
@@ -171,8 +171,14 @@ export async function stagePhase(seams: PushSeams, work: PushWork, onLog: (line:
 }
 
 /** Image names are lower case; app names need not be. */
+/**
+ * The app's image tag. Image names are lower case but app names are not: a name with capitals
+ * gets a digest of its exact spelling, so `Shop` and `shop` never share (or overwrite) an image.
+ */
 export function imageTag(appName: string): string {
-  return `dropship-apps/${appName.toLowerCase()}:latest`;
+  const lower = appName.toLowerCase();
+  const suffix = lower === appName ? '' : `-${createHash('sha256').update(appName).digest('hex').slice(0, 12)}`;
+  return `dropship-apps/${lower}${suffix}:latest`;
 }
 
 export async function imagePhase(seams: PushSeams, work: PushWork): Promise<ImageOutput> {

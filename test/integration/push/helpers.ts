@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { TEST_HOME } from '../../helpers/env.js';
+import { imageTag } from '../../../src/push/index.js';
 
 const MAIN = fileURLToPath(new URL('../../../src/cli/main.ts', import.meta.url));
 export const FIXTURES = fileURLToPath(new URL('../../../fixtures/apps/', import.meta.url));
@@ -51,7 +52,7 @@ export function get(url: string): Promise<string> {
 export async function removePushed(name: string, processApps: string[] = []): Promise<void> {
   for (const app of [name, ...processApps]) {
     await dropship('delete', app);
-    await dropship('image', 'rm', `dropship-apps/${app.toLowerCase()}:latest`);
+    await dropship('image', 'rm', imageTag(app));
   }
   await rm(join(TEST_HOME, 'cache', name), { recursive: true, force: true });
 }

@@ -20,8 +20,12 @@ function work(healthy: number[], overrides: Partial<PushWork> = {}): PushWork {
   };
 }
 
-test('image tags are lower case under dropship-apps/', () => {
-  assert.is(imageTag('Hello'), 'dropship-apps/hello:latest');
+test('image tags are lower case under dropship-apps/; names that differ in case never share one', () => {
+  assert.is(imageTag('hello'), 'dropship-apps/hello:latest');
+  assert.match(imageTag('Hello'), /^dropship-apps\/hello-[0-9a-f]{12}:latest$/);
+  const tags = new Set(['hello', 'Hello', 'HELLO', 'hELLO'].map(imageTag));
+  assert.is(tags.size, 4);
+  assert.is(imageTag('Hello'), imageTag('Hello'), 'the same name always gets the same tag');
 });
 
 test('a push succeeds only when every process has its requested healthy instances', () => {
