@@ -5,9 +5,12 @@ import { parseMemory } from './run-options.js';
 import { instanceEnv } from './env.js';
 import { describeTask, loadAppImage, resolveImageUser, TASK_LABEL, waitForTask, type TaskResult } from '../sandbox/index.js';
 import { APP_LABEL, requireAppSpec } from './state.js';
+import { beginTaskRecord, type TaskRecord } from './task-records.js';
 
 export interface AppTaskOptions {
   args: string[];
+  /** The task's name in `dropship tasks` and its log tag (default: 8 hex digits, as cf). */
+  name?: string;
   /** Default: the app's memory limit. */
   memory?: string | number;
   timeoutMs?: number;
@@ -22,7 +25,7 @@ export interface AppTaskOptions {
  * as the image's user, with the app's env and limits, through the image's Entrypoint (the
  * launcher, so profile.d scripts run first). Loopback network only. Always removed afterwards.
  */
-export async function runAppTask(name: string, options: AppTaskOptions): Promise<TaskResult> {
+export async function runAppTask(name: string, options: AppTaskOptions): Promise<TaskResult & { task: TaskRecord }> {
   const spec = await requireAppSpec(name);
   if (options.args.length === 0) {
     throw new DropshipError('INVALID_OPTION', `run-task ${name}: no command given`, { hint: `put the command after --, e.g. dropship run-task ${name} -- sh -c 'echo hi'` });
@@ -48,6 +51,7 @@ export async function runAppTask(name: string, options: AppTaskOptions): Promise
     imageEnv: image.config.Env,
     userEnv: { ...spec.env, ...options.env },
   });
+  const recording = await beginTaskRecord(spec.name, options.args.join(' '), options.name);
   const container = await createContainer({
     id: `dropship-${spec.name}-task-${guid.slice(0, 8)}`,
     lowerDirs: image.lowerDirs,
@@ -59,12 +63,26 @@ export async function runAppTask(name: string, options: AppTaskOptions): Promise
     idMap,
     labels: { [APP_LABEL]: spec.name, [TASK_LABEL]: 'app' },
     stdin: options.stdin,
-    onStdout: options.onStdout,
-    onStderr: options.onStderr,
+    onStdout: (chunk) => {
+      recording.log('OUT', chunk);
+      options.onStdout?.(chunk);
+    },
+    onStderr: (chunk) => {
+      recording.log('ERR', chunk);
+      options.onStderr?.(chunk);
+    },
+  }).catch(async (error: unknown) => {
+    await recording.finish({ exitCode: -1, message: (error as Error).message });
+    throw error;
   });
+  let result: TaskResult;
   try {
-    return await waitForTask(container, `${describeTask(options.args)} of ${spec.name}`, options.timeoutMs, memoryBytes);
+    result = await waitForTask(container, `${describeTask(options.args)} of ${spec.name}`, options.timeoutMs, memoryBytes);
+  } catch (error) {
+    await recording.finish({ exitCode: -1, message: (error as Error).message });
+    throw error;
   } finally {
     await container.destroy();
   }
+  return { ...result, task: await recording.finish(result) };
 }

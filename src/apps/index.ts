@@ -16,6 +16,7 @@ export {
   type StartResult,
 } from './api.js';
 export { runAppTask, type AppTaskOptions } from './app-task.js';
+export { listTasks, readTaskLog, type TaskRecord, type TaskState } from './task-records.js';
 export { commitRelease, listReleases, readRelease, referencedImageDigests, releaseRebasedImage, type Release } from './releases.js';
 export { rollbackApp } from './rollback.js';
 export { appEnv, setAppEnv, unsetAppEnv, type EnvChange } from './app-env.js';

@@ -13,6 +13,7 @@ import { register as releases } from './releases.js';
 import { register as rollback } from './rollback.js';
 import { register as env } from './env.js';
 import { register as runTask } from './run-task.js';
+import { register as tasks } from './tasks.js';
 import { register as image } from './image.js';
 import { register as rebase } from './rebase.js';
 import { register as gc } from './gc.js';
@@ -27,7 +28,7 @@ import { register as securityGroup } from './security-group.js';
 const registrars: Array<(program: Command) => void> = [
   doctor,
   run, ps, logs, stop, start, restart, scale, releases, rollback, env, deleteApp, events,
-  runTask,
+  runTask, tasks,
   stack,
   image, rebase, gc, login,
   push,
