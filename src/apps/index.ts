@@ -19,6 +19,7 @@ export { runAppTask, type AppTaskOptions } from './app-task.js';
 export { listTasks, readTaskLog, type TaskRecord, type TaskState } from './task-records.js';
 export { commitRelease, listReleases, readRelease, referencedImageDigests, releaseRebasedImage, type Release } from './releases.js';
 export { rollbackApp } from './rollback.js';
+export { sshInstance, type SshOptions } from './ssh.js';
 export { appEnv, setAppEnv, unsetAppEnv, type EnvChange } from './app-env.js';
 export {
   normalizeRunOptions,

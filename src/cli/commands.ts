@@ -14,6 +14,7 @@ import { register as rollback } from './rollback.js';
 import { register as env } from './env.js';
 import { register as runTask } from './run-task.js';
 import { register as tasks } from './tasks.js';
+import { register as ssh } from './ssh.js';
 import { register as image } from './image.js';
 import { register as rebase } from './rebase.js';
 import { register as gc } from './gc.js';
@@ -28,7 +29,7 @@ import { register as securityGroup } from './security-group.js';
 const registrars: Array<(program: Command) => void> = [
   doctor,
   run, ps, logs, stop, start, restart, scale, releases, rollback, env, deleteApp, events,
-  runTask, tasks,
+  runTask, tasks, ssh,
   stack,
   image, rebase, gc, login,
   push,
