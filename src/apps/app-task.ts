@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { DropshipError } from '../errors.js';
 import { defaultIdMap } from '../security/idmap.js';
 import { parseMemory } from './run-options.js';
+import { parseDuration } from '../util/units.js';
 import { instanceEnv } from './env.js';
 import { describeTask, loadAppImage, resolveImageUser, TASK_LABEL, waitForTask, type TaskResult } from '../sandbox/index.js';
 import { APP_LABEL, requireAppSpec } from './state.js';
@@ -13,7 +14,8 @@ export interface AppTaskOptions {
   name?: string;
   /** Default: the app's memory limit. */
   memory?: string | number;
-  timeoutMs?: number;
+  /** Kill the task after this long: `30s`, `15m`, or a number of seconds, as every duration. */
+  timeout?: string | number;
   env?: Record<string, string>;
   stdin?: 'inherit' | 'ignore';
   onStdout?: (chunk: Buffer) => void;
@@ -27,6 +29,7 @@ export interface AppTaskOptions {
  */
 export async function runAppTask(name: string, options: AppTaskOptions): Promise<TaskResult & { task: TaskRecord }> {
   const spec = await requireAppSpec(name);
+  const timeoutMs = options.timeout === undefined ? undefined : parseDuration(options.timeout, '--timeout');
   if (options.args.length === 0) {
     throw new DropshipError('INVALID_OPTION', `run-task ${name}: no command given`, { hint: `put the command after --, e.g. dropship run-task ${name} -- sh -c 'echo hi'` });
   }
@@ -77,7 +80,7 @@ export async function runAppTask(name: string, options: AppTaskOptions): Promise
   });
   let result: TaskResult;
   try {
-    result = await waitForTask(container, `${describeTask(options.args)} of ${spec.name}`, options.timeoutMs, memoryBytes);
+    result = await waitForTask(container, `${describeTask(options.args)} of ${spec.name}`, timeoutMs, memoryBytes);
   } catch (error) {
     await recording.finish({ exitCode: -1, message: (error as Error).message });
     throw error;

@@ -12,7 +12,8 @@ export interface RunOptions {
   instances?: number | string;
   memory?: number | string;
   disk?: number | string;
-  env?: string[];
+  /** A record, as everywhere in the library; the CLI hands over its `-e K=V` strings. */
+  env?: Record<string, string> | string[];
   /** A JSON file holding VCAP_SERVICES (an object keyed by service label). */
   servicesFile?: string;
   healthCheckType?: string;
@@ -120,7 +121,7 @@ export async function normalizeRunOptions(options: RunOptions): Promise<Omit<App
     instances: parseInstances(options.instances ?? DEFAULTS.instances),
     memoryBytes: parseMemory(options.memory ?? DEFAULTS.memory),
     diskBytes: parseDisk(options.disk ?? DEFAULTS.disk),
-    env: parseUserEnv(options.env ?? []),
+    env: parseUserEnv(Array.isArray(options.env) ? options.env : Object.entries(options.env ?? {}).map(([k, v]) => `${k}=${v}`)),
     services: options.servicesFile ? await readServices(options.servicesFile) : {},
     healthCheck: { type, endpoint, startTimeoutMs },
     command: options.command,

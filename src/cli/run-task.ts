@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { DropshipError } from '../errors.js';
-import { parseDuration } from '../util/units.js';
 import { collect } from './output.js';
 
 interface RunTaskFlags {
@@ -64,7 +63,7 @@ export function splitOperands(operands: string[], rawArgs: string[]): { app?: st
 /** What both kinds of task share: the terminal's streams, the env and the timeout. */
 function taskIo(flags: RunTaskFlags) {
   return {
-    timeoutMs: flags.timeout === undefined ? undefined : parseDuration(flags.timeout, '--timeout'),
+    timeout: flags.timeout,
     env: parseEnv(flags.env),
     stdin: 'inherit' as const,
     onStdout: (chunk: Buffer) => process.stdout.write(chunk),

@@ -22,4 +22,5 @@ export {
   type StackLayer,
 } from './push.js';
 export { realPushSeams } from './push-seams.js';
+export { pushApp, type PushAppOptions, type PushAppResult } from './push-app.js';
 export { deployImage, type Deployed } from './push-deploy.js';

@@ -3,7 +3,7 @@ import type { HostPort, PortMapping } from '../network/index.js';
 import { ensureUnpacked } from '../oci/index.js';
 import { defaultIdMap, type IdMap } from '../security/idmap.js';
 import { ensureStack } from '../stack/index.js';
-import { parseQuota } from '../util/units.js';
+import { parseDuration, parseQuota } from '../util/units.js';
 import { awaitingNetwork } from './await-network.js';
 import { describeTask, TASK_LABEL, waitForTask, type TaskResult } from './task-result.js';
 
@@ -20,8 +20,8 @@ export interface TaskOptions {
   pids?: number;
   /** Bytes or a size like `1G`: quota of the task's writable layer (none when omitted). */
   disk?: string | number;
-  /** Kill the task after this long (no limit when omitted). */
-  timeoutMs?: number;
+  /** Kill the task after this long (no limit when omitted): `30s`, `15m`, or a number of seconds, as every duration. */
+  timeout?: string | number;
   env?: Record<string, string>;
   cwd?: string;
   runtime?: 'runc' | 'crun';
@@ -49,6 +49,7 @@ export async function stackLowerDirs(stack: string, idMap: IdMap = defaultIdMap(
  */
 export async function runTask(options: TaskOptions): Promise<TaskResult> {
   const memoryBytes = parseQuota(options.memory ?? DEFAULT_TASK_MEMORY, '-m');
+  const timeoutMs = options.timeout === undefined ? undefined : parseDuration(options.timeout, '--timeout');
   const idMap = defaultIdMap();
   const lowerDirs = await stackLowerDirs(options.stack, idMap);
   const user = options.user ?? 'vcap';
@@ -86,7 +87,7 @@ export async function runTask(options: TaskOptions): Promise<TaskResult> {
       const attached = await network.attachNetwork({ ...networkOptions, pid: await container.pid() });
       options.onNetwork?.({ ip: attached.ip, hostPorts: attached.hostPorts });
     }
-    return await waitForTask(container, describeTask(options.args), options.timeoutMs, memoryBytes);
+    return await waitForTask(container, describeTask(options.args), timeoutMs, memoryBytes);
   } finally {
     await container.destroy();
     await network?.teardownNetwork(id);
