@@ -4,7 +4,7 @@ import { defaultIdMap } from '../security/idmap.js';
 import { parseMemory } from './run-options.js';
 import { parseDuration } from '../util/units.js';
 import { instanceEnv } from './env.js';
-import { describeTask, loadAppImage, resolveImageUser, TASK_LABEL, waitForTask, type TaskResult } from '../sandbox/index.js';
+import { createSandbox, describeTask, loadAppImage, resolveImageUser, TASK_LABEL, waitForTask, type TaskResult } from '../sandbox/index.js';
 import { APP_LABEL, requireAppSpec } from './state.js';
 import { beginTaskRecord, type TaskRecord } from './task-records.js';
 
@@ -34,7 +34,7 @@ export async function runAppTask(name: string, options: AppTaskOptions): Promise
     throw new DropshipError('INVALID_OPTION', `run-task ${name}: no command given`, { hint: `put the command after --, e.g. dropship run-task ${name} -- sh -c 'echo hi'` });
   }
   // The container runtime loads here, not with the room: `dropship ps` never needs it.
-  const { createContainer, DEFAULT_NOFILE } = await import('../container/index.js');
+  const { DEFAULT_NOFILE } = await import('../container/index.js');
   const idMap = defaultIdMap();
   const image = await loadAppImage(spec.image, idMap);
   const memoryBytes = options.memory === undefined ? spec.memoryBytes : parseMemory(options.memory, '-m');
@@ -55,7 +55,7 @@ export async function runAppTask(name: string, options: AppTaskOptions): Promise
     userEnv: { ...spec.env, ...options.env },
   });
   const recording = await beginTaskRecord(spec.name, options.args.join(' '), options.name);
-  const container = await createContainer({
+  const sandbox = await createSandbox({
     id: `dropship-${spec.name}-task-${guid.slice(0, 8)}`,
     lowerDirs: image.lowerDirs,
     args: [...(image.config.Entrypoint ?? []), ...options.args],
@@ -80,12 +80,12 @@ export async function runAppTask(name: string, options: AppTaskOptions): Promise
   });
   let result: TaskResult;
   try {
-    result = await waitForTask(container, `${describeTask(options.args)} of ${spec.name}`, timeoutMs, memoryBytes);
+    result = await waitForTask(sandbox.container, `${describeTask(options.args)} of ${spec.name}`, timeoutMs, memoryBytes);
   } catch (error) {
     await recording.finish({ exitCode: -1, message: (error as Error).message });
     throw error;
   } finally {
-    await container.destroy();
+    await sandbox.destroy();
   }
   return { ...result, task: await recording.finish(result) };
 }

@@ -1,15 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { DropshipError } from '../errors.js';
-import { createContainer, DEFAULT_NOFILE } from '../container/index.js';
-import type { Container } from '../container/types.js';
-import { attachNetwork, prepareNetwork, teardownNetwork } from '../network/index.js';
+import { DEFAULT_NOFILE } from '../container/index.js';
 import { defaultIdMap } from '../security/idmap.js';
-import { instanceEnv } from '../apps/index.js';
-import { loadAppImage } from '../sandbox/index.js';
-import { wrapForNetwork } from '../sandbox/index.js';
-import { imageArgs, resolveImageUser } from '../sandbox/index.js';
+import { APP_LABEL, INSTANCE_LABEL, instanceEnv, type AppSpec } from '../apps/index.js';
+import { createSandbox, imageArgs, loadAppImage, resolveImageUser, wrapForNetwork } from '../sandbox/index.js';
 import type { InstanceHandle, InstanceLauncher, StartRequest } from './instance-launcher.js';
-import { APP_LABEL, INSTANCE_LABEL, type AppSpec } from '../apps/index.js';
 
 /** Memory in use by the container, from the v1 memory cgroup its init is in. */
 async function cgroupMemory(pid: number): Promise<number | undefined> {
@@ -23,8 +18,8 @@ async function cgroupMemory(pid: number): Promise<number | undefined> {
 
 /**
  * Instances from an image in the store: its layers unpacked once (shared by all instances),
- * then per instance an address, a hardened container with the app's limits and env, and the
- * veth plugged in once the container's init runs.
+ * then per instance a sandbox (address, hardened container with the app's limits and env,
+ * veth) whose one cleanup is the instance's destroy.
  */
 export async function containerLauncher(spec: AppSpec): Promise<InstanceLauncher> {
   const idMap = defaultIdMap();
@@ -40,24 +35,23 @@ export async function containerLauncher(spec: AppSpec): Promise<InstanceLauncher
   return {
     imageDigest: image.digest,
     async start(request: StartRequest): Promise<InstanceHandle> {
-      const containerId = `dropship-${spec.name}-${request.index}-${request.guid.slice(0, 8)}`;
+      const id = `dropship-${spec.name}-${request.index}-${request.guid.slice(0, 8)}`;
       const hostname = request.guid;
-      const network = { containerId, kind: 'running' as const, app: spec.name, hostname };
-      let container: Container | undefined;
-      try {
-        const prepared = await prepareNetwork(network);
-        container = await createContainer({
-          id: containerId,
-          lowerDirs: image.lowerDirs,
-          args,
-          env: instanceEnv({
+      const sandbox = await createSandbox({
+        id,
+        network: { kind: 'running', app: spec.name, hostname },
+        lowerDirs: image.lowerDirs,
+        args,
+        // The address is only known once leased: the env is made from what the sandbox is given.
+        env: (ip: string) =>
+          instanceEnv({
             appName: spec.name,
             appId: spec.id,
             processType: spec.processType,
             instanceIndex: request.index,
             instanceGuid: request.guid,
             port: spec.containerPort,
-            ip: prepared.ip,
+            ip,
             hostPort: spec.hostPort,
             memoryBytes: spec.memoryBytes,
             diskBytes: spec.diskBytes,
@@ -66,43 +60,24 @@ export async function containerLauncher(spec: AppSpec): Promise<InstanceLauncher
             imageEnv: image.config.Env,
             userEnv: spec.env,
           }),
-          cwd: image.config.WorkingDir || '/',
-          user,
-          hostname,
-          mounts: prepared.mounts,
-          limits: {
-            memoryBytes: spec.memoryBytes,
-            diskBytes: spec.diskBytes,
-            nofile: DEFAULT_NOFILE,
-          },
-          network: 'none',
-          idMap,
-          labels: { [APP_LABEL]: spec.name, [INSTANCE_LABEL]: String(request.index) },
-          onStdout: (chunk) => request.onOutput('out', chunk),
-          onStderr: (chunk) => request.onOutput('err', chunk),
-        });
-        const pid = await container.pid();
-        await attachNetwork({ ...network, pid });
-        const started = container;
-        const exit = started.wait();
-        let destroying: Promise<void> | undefined;
-        return {
-          containerId,
-          ip: prepared.ip,
-          wait: () => exit,
-          kill: (signal) => started.kill(signal),
-          memoryBytes: () => cgroupMemory(pid),
-          destroy: () =>
-            (destroying ??= (async () => {
-              await teardownNetwork(containerId).catch(() => undefined);
-              await started.destroy();
-            })()),
-        };
-      } catch (error) {
-        await container?.destroy().catch(() => undefined);
-        await teardownNetwork(containerId).catch(() => undefined);
-        throw error;
-      }
+        cwd: image.config.WorkingDir || '/',
+        user,
+        hostname,
+        limits: { memoryBytes: spec.memoryBytes, diskBytes: spec.diskBytes, nofile: DEFAULT_NOFILE },
+        idMap,
+        labels: { [APP_LABEL]: spec.name, [INSTANCE_LABEL]: String(request.index) },
+        onStdout: (chunk) => request.onOutput('out', chunk),
+        onStderr: (chunk) => request.onOutput('err', chunk),
+      });
+      const exit = sandbox.container.wait();
+      return {
+        containerId: id,
+        ip: sandbox.ip,
+        wait: () => exit,
+        kill: (signal) => sandbox.container.kill(signal),
+        memoryBytes: () => cgroupMemory(sandbox.pid),
+        destroy: sandbox.destroy,
+      };
     },
   };
 }

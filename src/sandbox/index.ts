@@ -2,6 +2,7 @@
 // The face stays light (`ps`, `stop` import it): the container runtime, the network and the
 // stack load on the first call of a function that needs them.
 import type { IdMap } from '../security/idmap.js';
+import type { Sandbox, SandboxOptions } from './sandbox.js';
 import type { TaskOptions } from './task.js';
 import type { TaskResult } from './task-result.js';
 
@@ -9,6 +10,7 @@ export { resolveImageUser, imageArgs, containerPortFor } from './image-user.js';
 export { loadAppImage, inspectAppImage } from './image-rootfs.js';
 export { wrapForNetwork, awaitingNetwork } from './await-network.js';
 export type { TaskOptions } from './task.js';
+export type { Sandbox, SandboxOptions } from './sandbox.js';
 export { TASK_LABEL, describeTask, waitForTask, type TaskResult } from './task-result.js';
 
 /** `dropship run-task` on a bare stack, or in an app's image (see apps' runAppTask). */
@@ -19,6 +21,11 @@ export async function runTask(options: TaskOptions): Promise<TaskResult> {
 /** The stack's layer, unpacked with ids shifted for `idMap`: the lowerdir of a task's rootfs. */
 export async function stackLowerDirs(stack: string, idMap?: IdMap): Promise<string[]> {
   return (await import('./task.js')).stackLowerDirs(stack, idMap);
+}
+
+/** A container with its network and init, removed by one idempotent `destroy` (see sandbox.ts). */
+export async function createSandbox(options: SandboxOptions): Promise<Sandbox> {
+  return (await import('./sandbox.js')).createSandbox(options);
 }
 
 /** Remove the containers labelled `label=value` and the `known` ids, with their networks. */

@@ -1,10 +1,12 @@
-import { createContainer, newContainerId, onInterrupt } from '../container/index.js';
+import { newContainerId } from '../container/index.js';
 import type { HostPort, PortMapping } from '../network/index.js';
-import { ensureUnpacked } from '../oci/index.js';
+// Not oci/index.js: that face also loads the registry client, which no task needs.
+import { ensureUnpacked } from '../oci/unpack-cache.js';
 import { defaultIdMap, type IdMap } from '../security/idmap.js';
 import { ensureStack } from '../stack/index.js';
 import { parseDuration, parseQuota } from '../util/units.js';
 import { awaitingNetwork } from './await-network.js';
+import { createSandbox } from './sandbox.js';
 import { describeTask, TASK_LABEL, waitForTask, type TaskResult } from './task-result.js';
 
 export const DEFAULT_TASK_MEMORY = '1G';
@@ -53,16 +55,12 @@ export async function runTask(options: TaskOptions): Promise<TaskResult> {
   const idMap = defaultIdMap();
   const lowerDirs = await stackLowerDirs(options.stack, idMap);
   const user = options.user ?? 'vcap';
-  const id = newContainerId();
-  const network = options.ports?.length || options.securityGroups?.length ? await import('../network/index.js') : undefined;
-  const networkOptions = { containerId: id, kind: 'running' as const, ports: options.ports, securityGroups: options.securityGroups };
-  const prepared = await network?.prepareNetwork(networkOptions);
-  const forget = network ? onInterrupt(() => network.teardownNetwork(id)) : undefined;
-  const container = await createContainer({
-    id,
+  const networked = Boolean(options.ports?.length || options.securityGroups?.length);
+  const sandbox = await createSandbox({
+    id: newContainerId(),
+    network: networked ? { kind: 'running', ports: options.ports, securityGroups: options.securityGroups } : undefined,
     lowerDirs,
-    mounts: prepared?.mounts,
-    args: prepared ? awaitingNetwork(options.args) : options.args,
+    args: networked ? awaitingNetwork(options.args) : options.args,
     user,
     env: options.env,
     cwd: options.cwd ?? (user === 'vcap' ? '/home/vcap' : '/'),
@@ -77,20 +75,11 @@ export async function runTask(options: TaskOptions): Promise<TaskResult> {
     stdin: options.stdin,
     onStdout: options.onStdout,
     onStderr: options.onStderr,
-  }).catch(async (error: unknown) => {
-    await network?.teardownNetwork(id);
-    forget?.();
-    throw error;
   });
   try {
-    if (network) {
-      const attached = await network.attachNetwork({ ...networkOptions, pid: await container.pid() });
-      options.onNetwork?.({ ip: attached.ip, hostPorts: attached.hostPorts });
-    }
-    return await waitForTask(container, describeTask(options.args), timeoutMs, memoryBytes);
+    if (networked) options.onNetwork?.({ ip: sandbox.ip, hostPorts: sandbox.hostPorts });
+    return await waitForTask(sandbox.container, describeTask(options.args), timeoutMs, memoryBytes);
   } finally {
-    await container.destroy();
-    await network?.teardownNetwork(id);
-    forget?.();
+    await sandbox.destroy();
   }
 }

@@ -24,7 +24,7 @@ export interface PushJson {
   image: string;
   digest: string;
   imageReused: boolean;
-  processes: Array<{ type: string; app: string; healthy: number; requested: number; command?: string }>;
+  processes: Array<{ type: string; app: string; state: string; healthy: number; requested: number; release: number; command?: string }>;
 }
 
 /** `dropship push … --json`, failing with the command's stderr when it does not exit 0. */

@@ -15,7 +15,7 @@ let digest: string;
 
 test.after(() => removePushed(name));
 
-test('--no-start stages with the nodejs buildpack and builds the image, starting nothing', async () => {
+test('--no-start stages with the nodejs buildpack, builds the image and makes release 1, starting nothing', async () => {
   const summary = (await pushJson(app, '--name', name, '--no-start')) as PushJson;
   assert.is(summary.state, 'stopped');
   assert.equal(summary.buildpacks, ['nodejs 0.1.0']);
@@ -23,9 +23,11 @@ test('--no-start stages with the nodejs buildpack and builds the image, starting
   assert.is(summary.image, `dropship-apps/${name}:latest`);
   assert.is(summary.imageReused, false, 'the first build writes the image');
   digest = summary.digest;
-  assert.equal(summary.processes, []);
-  const ps = await dropship('ps', name);
-  assert.is.not(ps.exitCode, 0, 'no app was created');
+  assert.equal(summary.processes.map((p) => [p.type, p.state, p.healthy, p.release]), [['web', 'stopped', 0, 1]]);
+  const ps = await dropship('ps', name, '--json');
+  assert.is(ps.exitCode, 0, ps.stderr);
+  const [created] = JSON.parse(ps.stdout);
+  assert.equal([created.state, created.release, created.imageDigest, created.instances], ['stopped', 1, digest, []]);
 });
 
 test('push starts node-hello, whose npm dependency answers on the printed URL', async () => {

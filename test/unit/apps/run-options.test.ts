@@ -95,4 +95,13 @@ test('parsePort: HOSTPORT, HOSTPORT:PORT, :PORT, and nonsense', () => {
   }
 });
 
+test('-m and -k mean the same for run, scale and push: a bare number is megabytes', async () => {
+  const { planPush } = await import('../../../src/push/push-options.js');
+  const spec = await normalizeRunOptions({ image: 'i', name: 'a', memory: '256', disk: '512' });
+  const [plan] = planPush({ path: '.', memory: '256', disk: '512' });
+  assert.equal([spec.memoryBytes, spec.diskBytes], [256 * 1024 ** 2, 512 * 1024 ** 2]);
+  assert.equal([plan!.memoryBytes, plan!.diskBytes], [spec.memoryBytes, spec.diskBytes]);
+  assert.is((await refused({ image: 'i', name: 'a', memory: '8' })).message, "-m: '8' is below 16M");
+});
+
 test.run();

@@ -1,0 +1,76 @@
+import { createContainer, onInterrupt, type Container, type ContainerOptions } from '../container/index.js';
+import type { AttachOptions, HostPort } from '../network/index.js';
+
+export interface SandboxOptions extends Omit<ContainerOptions, 'id' | 'network' | 'env'> {
+  id: string;
+  /** Or made from the sandbox's address, which is known only once it is leased (CF_INSTANCE_IP). */
+  env?: Record<string, string> | ((ip: string) => Record<string, string>);
+  /**
+   * A network of its own: the address is leased before the container exists (its /etc/hosts and
+   * /etc/resolv.conf are bind-mounted), the veth is plugged in once the container's init runs.
+   * Without it the sandbox has loopback only.
+   */
+  network?: Omit<AttachOptions, 'containerId'>;
+}
+
+/** A running container with its network; `destroy` removes both and is safe to call twice. */
+export interface Sandbox {
+  readonly container: Container;
+  readonly id: string;
+  readonly pid: number;
+  /** The sandbox's own address (127.0.0.1 without a network). */
+  readonly ip: string;
+  readonly hostPorts: HostPort[];
+  /** Things the user should know about the network (e.g. no usable nameserver). */
+  readonly warnings: string[];
+  destroy(): Promise<void>;
+}
+
+/**
+ * The one lifecycle of a container, its network and its init, for tasks and app instances:
+ * lease → create → attach, one straight sequence, and one cleanup (network out first, then the
+ * container) that every failure runs, that Ctrl-C runs, and that can run twice.
+ */
+export async function createSandbox(options: SandboxOptions): Promise<Sandbox> {
+  const { network: networkOptions, env: _env, ...containerOptions } = options;
+  // The network room loads only for a sandbox that has a network.
+  const network = networkOptions ? await import('../network/index.js') : undefined;
+  const attach = { ...networkOptions, containerId: options.id } as AttachOptions;
+  let container: Container | undefined;
+  let destroying: Promise<void> | undefined;
+  const destroy = () =>
+    (destroying ??= (async () => {
+      forget();
+      try {
+        if (network) await network.teardownNetwork(options.id);
+      } finally {
+        await container?.destroy();
+      }
+    })());
+  // A program that exits on Ctrl-C (installCleanupHandlers) removes the network too.
+  const forget = onInterrupt(() => destroy().catch(() => undefined));
+  try {
+    const prepared = await network?.prepareNetwork(attach);
+    container = await createContainer({
+      ...containerOptions,
+      id: options.id,
+      env: typeof options.env === 'function' ? options.env(prepared?.ip ?? '127.0.0.1') : options.env,
+      mounts: [...(options.mounts ?? []), ...(prepared?.mounts ?? [])],
+      network: 'none',
+    });
+    const pid = await container.pid();
+    const attached = network ? await network.attachNetwork({ ...attach, pid }) : undefined;
+    return {
+      container,
+      id: options.id,
+      pid,
+      ip: attached?.ip ?? '127.0.0.1',
+      hostPorts: attached?.hostPorts ?? [],
+      warnings: prepared?.warnings ?? [],
+      destroy,
+    };
+  } catch (error) {
+    await destroy().catch(() => undefined);
+    throw error;
+  }
+}

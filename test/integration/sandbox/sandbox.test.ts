@@ -1,0 +1,71 @@
+import '../../helpers/env.js';
+import { access, readFile } from 'node:fs/promises';
+import { execa } from 'execa';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { isRoot, uniqueName } from '../../helpers/env.js';
+import { homePaths } from '../../../src/home.js';
+import { createSandbox } from '../../../src/sandbox/index.js';
+import { tinyLowerDirs } from '../container/tiny.js';
+
+/** What a sandbox named `id` left on the host: runtime state, bundle, mounts, network lease, veth. */
+async function leftovers(id: string): Promise<string[]> {
+  const found: string[] = [];
+  if (String((await execa('runc', ['list', '-q'], { reject: false })).stdout).split('\n').includes(id)) found.push('runc');
+  if ((await readFile('/proc/self/mounts', 'utf8')).includes(id)) found.push('mount');
+  if (await access(`${homePaths().containers}/${id}`).then(() => true, () => false)) found.push('bundle');
+  const leases = await readFile(`${homePaths().network}/leases.json`, 'utf8').catch(() => '{"leases":{}}');
+  const lease = (JSON.parse(leases) as { leases: Record<string, { containerId: string; short: string }> }).leases;
+  for (const l of Object.values(lease)) {
+    if (l.containerId !== id) continue;
+    found.push('lease');
+    if (await access(`/sys/class/net/ds-${l.short}`).then(() => true, () => false)) found.push(`veth ds-${l.short}`);
+  }
+  return found;
+}
+
+test('a sandbox with a network: address, veth, and one destroy that removes all and can run twice', async () => {
+  if (!isRoot) return console.log('skip: needs root for runc and network namespaces');
+  const id = uniqueName('dropship-sbx');
+  const sandbox = await createSandbox({
+    id,
+    network: { kind: 'running', hostname: 'sbx' },
+    lowerDirs: await tinyLowerDirs(),
+    args: ['/bin/sleep', '600'],
+    user: 'vcap',
+    env: (ip) => ({ MY_IP: ip }),
+  });
+  try {
+    assert.match(sandbox.ip, /^\d+\.\d+\.\d+\.\d+$/);
+    assert.is.not(sandbox.ip, '127.0.0.1');
+    let out = '';
+    const inside = await sandbox.container.exec(['/bin/sh', '-c', 'echo "env $MY_IP"; ip -4 addr show eth0'], { onStdout: (c) => (out += c) });
+    assert.is(inside.exitCode, 0);
+    assert.match(out, `env ${sandbox.ip}\n`);
+    assert.match(out, `inet ${sandbox.ip}/32`);
+    assert.ok((await leftovers(id)).includes('lease'));
+  } finally {
+    await Promise.all([sandbox.destroy(), sandbox.destroy()]);
+    await sandbox.destroy();
+  }
+  assert.equal(await leftovers(id), []);
+});
+
+test('a container that cannot be created leaves no lease, veth, bundle or runtime state behind', async () => {
+  if (!isRoot) return;
+  const id = uniqueName('dropship-sbx');
+  try {
+    await createSandbox({
+      id,
+      network: { kind: 'running' },
+      lowerDirs: ['/nonexistent/lower'],
+      args: ['/bin/true'],
+    });
+    assert.unreachable('the container cannot be created');
+  } catch (error) {
+    assert.not.instance(error, assert.Assertion);
+  }
+  assert.equal(await leftovers(id), []);
+});
+
+test.run();
