@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { deleteApp, runApp, scaleApp } from '../src/apps/api.js';
 import { loadAppImage } from '../src/sandbox/image-rootfs.js';
-import { readSupervisorRecord } from '../src/apps/state.js';
+import { benchDaemon, daemonPid } from './daemon.js';
 import { homePaths } from '../src/home.js';
 import { defaultIdMap } from '../src/security/idmap.js';
 import { ensureTestImage } from '../test/integration/app/fixture.js';
@@ -15,8 +15,8 @@ import { median, type Row } from './row.js';
 
 const RUNS = Number(process.env.DROPSHIP_BENCH_RUNS ?? 5);
 const MAIN = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
-/** A dist/ built before the app room existed has a CLI without `run`. */
-const BUILT = existsSync(fileURLToPath(new URL('../dist/app/supervisor-main.js', import.meta.url)));
+/** A dist/ built before the daemon existed runs a supervisor per app. */
+const BUILT = existsSync(fileURLToPath(new URL('../dist/daemon/daemon-main.js', import.meta.url)));
 const round = (ms: number) => Math.round(ms * 10) / 10;
 
 function get(port: number): Promise<number> {
@@ -82,8 +82,8 @@ async function bareRuncBundle(image: string, port: number): Promise<{ dir: strin
 }
 
 /**
- * `dropship run -d` as users run it (the built CLI and supervisor from dist/) when built;
- * otherwise the library under tsx, whose supervisor also starts under tsx (slower, and said so).
+ * `dropship run -d` as users run it (the built CLI and daemon from dist/) when built;
+ * otherwise the library under tsx, whose daemon also starts under tsx (slower, and said so).
  */
 async function runDetached(image: string, name: string, port: number, memory = '256M'): Promise<void> {
   if (BUILT) {
@@ -122,7 +122,7 @@ export async function benchApps(): Promise<Row[]> {
       await runDetached(image, name, port);
       await firstAnswer(port);
       if (i >= 0) ourTimes.push(Number(process.hrtime.bigint() - start) / 1e6);
-      if (i === RUNS - 1) rssOne = await rssBytes((await readSupervisorRecord(name))!.pid);
+      if (i === RUNS - 1) rssOne = await rssBytes(await daemonPid());
     } finally {
       await deleteApp(name).catch(() => undefined);
     }
@@ -135,7 +135,7 @@ export async function benchApps(): Promise<Row[]> {
     peer: 'bare runc run -d of the same rootfs until it answers',
     peer_median_ms: round(peer),
     ratio: Math.round((ours / peer) * 100) / 100,
-    note: `${BUILT ? 'dist/cli/main.js' : 'library under tsx (run npm run build for the real CLI)'}; aim ≤ 1.5×; includes the CLI and supervisor processes, layer cache lookup, hardened container, veth, health probe, router; supervisor RSS with 1 instance ${mb(rssOne)}`,
+    note: `${BUILT ? 'dist/cli/main.js' : 'library under tsx (run npm run build for the real CLI)'}; aim ≤ 1.5×; includes the CLI (and the daemon, started on demand when none runs), layer cache lookup, hardened container under conmon, veth, health probe, data path; daemon RSS with 1 instance ${mb(rssOne)}`,
   });
 
   const name = `bench-app-${randomBytes(3).toString('hex')}`;
@@ -144,12 +144,12 @@ export async function benchApps(): Promise<Row[]> {
     const start = process.hrtime.bigint();
     await scaleApp(name, { instances: 20 });
     const scaleMs = Number(process.hrtime.bigint() - start) / 1e6;
-    const pid = (await readSupervisorRecord(name))!.pid;
+    const pid = await daemonPid();
     const rssTwenty = await rssBytes(pid);
     rows.push({
       name: 'app: scale 1 → 20 instances until all healthy',
       median_ms: round(scaleMs),
-      note: `one run; supervisor RSS ${mb(rssOne)} with 1 instance, ${mb(rssTwenty)} with 20 (${mb((rssTwenty - rssOne) / 19)} per instance)`,
+      note: `one run; daemon RSS ${mb(rssOne)} with 1 instance, ${mb(rssTwenty)} with 20 (${mb((rssTwenty - rssOne) / 19)} per instance)`,
     });
     const usedBefore = await hostMemoryUsed();
     const startIdle = process.hrtime.bigint();
@@ -158,10 +158,11 @@ export async function benchApps(): Promise<Row[]> {
     rows.push({
       name: `app: scale 20 → ${IDLE} idle instances (32M each) until all healthy`,
       median_ms: round(idleMs),
-      note: `one run; all healthy; supervisor RSS ${mb(await rssBytes(pid))}; host memory in use grew ${mb((await hostMemoryUsed()) - usedBefore)}; aim 100`,
+      note: `one run; all healthy; daemon RSS ${mb(await rssBytes(pid))} with ${IDLE} (aim ≤ 150 MB at 100); host memory in use grew ${mb((await hostMemoryUsed()) - usedBefore)}`,
     });
   } finally {
     await deleteApp(name).catch(() => undefined);
   }
+  rows.push(...(await benchDaemon(image, barePort + RUNS + 10)));
   return rows;
 }

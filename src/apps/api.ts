@@ -3,12 +3,11 @@ import { join } from 'node:path';
 import { DropshipError } from '../errors.js';
 import { homePaths } from '../home.js';
 import { withLock } from '../util/lock.js';
-import { callControl } from './control.js';
-import { allocateHostPort } from './host-port.js';
+import { askApp, spawnSupervisor, supervisorState } from './daemon-client.js';
+import { allocateHostPort, releaseAppHostPort } from './host-port.js';
 import { containerPortFor, inspectAppImage, removeLabelledContainers } from '../sandbox/index.js';
 import { normalizeRunOptions, parseDisk, parseInstances, parseMemory, type RunOptions } from './run-options.js';
 import { commitRelease } from './releases.js';
-import { spawnSupervisor, supervisorState } from './supervisor-process.js';
 import {
   APP_LABEL,
   appPaths,
@@ -31,8 +30,8 @@ export interface AppSummary {
   /** The current release and the image digest it pins. */
   release: number;
   imageDigest: string;
-  /** `started`: a supervisor runs it; `stopped`; `supervisor-died`: killed without cleaning up. */
-  state: 'started' | 'stopped' | 'supervisor-died';
+  /** `started`: the store's daemon supervises it; `stopped`. */
+  state: 'started' | 'stopped';
   hostPort: number;
   desiredInstances: number;
   memoryBytes: number;
@@ -92,7 +91,7 @@ async function startDetached(spec: AppSpec): Promise<StartResult> {
 async function waitForInstances(spec: AppSpec): Promise<StartResult> {
   await recordEvent(spec.name, { type: 'start', message: `started ${spec.instances} instance(s)` });
   const waitMs = spec.healthCheck.startTimeoutMs + 120_000;
-  const result = await callControl<{ running: boolean; instances: InstanceStatus[] }>(appPaths(spec.name).socket, { op: 'wait-running' }, waitMs);
+  const result = await askApp<{ running: boolean; instances: InstanceStatus[] }>(spec.name, { op: 'wait-running' }, waitMs);
   return { app: spec.name, hostPort: spec.hostPort, ...result };
 }
 
@@ -108,6 +107,7 @@ export async function runApp(options: RunOptions & { reason?: string }): Promise
     await spawnSupervisor(spec.name);
   } catch (error) {
     await rm(appPaths(spec.name).dir, { recursive: true, force: true });
+    await releaseAppHostPort(spec.name).catch(() => undefined);
     throw error;
   }
   return waitForInstances(spec);
@@ -127,17 +127,8 @@ async function summary(name: string): Promise<AppSummary> {
     diskBytes: spec.diskBytes,
   };
   if (state.kind === 'running') {
-    try {
-      const status = await callControl<{ instances: InstanceStatus[] }>(appPaths(name).socket, { op: 'status' }, 10_000);
-      return { ...base, state: 'started', supervisorPid: state.pid, instances: status.instances };
-    } catch {
-      // Starting up or shutting down: the last written status is the best there is.
-    }
-    return { ...base, state: 'started', supervisorPid: state.pid, instances: await readInstanceStatus(name) };
-  }
-  const last = await readInstanceStatus(name);
-  if (state.kind === 'dead') {
-    return { ...base, state: 'supervisor-died', instances: last.map((i) => ({ ...i, memoryBytes: undefined })) };
+    const status = await askApp<{ pid: number; instances: InstanceStatus[] }>(name, { op: 'status' }, 10_000);
+    return { ...base, state: 'started', supervisorPid: status.pid, instances: status.instances };
   }
   return { ...base, state: 'stopped', instances: [] };
 }
@@ -161,42 +152,21 @@ export async function listApps(name?: string): Promise<AppSummary[]> {
   return result;
 }
 
-/** `dropship stop APP`: every instance gets SIGTERM (SIGKILL after the stop timeout); the supervisor ends. */
+/** `dropship stop APP`: every instance gets SIGTERM (SIGKILL after the stop timeout); the app stays stopped. */
 export async function stopApp(name: string): Promise<void> {
   const spec = await requireAppSpec(name);
-  const state = await supervisorState(name);
-  if (state.kind === 'running') {
-    const waitMs = spec.instances * 1000 + spec.stopTimeoutMs + 60_000;
-    try {
-      await callControl(appPaths(name).socket, { op: 'stop' }, waitMs);
-    } catch (error) {
-      // Still starting up or already shutting down: its SIGTERM handler stops the instances too.
-      if ((error as DropshipError).code !== 'SUPERVISOR_UNREACHABLE') throw error;
-      process.kill(state.pid, 'SIGTERM');
-    }
-    const deadline = Date.now() + waitMs;
-    while ((await supervisorState(name)).kind === 'running' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  if ((await supervisorState(name)).kind === 'running') {
+    await askApp(name, { op: 'stop' }, spec.instances * 1000 + spec.stopTimeoutMs + 60_000);
   }
-  if (state.kind === 'dead') await cleanupAppContainers(name);
-  await rm(appPaths(name).supervisor, { force: true });
   await recordEvent(name, { type: 'stop', message: 'stopped' });
 }
 
-/**
- * `dropship start APP`. When the last supervisor was killed (kill -9), its containers are
- * removed first, so there is only ever one set of instances.
- */
+/** `dropship start APP`: the daemon supervises it again (or already does). */
 export async function startApp(name: string): Promise<StartResult & { alreadyRunning: boolean }> {
   const spec = await requireAppSpec(name);
-  const state = await supervisorState(name);
-  if (state.kind === 'running') {
-    const status = await callControl<{ instances: InstanceStatus[] }>(appPaths(name).socket, { op: 'status' });
+  if ((await supervisorState(name)).kind === 'running') {
+    const status = await askApp<{ instances: InstanceStatus[] }>(name, { op: 'status' });
     return { app: name, hostPort: spec.hostPort, running: status.instances.every((i) => i.state === 'running'), instances: status.instances, alreadyRunning: true };
-  }
-  if (state.kind === 'dead') {
-    const removed = await cleanupAppContainers(name);
-    await rm(appPaths(name).supervisor, { force: true });
-    await recordEvent(name, { type: 'recover', message: `supervisor pid ${state.pid} had died; removed ${removed.length} orphaned container(s)` });
   }
   return { ...(await startDetached(spec)), alreadyRunning: false };
 }
@@ -212,10 +182,10 @@ export async function restartApp(name: string, options: { rolling?: boolean } = 
   if (state.kind !== 'running') return startApp(name);
   const waitMs = replaceWaitMs(spec);
   await recordEvent(name, { type: 'restart', message: `${options.rolling ? 'rolling restart' : 'restart'} onto release ${spec.release}` });
-  const result = await callControl<{ instances: InstanceStatus[] }>(appPaths(name).socket, { op: 'restart', rolling: options.rolling ?? false }, waitMs);
+  const result = await askApp<{ instances: InstanceStatus[] }>(name, { op: 'restart', rolling: options.rolling ?? false }, waitMs);
   const ready = options.rolling
     ? result
-    : await callControl<{ running: boolean; instances: InstanceStatus[] }>(appPaths(name).socket, { op: 'wait-running' }, waitMs);
+    : await askApp<{ running: boolean; instances: InstanceStatus[] }>(name, { op: 'wait-running' }, waitMs);
   return { app: name, hostPort: spec.hostPort, running: ready.instances.every((i) => i.state === 'running'), instances: ready.instances };
 }
 
@@ -248,16 +218,17 @@ export async function updateApp(name: string, change: Partial<ReleaseContent>, r
     return { app: name, hostPort: next.hostPort, running: false, instances: [], release: next.release };
   }
   const waitMs = replaceWaitMs(next, current.instances);
-  await callControl(appPaths(name).socket, { op: 'reload' }, waitMs);
-  const ready = await callControl<{ running: boolean; instances: InstanceStatus[] }>(appPaths(name).socket, { op: 'wait-running' }, waitMs);
+  await askApp(name, { op: 'reload' }, waitMs);
+  const ready = await askApp<{ running: boolean; instances: InstanceStatus[] }>(name, { op: 'wait-running' }, waitMs);
   return { app: name, hostPort: next.hostPort, ...ready, release: next.release };
 }
 
-/** `dropship delete APP`: stop, remove every container and network lease, then the app's dir. */
+/** `dropship delete APP`: stop, remove every container and network lease, the data path and host port, then the app's dir. */
 export async function deleteApp(name: string): Promise<void> {
   await requireAppSpec(name);
   const state = await supervisorState(name);
   if (state.kind === 'running') await stopApp(name);
+  await askApp(name, { op: 'forget' });
   await cleanupAppContainers(name);
   await rm(appPaths(name).dir, { recursive: true, force: true });
 }

@@ -17,10 +17,10 @@ export type ControlRequest =
 type Reply = { ok: true; result: unknown } | { ok: false; error: { code: string; message: string; hint?: string } };
 
 /**
- * The supervisor's control socket: one JSON request per connection, one JSON reply. The socket
- * is 0600 in a 0700 dir, so only root can steer the app.
+ * The daemon's control socket: one JSON request per connection, one JSON reply. The socket
+ * is 0600 (made under umask 0177, so never wider even for a moment): only root can steer apps.
  */
-export async function serveControl(path: string, handle: (request: ControlRequest) => Promise<unknown>): Promise<Server> {
+export async function serveControl<R extends { op: string } = ControlRequest>(path: string, handle: (request: R) => Promise<unknown>): Promise<Server> {
   await rm(path, { force: true });
   const server = createServer((socket) => {
     let text = '';
@@ -31,7 +31,7 @@ export async function serveControl(path: string, handle: (request: ControlReques
       if (nl === -1) return;
       let reply: Reply;
       try {
-        reply = { ok: true, result: await handle(JSON.parse(text.slice(0, nl)) as ControlRequest) };
+        reply = { ok: true, result: await handle(JSON.parse(text.slice(0, nl)) as R) };
       } catch (error) {
         reply = isDropshipError(error)
           ? { ok: false, error: { code: error.code, message: error.message, hint: error.hint } }
@@ -54,15 +54,15 @@ export async function serveControl(path: string, handle: (request: ControlReques
   return server;
 }
 
-/** Send one request to the supervisor behind `path`; throws SUPERVISOR_UNREACHABLE when nobody answers. */
-export function callControl<T>(path: string, request: ControlRequest, timeoutMs = 30_000): Promise<T> {
+/** Send one request to the daemon behind `path`; throws SUPERVISOR_UNREACHABLE when nobody answers. */
+export function callControl<T>(path: string, request: { op: string }, timeoutMs = 30_000): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const socket = connect(path);
     let text = '';
     const timer = setTimeout(() => {
       socket.destroy();
-      reject(new DropshipError('SUPERVISOR_TIMEOUT', `the supervisor did not answer '${request.op}' within ${timeoutMs / 1000}s`, {
-        hint: 'it may be busy stopping instances; try again, or see supervisor.log in the app dir',
+      reject(new DropshipError('SUPERVISOR_TIMEOUT', `the dropship daemon did not answer '${request.op}' within ${timeoutMs / 1000}s`, {
+        hint: 'it may be busy stopping instances; try again, or see daemon.log in the store',
       }));
     }, timeoutMs);
     socket.setEncoding('utf8');
@@ -70,8 +70,8 @@ export function callControl<T>(path: string, request: ControlRequest, timeoutMs 
     socket.on('data', (chunk) => (text += chunk));
     socket.on('error', (error: NodeJS.ErrnoException) => {
       clearTimeout(timer);
-      reject(new DropshipError('SUPERVISOR_UNREACHABLE', `no supervisor answers on ${path} (${error.code ?? error.message})`, {
-        hint: '`dropship ps` shows whether the app is started; `dropship start APP` starts its supervisor again',
+      reject(new DropshipError('SUPERVISOR_UNREACHABLE', `no dropship daemon answers on ${path} (${error.code ?? error.message})`, {
+        hint: '`dropship daemon start` starts it (any app command does too); see daemon.log in the store',
         cause: error,
       }));
     });
@@ -81,8 +81,8 @@ export function callControl<T>(path: string, request: ControlRequest, timeoutMs 
       try {
         reply = JSON.parse(text) as Reply;
       } catch (error) {
-        reject(new DropshipError('SUPERVISOR_UNREACHABLE', `the supervisor on ${path} closed the connection without an answer`, {
-          hint: 'it may have died while answering; `dropship ps` says so, and `dropship start APP` recovers the app',
+        reject(new DropshipError('SUPERVISOR_UNREACHABLE', `the dropship daemon on ${path} closed the connection without an answer`, {
+          hint: 'it may have died while answering; the next command starts a new one, which adopts the running instances',
           cause: error,
         }));
         return;

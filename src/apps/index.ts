@@ -1,5 +1,5 @@
 // The apps room: desired state (what each app should run) and the app API that changes it and
-// asks the app's supervisor (the daemon room) to converge. Kept light for the CLI: containers,
+// asks the store's daemon (the daemon room, another process) to converge. Kept light for the CLI: containers,
 // networks and images load only in the calls that need them.
 export {
   createApp,
@@ -31,10 +31,27 @@ export {
   type RunOptions,
 } from './run-options.js';
 export { instanceEnv, isPlatformEnvName, parseUserEnv, type InstanceEnvInput } from './env.js';
-export { supervisorState, spawnSupervisor, type SupervisorState } from './supervisor-process.js';
+export {
+  supervisorState,
+  spawnSupervisor,
+  ensureDaemon,
+  callDaemon,
+  askApp,
+  pingDaemon,
+  livingDaemonPid,
+  daemonPaths,
+  daemonEntry,
+  codeIdentity,
+  loaderArgs,
+  type SupervisorState,
+  type AppRequest,
+  type DaemonRequest,
+  type DaemonStatus,
+  type DaemonPaths,
+} from './daemon-client.js';
 export { serveControl, callControl, type ControlRequest } from './control.js';
 export { livenessIntervalFromEnv, LIVENESS_INTERVAL_ENV } from './liveness-env.js';
-export { allocateHostPort } from './host-port.js';
+export { allocateHostPort, releaseAppHostPort, appPortOwner } from './host-port.js';
 export {
   appPaths,
   appsRoot,

@@ -55,6 +55,8 @@ export interface InstanceStatus {
   since: string;
   containerId?: string;
   ip?: string;
+  /** Host pid of the container's init. */
+  pid?: number;
   memoryBytes?: number;
   /** The release this instance was started from, and the image digest it runs. */
   release?: number;

@@ -36,9 +36,6 @@ export function printApps(apps: AppSummary[]): void {
       rows.push([app.name, '-', app.state, '-', '-', '-', String(app.hostPort), String(app.release), shortDigest(app.imageDigest ?? ''), '-']);
     }
     for (const i of app.instances) rows.push(instanceRow(app, i));
-    if (app.state === 'supervisor-died') {
-      process.stderr.write(`warning: the supervisor of '${app.name}' died; run \`dropship start ${app.name}\` to clean up and start it again\n`);
-    }
   }
   printTable(['APP', '#', 'STATE', 'SINCE', 'RESTARTS', 'MEMORY', 'PORT', 'RELEASE', 'IMAGE', 'LAST EXIT'], rows);
 }

@@ -5,7 +5,7 @@ import { printApps, requireHealthy } from './ps.js';
 export function register(program: Command): void {
   program
     .command('start')
-    .description('start a stopped app (after a dead supervisor, its leftover containers are removed first)')
+    .description("start a stopped app: the store's daemon supervises it again")
     .argument('<app>', 'app name')
     .option('--json', 'print JSON')
     .action(async (name: string, options: { json?: boolean }) => {

@@ -1,6 +1,6 @@
 import { watch } from 'node:fs';
-import { access, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { access, mkdir, readFile, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { constants as osConstants } from 'node:os';
 import { DropshipError } from '../errors.js';
 import { loadProfile, type AppArmorOutcome } from '../security/apparmor.js';
@@ -9,9 +9,12 @@ import { cgroupsPathFor, oomKillCount, peakMemoryBytes, removeCgroups } from './
 import { track, untrack } from './live.js';
 import { defaultEnv, normalizeContainerOptions, resolveUser, type NormalizedContainerOptions } from './options.js';
 import { mountRootfs, rootfsPath, unmountRootfs } from './rootfs.js';
-import { runKeepsContainer, runtimeDelete, runtimeKill, spawnExec, spawnRun, type RuntimeName } from './runtime.js';
+import { requireExecutable, startConmon } from './conmon.js';
+import { identify, monitorGone, stillRunning as monitorIsAlive, waitForExit, type ProcessIdentity } from './monitor.js';
+import { writeRecord } from './record.js';
+import { runKeepsContainer, runtimeDelete, runtimeKill, runtimeStart, spawnExec, spawnRun, type RuntimeName } from './runtime.js';
 import { buildSpec, type SpecOptions } from './spec/index.js';
-import type { Container, ContainerOptions, ExecOptions, ExitInfo } from './types.js';
+import type { Container, ContainerOptions, ExecOptions, ExitInfo, MonitoredContainer } from './types.js';
 
 /** Annotation marking a runtime container as dropship's; labels go under LABEL_PREFIX. */
 export const MANAGED_ANNOTATION = 'io.dropship.managed';
@@ -79,7 +82,13 @@ function specOptions(options: NormalizedContainerOptions, bundle: string, aa?: A
   };
 }
 
-class RuntimeContainer implements Container {
+/** What a handle knows of a monitored container's processes (from its start, or from adoption). */
+export interface MonitorState {
+  conmon?: ProcessIdentity;
+  init?: ProcessIdentity;
+}
+
+export class RuntimeContainer implements MonitoredContainer {
   readonly id: string;
   readonly bundle: string;
   private readonly runtime: RuntimeName;
@@ -89,11 +98,36 @@ class RuntimeContainer implements Container {
   private destroying?: Promise<void>;
   private execCount = 0;
   private readonly stderrTail = { text: '' };
+  private readonly stopWatching = new AbortController();
 
-  constructor(private readonly options: NormalizedContainerOptions) {
+  constructor(
+    private readonly options: NormalizedContainerOptions,
+    private monitorState: MonitorState = {},
+  ) {
     this.id = options.id;
     this.bundle = bundleDir(options.id);
     this.runtime = options.runtime;
+  }
+
+  get logPath(): string | undefined {
+    return this.options.monitor?.logPath;
+  }
+
+  get exitFile(): string | undefined {
+    return this.options.monitor ? join(this.options.monitor.exitDir, this.id) : undefined;
+  }
+
+  get labels(): Record<string, string> {
+    return { ...this.options.labels };
+  }
+
+  get conmonPid(): number | undefined {
+    return this.monitorState.conmon?.pid;
+  }
+
+  /** For an adopted handle: the AppArmor outcome exec() needs, as start() would have set it. */
+  async resume(): Promise<void> {
+    this.apparmor = await containerApparmor();
   }
 
   async start(): Promise<void> {
@@ -102,7 +136,41 @@ class RuntimeContainer implements Container {
     await Promise.all([
       mountRootfs(this.bundle, this.options.lowerDirs, this.options.idMap, this.options.limits.diskBytes),
       writeSpec(this.bundle, buildSpec(specOptions(this.options, this.bundle, this.apparmor))),
+      this.options.monitor ? writeRecord(this.bundle, this.options) : undefined,
     ]);
+    if (this.options.monitor) await this.startMonitored(this.options.monitor);
+    else await this.startForeground();
+  }
+
+  /**
+   * Detached under conmon: conmon runs `runc create` and stays the init's parent; dropship then
+   * runs `runc start`. The exit is read from the exit file when someone waits (wait()), so a
+   * process that only creates containers is not held open by a watcher.
+   */
+  private async startMonitored(monitor: NonNullable<NormalizedContainerOptions['monitor']>): Promise<void> {
+    const [runtimePath] = await Promise.all([
+      requireExecutable('runc'),
+      mkdir(monitor.exitDir, { recursive: true, mode: 0o700 }),
+      mkdir(dirname(monitor.logPath), { recursive: true, mode: 0o700 }),
+    ]);
+    // An exit file left by an earlier container of this id would read as this one's exit.
+    await rm(join(monitor.exitDir, this.id), { force: true });
+    const pids = await startConmon({
+      id: this.id,
+      bundle: this.bundle,
+      runtimePath,
+      initPidFile: join(this.bundle, 'init.pid'),
+      conmonPidFile: join(this.bundle, 'conmon.pid'),
+      logPath: monitor.logPath,
+      logSizeMax: monitor.logSizeMax,
+      exitDir: monitor.exitDir,
+    });
+    const [conmon, init] = await Promise.all([identify(pids.conmonPid), identify(pids.initPid)]);
+    this.monitorState = { conmon, init };
+    await runtimeStart(this.runtime, this.id);
+  }
+
+  private async startForeground(): Promise<void> {
     const subprocess = spawnRun(this.runtime, this.bundle, this.id, join(this.bundle, 'init.pid'), {
       stdin: this.options.stdin,
       onStdout: this.options.onStdout,
@@ -179,6 +247,12 @@ class RuntimeContainer implements Container {
   }
 
   wait(): Promise<ExitInfo> {
+    const monitor = this.options.monitor;
+    if (monitor && !this.exited) {
+      this.exited = waitForExit({ id: this.id, exitDir: monitor.exitDir, ...this.monitorState }, this.stopWatching.signal).then(async (info) =>
+        info.statusError ? info : { ...info, oomKilled: await this.wasOomKilled(info) },
+      );
+    }
     if (!this.exited) return Promise.reject(new DropshipError('CONTAINER_NOT_STARTED', `container ${this.id} was never started`, { hint: 'create containers with createContainer(), which starts them' }));
     return this.exited;
   }
@@ -189,6 +263,7 @@ class RuntimeContainer implements Container {
   }
 
   private async teardown(): Promise<void> {
+    if (this.options.monitor) return this.teardownMonitored(this.options.monitor);
     try {
       // The host's rootfs mount can go while the runtime deletes: the container has its own copy.
       await Promise.all([
@@ -202,6 +277,28 @@ class RuntimeContainer implements Container {
       untrack(this);
     }
   }
+
+  /**
+   * `runc delete --force` kills the init; conmon reaps it, drains its output into the log,
+   * writes the exit file and exits. Then the rootfs, cgroups, bundle and exit file go; the log
+   * stays (it belongs to whoever reads the app's logs).
+   */
+  private async teardownMonitored(monitor: NonNullable<NormalizedContainerOptions['monitor']>): Promise<void> {
+    try {
+      await runtimeDelete(this.runtime, this.id);
+      const exited = this.wait();
+      // A monitor that died cannot write the file: do not wait for the liveness check to notice.
+      if (!(await monitorIsAlive(this.monitorState.conmon))) this.stopWatching.abort();
+      await exited.catch(() => undefined);
+      this.stopWatching.abort();
+      await monitorGone(this.monitorState.conmon);
+      await unmountRootfs(this.bundle);
+      await removeCgroups(this.id);
+      await Promise.all([removeBundle(this.bundle), rm(join(monitor.exitDir, this.id), { force: true })]);
+    } finally {
+      untrack(this);
+    }
+  }
 }
 
 /**
@@ -209,6 +306,8 @@ class RuntimeContainer implements Container {
  * runtime's `run` with the init's output streamed to the callbacks. Resolves once init runs;
  * on any failure everything created so far is removed.
  */
+export async function createContainer(options: ContainerOptions & { monitor: NonNullable<ContainerOptions['monitor']> }): Promise<MonitoredContainer>;
+export async function createContainer(options: ContainerOptions): Promise<Container>;
 export async function createContainer(options: ContainerOptions): Promise<Container> {
   const normalized = normalizeContainerOptions(options);
   const container = new RuntimeContainer(normalized);
@@ -221,5 +320,7 @@ export async function createContainer(options: ContainerOptions): Promise<Contai
     else await container.destroy().catch(() => undefined);
     throw error;
   }
+  // A monitored container outlives this process: Ctrl-C of the creator must not destroy it.
+  if (normalized.monitor) untrack(container);
   return container;
 }

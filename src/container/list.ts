@@ -1,9 +1,11 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { bundleDir, containersDir, removeBundle } from './bundle.js';
 import { leftoverCgroups, removeCgroups } from './cgroups.js';
 import { LABEL_PREFIX, MANAGED_ANNOTATION } from './container.js';
 import { CONTAINER_ID_PREFIX } from './options.js';
+import { findConmon, monitorGone } from './monitor.js';
+import { readRecord } from './record.js';
 import { unmountRootfs } from './rootfs.js';
 import { runtimeDelete, runtimeList, type RuntimeName } from './runtime.js';
 
@@ -58,10 +60,19 @@ export async function listContainers(): Promise<ContainerSummary[]> {
   return [...found.values()].sort((a, b) => a.id.localeCompare(b.id));
 }
 
-/** Remove everything of one container, whatever state it was left in (for gc). */
+/**
+ * Remove everything of one container, whatever state it was left in (for gc). A monitored
+ * container's conmon exits once the init is killed; its exit file goes too, its log stays.
+ */
 export async function cleanupContainer(id: string): Promise<void> {
-  for (const runtime of ['runc', 'crun'] as const) await runtimeDelete(runtime, id);
   const bundle = bundleDir(id);
+  const [monitor, conmon] = await Promise.all([
+    readRecord(bundle, id).then((o) => o?.monitor, () => undefined),
+    findConmon(join(bundle, 'conmon.pid'), id),
+  ]);
+  for (const runtime of ['runc', 'crun'] as const) await runtimeDelete(runtime, id);
+  await monitorGone(conmon);
+  if (monitor) await rm(join(monitor.exitDir, id), { force: true });
   await unmountRootfs(bundle);
   await removeCgroups(id);
   await removeBundle(bundle);

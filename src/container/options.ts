@@ -3,11 +3,12 @@ import { isAbsolute } from 'node:path';
 import { DropshipError } from '../errors.js';
 import { defaultIdMap, VCAP_GID, VCAP_UID, type IdMap } from '../security/idmap.js';
 import { cpuSharesForMemory } from './spec/limits.js';
-import type { BindMount, ContainerOptions, ContainerUser } from './types.js';
+import type { BindMount, ContainerMonitor, ContainerOptions, ContainerUser } from './types.js';
 
 export const CONTAINER_ID_PREFIX = 'dropship-';
 export const DEFAULT_PIDS_LIMIT = 1024;
 export const DEFAULT_NOFILE = 16384;
+export const DEFAULT_LOG_SIZE_MAX = 8 * 1024 * 1024;
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 export interface ResolvedUser {
@@ -32,6 +33,7 @@ export interface NormalizedContainerOptions {
   stdin: 'inherit' | 'ignore';
   onStdout?: (chunk: Buffer) => void;
   onStderr?: (chunk: Buffer) => void;
+  monitor?: Required<ContainerMonitor>;
 }
 
 export function newContainerId(): string {
@@ -77,6 +79,7 @@ export function normalizeContainerOptions(options: ContainerOptions): Normalized
   for (const m of options.mounts ?? []) {
     if (!isAbsolute(m.source) || !isAbsolute(m.destination)) throw invalid('mounts', m, 'bind mount source and destination must be absolute paths');
   }
+  const monitor = options.monitor === undefined ? undefined : normalizeMonitor(options);
   return {
     id,
     lowerDirs: [...options.lowerDirs],
@@ -99,5 +102,26 @@ export function normalizeContainerOptions(options: ContainerOptions): Normalized
     stdin: options.stdin ?? 'ignore',
     onStdout: options.onStdout,
     onStderr: options.onStderr,
+    ...(monitor ? { monitor } : {}),
   };
+}
+
+/**
+ * conmon owns a monitored container's stdio: stdin is /dev/null and the output goes to the log
+ * file, so options that stream through dropship do not apply. runc only: Debian's crun 1.8.1
+ * chowns the stdio it is handed to the container's user, and conmon hands it the host's
+ * /dev/null as stdin.
+ */
+function normalizeMonitor(options: ContainerOptions): Required<ContainerMonitor> {
+  const monitor = options.monitor!;
+  if (typeof monitor.logPath !== 'string' || !isAbsolute(monitor.logPath)) throw invalid('monitor.logPath', monitor.logPath, 'give an absolute path for the log file');
+  if (typeof monitor.exitDir !== 'string' || !isAbsolute(monitor.exitDir)) throw invalid('monitor.exitDir', monitor.exitDir, 'give an absolute path for the exit directory');
+  const logSizeMax = monitor.logSizeMax ?? DEFAULT_LOG_SIZE_MAX;
+  if (!Number.isInteger(logSizeMax) || logSizeMax < 4096) throw invalid('monitor.logSizeMax', logSizeMax, 'give at least 4096 bytes');
+  if ((options.runtime ?? 'runc') !== 'runc') {
+    throw invalid('runtime', options.runtime, "monitored containers run under runc: Debian's crun 1.8.1 would chown the host's /dev/null, which conmon hands it as stdin, to the container's user; use runtime 'runc' (the default)");
+  }
+  if ((options.stdin ?? 'ignore') !== 'ignore') throw invalid('stdin', options.stdin, "a monitored container's stdin is /dev/null: it outlives the caller's terminal");
+  if (options.onStdout || options.onStderr) throw invalid('onStdout/onStderr', 'callback', "a monitored container's output goes to monitor.logPath: read it with readLog()");
+  return { logPath: monitor.logPath, exitDir: monitor.exitDir, logSizeMax };
 }

@@ -1,3 +1,4 @@
+import type { DropshipError } from '../errors.js';
 import type { IdMap } from '../security/idmap.js';
 
 /**
@@ -25,6 +26,20 @@ export interface ContainerLimits {
   nofile?: number;
 }
 
+/**
+ * Run the container under conmon, a monitor that is not dropship's process: it is the
+ * runtime's parent, writes the init's stdout and stderr to `logPath` and its exit status to
+ * `exitDir/<id>`, so the container outlives the process that created it (see adoptContainer).
+ */
+export interface ContainerMonitor {
+  /** Log file (conmon's k8s-file format, mode 0600); kept by destroy(). */
+  logPath: string;
+  /** Directory of exit files, one per container id (created 0700 if missing). */
+  exitDir: string;
+  /** Bytes; when the log would grow past this, conmon starts it afresh. Default 8 MiB. */
+  logSizeMax?: number;
+}
+
 export interface ContainerOptions {
   /** Unique id; generated (`dropship-<random>`) when omitted. */
   id?: string;
@@ -46,9 +61,11 @@ export interface ContainerOptions {
   labels?: Record<string, string>;
   /** Pass the caller's stdin to the process (tasks); otherwise /dev/null. */
   stdin?: 'inherit' | 'ignore';
-  /** Called for each chunk of output while the process runs. */
+  /** Called for each chunk of output while the process runs (not with `monitor`: output goes to its log). */
   onStdout?: (chunk: Buffer) => void;
   onStderr?: (chunk: Buffer) => void;
+  /** Detach the container under conmon (runc only). */
+  monitor?: ContainerMonitor;
 }
 
 export interface ExitInfo {
@@ -57,6 +74,11 @@ export interface ExitInfo {
   signal?: string;
   oomKilled: boolean;
   timedOut: boolean;
+  /**
+   * Set when the status is unknown (exitCode is then -1): a monitored container's exit file was
+   * garbage, or its monitor died and the init's status went to whoever reaped it.
+   */
+  statusError?: DropshipError;
 }
 
 export interface ExecOptions {
@@ -80,4 +102,18 @@ export interface Container {
   wait(): Promise<ExitInfo>;
   /** Kill if running, delete from the runtime, unmount, remove the bundle. Safe to call twice. */
   destroy(): Promise<void>;
+}
+
+/**
+ * A container under conmon (created with `monitor`, or adopted). Same lifecycle as any
+ * Container; wait() reads the exit file, destroy() also waits for conmon to exit and removes
+ * the exit file (the log stays).
+ */
+export interface MonitoredContainer extends Container {
+  readonly logPath: string | undefined;
+  /** exitDir/<id>: conmon writes the init's status there. */
+  readonly exitFile: string | undefined;
+  readonly labels: Record<string, string>;
+  /** conmon's pid while this handle knows it alive at start or adoption. */
+  readonly conmonPid: number | undefined;
 }

@@ -1,10 +1,13 @@
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { DropshipError } from '../errors.js';
-import { DEFAULT_NOFILE } from '../container/index.js';
+import { adoptContainer, DEFAULT_NOFILE, type MonitoredContainer } from '../container/index.js';
+import { teardownNetwork } from '../network/index.js';
 import { defaultIdMap } from '../security/idmap.js';
 import { APP_LABEL, INSTANCE_LABEL, instanceEnv, type AppSpec } from '../apps/index.js';
 import { createSandbox, imageArgs, loadAppImage, resolveImageUser, wrapForNetwork } from '../sandbox/index.js';
 import type { InstanceHandle, InstanceLauncher, StartRequest } from './instance-launcher.js';
+import { GUID_LABEL, IP_LABEL, instanceDirs } from './paths.js';
 
 /** Memory in use by the container, from the v1 memory cgroup its init is in. */
 async function cgroupMemory(pid: number): Promise<number | undefined> {
@@ -16,10 +19,25 @@ async function cgroupMemory(pid: number): Promise<number | undefined> {
   return usage === undefined ? undefined : Number(usage.trim());
 }
 
+/** The supervisor's handle on a monitored container, new or adopted: `destroy` removes network and container. */
+function handleFor(container: MonitoredContainer, ip: string, pid: number, destroy: () => Promise<void>): InstanceHandle {
+  const exit = container.wait();
+  return {
+    containerId: container.id,
+    ip,
+    pid,
+    logPath: container.logPath!,
+    wait: () => exit,
+    kill: (signal) => container.kill(signal),
+    memoryBytes: () => cgroupMemory(pid),
+    destroy,
+  };
+}
+
 /**
  * Instances from an image in the store: its layers unpacked once (shared by all instances),
  * then per instance a sandbox (address, hardened container with the app's limits and env,
- * veth) whose one cleanup is the instance's destroy.
+ * veth) under conmon, so that it outlives the daemon; its one cleanup is the instance's destroy.
  */
 export async function containerLauncher(spec: AppSpec): Promise<InstanceLauncher> {
   const idMap = defaultIdMap();
@@ -32,6 +50,7 @@ export async function containerLauncher(spec: AppSpec): Promise<InstanceLauncher
   });
   const user = await resolveImageUser(image.config.User, image.lowerDirs, spec.image);
   const args = await wrapForNetwork(imageArgs(image.config, spec.command, spec.image), image.lowerDirs);
+  const dirs = instanceDirs();
   return {
     imageDigest: image.digest,
     async start(request: StartRequest): Promise<InstanceHandle> {
@@ -65,19 +84,32 @@ export async function containerLauncher(spec: AppSpec): Promise<InstanceLauncher
         hostname,
         limits: { memoryBytes: spec.memoryBytes, diskBytes: spec.diskBytes, nofile: DEFAULT_NOFILE },
         idMap,
-        labels: { [APP_LABEL]: spec.name, [INSTANCE_LABEL]: String(request.index) },
-        onStdout: (chunk) => request.onOutput('out', chunk),
-        onStderr: (chunk) => request.onOutput('err', chunk),
+        // What a later daemon needs to adopt the instance: whose it is, which one, its address.
+        labels: (ip: string) => ({ [APP_LABEL]: spec.name, [INSTANCE_LABEL]: String(request.index), [GUID_LABEL]: request.guid, [IP_LABEL]: ip }),
+        monitor: { logPath: join(dirs.logs, `${id}.log`), exitDir: dirs.exits },
       });
-      const exit = sandbox.container.wait();
-      return {
-        containerId: id,
-        ip: sandbox.ip,
-        wait: () => exit,
-        kill: (signal) => sandbox.container.kill(signal),
-        memoryBytes: () => cgroupMemory(sandbox.pid),
-        destroy: sandbox.destroy,
-      };
+      return handleFor(sandbox.container as MonitoredContainer, sandbox.ip, sandbox.pid, sandbox.destroy);
     },
   };
+}
+
+/**
+ * The handle of an instance a daemon before this one started (found by listMonitoredContainers):
+ * undefined when the container cannot be adopted (no record).
+ */
+export async function adoptInstance(containerId: string, labels: Record<string, string>): Promise<InstanceHandle | undefined> {
+  const container = await adoptContainer(containerId);
+  if (!container) return undefined;
+  const pid = await container.pid().catch(() => 0);
+  let destroying: Promise<void> | undefined;
+  const destroy = () =>
+    (destroying ??= (async () => {
+      // Network out first, then the container: the sandbox's order.
+      try {
+        await teardownNetwork(containerId);
+      } finally {
+        await container.destroy();
+      }
+    })());
+  return handleFor(container, labels[IP_LABEL] ?? '', pid, destroy);
 }

@@ -1,31 +1,36 @@
-import { rm } from 'node:fs/promises';
-import { appPaths, createApp, readInstanceStatus, recordEvent, type RunOptions, type StartResult } from '../apps/index.js';
+import { createApp, deleteApp, readInstanceStatus, recordEvent, startApp, stopApp, type RunOptions, type StartResult } from '../apps/index.js';
 import type { LogEntry } from './log-line.js';
+import { followAppLogs } from './logs.js';
 
 /**
- * `dropship run` without -d: supervises here until `signal` aborts, then stops every instance.
- * An app whose supervisor never came up (its host port taken, say) is removed again, so the
- * same `run` can simply be retried.
+ * `dropship run` without -d: the daemon supervises the app as it would any other; this prints
+ * its logs until `signal` aborts, then stops the app. An app that never got started (its host
+ * port taken, say) is removed again, so the same `run` can simply be retried.
  */
 export async function runAppInForeground(
   options: RunOptions,
   hooks: { signal?: AbortSignal; onLog?: (entry: LogEntry) => void } = {},
 ): Promise<StartResult> {
+  const signal = hooks.signal ?? new AbortController().signal;
   const spec = await createApp(options);
-  let supervised = false;
+  const following = new AbortController();
+  // From the app's first line on: an instance logs its start before it is healthy.
+  const follow = hooks.onLog ? followAppLogs(spec.name, hooks.onLog, following.signal, { fromStart: true }) : Promise.resolve();
   try {
-    await recordEvent(spec.name, { type: 'start', message: `started ${spec.instances} instance(s) in the foreground` });
-    // Containers and networks load only here: the rest of the face serves `logs` and `ps`.
-    const { superviseApp } = await import('./supervise.js');
-    await superviseApp(spec.name, {
-      signal: hooks.signal ?? new AbortController().signal,
-      onLog: hooks.onLog,
-      onReady: () => (supervised = true),
-    });
-  } catch (error) {
-    if (!supervised) await rm(appPaths(spec.name).dir, { recursive: true, force: true });
-    throw error;
+    try {
+      await startApp(spec.name);
+    } catch (error) {
+      if (!signal.aborted) await deleteApp(spec.name).catch(() => undefined);
+      throw error;
+    }
+    await recordEvent(spec.name, { type: 'start', message: 'started in the foreground' });
+    if (!signal.aborted) await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+    await stopApp(spec.name);
+    await recordEvent(spec.name, { type: 'stop', message: 'stopped (foreground run ended)' });
+  } finally {
+    following.abort();
+    // Its last read comes after the abort: the instances' exit lines are printed.
+    await follow.catch(() => undefined);
   }
-  await recordEvent(spec.name, { type: 'stop', message: 'stopped (foreground run ended)' });
   return { app: spec.name, hostPort: spec.hostPort, running: false, instances: await readInstanceStatus(spec.name) };
 }

@@ -1,22 +1,26 @@
 import type { ExitInfo } from '../container/types.js';
 
-/** A started instance, as the supervisor sees it: one container and its network. */
+/** A started (or adopted) instance, as the supervisor sees it: one monitored container and its network. */
 export interface InstanceHandle {
   readonly containerId: string;
-  /** The instance's own address; health checks and the router connect to it. */
+  /** The instance's own address; health checks and the data path connect to it. */
   readonly ip: string;
+  /** conmon's log of the container's stdout and stderr (k8s-file). */
+  readonly logPath: string;
+  /** Host pid of the container's init. */
+  readonly pid: number;
+  /** From conmon's exit file: resolves at once for a container that exited while nobody watched. */
   wait(): Promise<ExitInfo>;
   kill(signal: NodeJS.Signals): Promise<void>;
   /** Memory in use from the container's cgroup, when it can be read. */
   memoryBytes(): Promise<number | undefined>;
-  /** Tear down network and container. Safe to call twice. */
+  /** Tear down network and container (the log file stays for the reader). Safe to call twice. */
   destroy(): Promise<void>;
 }
 
 export interface StartRequest {
   index: number;
   guid: string;
-  onOutput: (stream: 'out' | 'err', chunk: Buffer) => void;
 }
 
 /** The supervisor's one seam to containers, images and networks: instances of one spec. */

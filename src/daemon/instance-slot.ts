@@ -3,15 +3,16 @@ import type { ExitInfo } from '../container/types.js';
 import { nextCrashCount, restartDelayMs, type RestartPolicy } from './backoff.js';
 import { monitorHealth, HEALTHY_MESSAGE, type Clock, type HealthTimings } from './health.js';
 import type { InstanceHandle, InstanceLauncher } from './instance-launcher.js';
-import { appSource, LineSplitter, type LogEntry } from './log-line.js';
+import { appSource, type LogEntry } from './log-line.js';
+import { LogTail } from './log-tail.js';
 import { probeFor } from './probes.js';
-import type { Router } from './router.js';
+import { DRAIN_MS, type AppBackends } from './backends.js';
 import type { AppSpec, InstanceState, InstanceStatus } from '../apps/index.js';
 
 /** What a slot shares with its supervisor. */
 export interface SlotContext {
   spec: () => AppSpec;
-  router: Router;
+  backends: AppBackends;
   clock: Clock;
   policy: RestartPolicy;
   timings: Partial<HealthTimings>;
@@ -21,17 +22,33 @@ export interface SlotContext {
 }
 
 export function exitText(info: ExitInfo): string {
+  if (info.statusError) return `Exit status unknown: ${info.statusError.message}`;
   return `Exit status ${info.exitCode}${info.oomKilled ? ' (out of memory)' : ''}`;
 }
 
+/** What a new daemon knows of an instance an earlier one started: its container and its last status. */
+export interface Adoption {
+  handle: InstanceHandle;
+  prior?: InstanceStatus;
+}
+
 /**
- * One instance index over its whole life: start a container, check its health, put it in the
- * router once healthy, and restart it with back-off when it crashes, until told to stop.
+ * One instance index over its whole life: start a container (or adopt the one an earlier
+ * daemon started), check its health, put it in the data path once healthy, and restart it with
+ * back-off when it crashes, until told to stop, or until the daemon lets go of it (detach: the
+ * container runs on, for the next daemon to adopt).
  */
 export class InstanceSlot {
   readonly status: InstanceStatus;
   private stopRequested = false;
+  private detached = false;
+  /** Crashed since this slot began (an adopted instance's earlier crashes do not count). */
+  private crashedHere = false;
+  private runningSince?: string;
+  private adoption?: Adoption;
   private readonly stopController = new AbortController();
+  private readonly healthController = new AbortController();
+  private tail?: LogTail;
   private handle?: InstanceHandle;
   private exit?: Promise<ExitInfo>;
   private terminating?: Promise<void>;
@@ -54,7 +71,19 @@ export class InstanceSlot {
     };
   }
 
-  run(): void {
+  run(adoption?: Adoption): void {
+    if (adoption) {
+      this.adoption = adoption;
+      const prior = adoption.prior;
+      if (prior) {
+        Object.assign(this.status, { guid: prior.guid, restarts: prior.restarts, crashCount: prior.crashCount, lastExit: prior.lastExit });
+        // What the container was started from, not what this daemon would start now.
+        if (prior.release !== undefined) this.status.release = prior.release;
+        if (prior.imageDigest !== undefined) this.status.imageDigest = prior.imageDigest;
+        // Healthy again at once, it has been running since then, not since this daemon began.
+        if (prior.state === 'running') this.runningSince = prior.since;
+      }
+    }
     this.done = this.loop().catch((error: Error) => {
       this.cell('err', `Supervisor error: ${error.message}`);
       this.setState('crashed');
@@ -66,7 +95,7 @@ export class InstanceSlot {
     return new Promise((resolve) => {
       const check = () => {
         if (this.status.state === 'running') return finish(true);
-        if (this.status.crashCount > 0 || this.status.state === 'down' || this.stopRequested) finish(false);
+        if (this.crashedHere || this.status.state === 'down' || this.stopRequested) finish(false);
       };
       const finish = (value: boolean) => {
         this.watchers.delete(check);
@@ -81,7 +110,33 @@ export class InstanceSlot {
     return this.handle?.memoryBytes().catch(() => undefined);
   }
 
-  /** Out of the router first, then SIGTERM, then SIGKILL after the stop timeout. */
+  /**
+   * The daemon stops, the instance does not: health checks and the log tail end (the offset is
+   * saved for the next daemon), the container and its place in the data path stay.
+   */
+  async detach(): Promise<void> {
+    this.detached = true;
+    this.stopRequested = true;
+    this.stopController.abort();
+    this.healthController.abort();
+    await this.tail?.stop(false);
+    await this.done;
+  }
+
+  /** Has a first verdict: healthy, or no longer starting (crashed, stopped). */
+  settled(): Promise<void> {
+    return new Promise((resolve) => {
+      const check = () => {
+        if (this.status.state === 'starting') return;
+        this.watchers.delete(check);
+        resolve();
+      };
+      this.watchers.add(check);
+      check();
+    });
+  }
+
+  /** Out of the data path first (and drained), then SIGTERM, then SIGKILL after the stop timeout. */
   async stop(): Promise<void> {
     this.stopRequested = true;
     this.stopController.abort();
@@ -93,7 +148,7 @@ export class InstanceSlot {
     this.terminating ??= (async () => {
       const timeoutMs = this.ctx.spec().stopTimeoutMs;
       this.setState('stopping');
-      await this.ctx.router.remove(this.status.guid, Math.min(timeoutMs, 10_000));
+      await this.ctx.backends.remove(this.status.guid, Math.min(timeoutMs, DRAIN_MS));
       this.cell('out', `Stopping instance ${this.status.guid}`);
       await handle.kill('SIGTERM').catch(() => undefined);
       let timer: NodeJS.Timeout | undefined;
@@ -120,41 +175,60 @@ export class InstanceSlot {
         break;
       }
     }
+    if (this.detached) return;
     this.status.containerId = undefined;
     this.status.ip = undefined;
     this.setState(gaveUp ? 'crashed' : 'down');
   }
 
-  /** One container from start to exit: why it crashed, or undefined when it was stopped. */
+  /** One container from start (or adoption) to exit: why it crashed, or undefined when it was stopped. */
   private async runOnce(): Promise<{ reason: string; ranForMs: number } | undefined> {
+    const adoption = this.adoption;
+    this.adoption = undefined;
     this.setState('starting');
     const spec = this.ctx.spec();
-    const output = this.outputSink();
     let handle: InstanceHandle;
-    try {
-      handle = await this.launcher.start({ index: this.index, guid: this.status.guid, onOutput: output.push });
-    } catch (error) {
-      const reason = `Failed to create container: ${(error as Error).message}`;
-      this.cell('err', reason);
-      return { reason, ranForMs: 0 };
+    if (adoption) {
+      handle = adoption.handle;
+    } else {
+      try {
+        handle = await this.launcher.start({ index: this.index, guid: this.status.guid });
+      } catch (error) {
+        const reason = `Failed to create container: ${(error as Error).message}`;
+        this.cell('err', reason);
+        return { reason, ranForMs: 0 };
+      }
     }
     this.handle = handle;
     this.exit = handle.wait();
     this.terminating = undefined;
     this.status.containerId = handle.containerId;
     this.status.ip = handle.ip;
-    this.ctx.event('instance-start', `instance ${this.index} started in container ${handle.containerId}`, this.index);
+    this.status.pid = handle.pid;
+    const tail = (this.tail = this.logTail(handle.logPath));
+    await tail.start({ resume: adoption !== undefined });
+    if (adoption) this.ctx.event('instance-adopt', `instance ${this.index} adopted in container ${handle.containerId} (pid ${handle.pid})`, this.index);
+    else this.ctx.event('instance-start', `instance ${this.index} started in container ${handle.containerId}`, this.index);
     this.ctx.changed();
-    if (this.stopRequested) void this.terminate(handle);
+    if (this.stopRequested && !this.detached) void this.terminate(handle);
     const startedAt = this.ctx.clock.now();
     const healthFailure = await this.checkHealthUntilExit(handle, spec);
+    if (this.detached) {
+      await tail.stop(false);
+      return undefined;
+    }
     const info = await this.exit;
-    output.flush();
-    await this.ctx.router.remove(this.status.guid);
+    await tail.stop(true);
+    if (this.detached) return undefined;
+    await this.ctx.backends.remove(this.status.guid);
     const text = exitText(info);
+    if (info.statusError) this.ctx.event('exit-status-unknown', `instance ${this.index}: ${info.statusError.message}`, this.index);
     this.cell(info.exitCode === 0 || this.stopRequested ? 'out' : 'err', text);
     await handle.destroy().catch((error: Error) => this.cell('err', `Cleanup of ${handle.containerId} failed: ${error.message}`));
+    await tail.remove();
     this.handle = undefined;
+    this.tail = undefined;
+    this.status.pid = undefined;
     if (this.stopRequested) {
       this.status.lastExit = text;
       return undefined;
@@ -162,12 +236,25 @@ export class InstanceSlot {
     return { reason: healthFailure ?? text, ranForMs: this.ctx.clock.now() - startedAt };
   }
 
+  /** The container's output, from conmon's log file, into the app's log with the instance's tag. */
+  private logTail(path: string): LogTail {
+    const source = appSource(this.ctx.spec().processType);
+    return new LogTail(
+      path,
+      // conmon's time: lines read late (by a daemon adopting the instance) keep when they were written.
+      (line) => this.emit(source, line.stream === 'stderr' ? 'err' : 'out', line.line, line.cut, isoTime(line.time)),
+      (error) => this.cell('err', `Reading the log of the instance failed: ${error.message}`),
+    );
+  }
+
   /**
-   * Health checks while the container runs: healthy puts it in the router; a failed check
+   * Health checks while the container runs: healthy puts it in the data path; a failed check
    * takes it out and kills it. Returns the failure message, if that is how it ended.
    */
   private async checkHealthUntilExit(handle: InstanceHandle, spec: AppSpec): Promise<string | undefined> {
     const health = new AbortController();
+    const onDetach = () => health.abort();
+    this.healthController.signal.addEventListener('abort', onDetach, { once: true });
     const healthDone = monitorHealth({
       type: spec.healthCheck.type,
       probe: probeFor(spec.healthCheck.type, handle.ip, spec.containerPort, spec.healthCheck.endpoint),
@@ -176,26 +263,32 @@ export class InstanceSlot {
       signal: health.signal,
       onHealthy: () => {
         if (this.stopRequested) return;
-        this.ctx.router.add(this.status.guid, { host: handle.ip, port: spec.containerPort });
+        void this.ctx.backends.add(this.status.guid, { ip: handle.ip, port: spec.containerPort });
         this.health('out', HEALTHY_MESSAGE);
         this.setState('running');
       },
     });
-    const outcome = await Promise.race([this.exit!.then(() => undefined), healthDone]);
+    const detached = new Promise<undefined>((resolve) => {
+      if (this.healthController.signal.aborted) resolve(undefined);
+      else this.healthController.signal.addEventListener('abort', () => resolve(undefined), { once: true });
+    });
+    const outcome = await Promise.race([this.exit!.then(() => undefined), healthDone, detached]);
     let failure: string | undefined;
     if (outcome && outcome.kind !== 'stopped' && !this.stopRequested) {
       failure = outcome.message;
       this.health('err', failure);
-      await this.ctx.router.remove(this.status.guid);
+      await this.ctx.backends.remove(this.status.guid);
       await handle.kill('SIGKILL').catch(() => undefined);
     }
     health.abort();
+    this.healthController.signal.removeEventListener('abort', onDetach);
     await healthDone;
     return failure;
   }
 
   /** Count the crash and wait out the back-off; false when the instance must stay down. */
   private async afterCrash(reason: string, ranForMs: number): Promise<boolean> {
+    this.crashedHere = true;
     this.status.crashCount = nextCrashCount(this.status.crashCount, ranForMs, this.ctx.policy);
     this.status.lastExit = reason;
     this.ctx.event('crash', `instance ${this.index} crashed: ${reason}`, this.index);
@@ -218,25 +311,11 @@ export class InstanceSlot {
     return true;
   }
 
-  private outputSink(): { push: (stream: 'out' | 'err', chunk: Buffer) => void; flush: () => void } {
-    const source = appSource(this.ctx.spec().processType);
-    const splitters = {
-      out: new LineSplitter((message, truncated) => this.emit(source, 'out', message, truncated)),
-      err: new LineSplitter((message, truncated) => this.emit(source, 'err', message, truncated)),
-    };
-    return {
-      push: (stream, chunk) => splitters[stream].push(chunk),
-      flush: () => {
-        splitters.out.flush();
-        splitters.err.flush();
-      },
-    };
-  }
-
   private setState(state: InstanceState): void {
     if (this.status.state !== state) {
       this.status.state = state;
-      this.status.since = new Date().toISOString();
+      this.status.since = (state === 'running' && this.runningSince) || new Date().toISOString();
+      if (state === 'running') this.runningSince = undefined;
     }
     this.ctx.changed();
     for (const watcher of [...this.watchers]) watcher();
@@ -250,9 +329,15 @@ export class InstanceSlot {
     this.emit('HEALTH', stream, message);
   }
 
-  private emit(source: string, stream: 'out' | 'err', message: string, truncated = false): void {
-    const entry: LogEntry = { time: new Date().toISOString(), source, instance: this.index, stream, message };
+  private emit(source: string, stream: 'out' | 'err', message: string, truncated = false, time = new Date().toISOString()): void {
+    const entry: LogEntry = { time, source, instance: this.index, stream, message };
     if (truncated) entry.truncated = true;
     this.ctx.log(entry);
   }
+}
+
+/** An RFC 3339 time with nanoseconds and an offset, as the log store's ISO UTC milliseconds. */
+function isoTime(time: string): string {
+  const date = new Date(time);
+  return Number.isNaN(date.getTime()) ? new Date().toISOString() : date.toISOString();
 }

@@ -144,7 +144,8 @@ export async function followLogs(
         }
         fd = undefined;
         open(true);
-        continue;
+        // Not there yet (the daemon creates it when it starts supervising): wait, do not spin.
+        if (fd !== undefined) continue;
       }
       await sleep(options.pollMs ?? 200, undefined, { signal: options.signal }).catch(() => undefined);
     }

@@ -2,15 +2,15 @@ import { DropshipError } from '../errors.js';
 import { DEFAULT_RESTART_POLICY, type RestartPolicy } from './backoff.js';
 import { systemClock, type Clock, type HealthTimings } from './health.js';
 import type { InstanceLauncher } from './instance-launcher.js';
-import { InstanceSlot, type SlotContext } from './instance-slot.js';
+import { InstanceSlot, type Adoption, type SlotContext } from './instance-slot.js';
 import type { LogEntry } from './log-line.js';
-import type { Router } from './router.js';
+import type { AppBackends } from './backends.js';
 import type { AppSpec, InstanceStatus } from '../apps/index.js';
 
 export interface SupervisorDeps {
   /** A launcher for the spec as it is now (memory changes need a new one). */
   makeLauncher: (spec: AppSpec) => Promise<InstanceLauncher>;
-  router: Router;
+  backends: AppBackends;
   log: (entry: LogEntry) => void;
   event: (type: string, message: string, instance?: number) => void;
   /** Something in the instances' status changed (to persist it). */
@@ -39,6 +39,8 @@ export class Supervisor {
   /** The shape `launcher` makes instances of; a slot of another shape is out of date. */
   private shape = '';
   private readonly shapes = new WeakMap<InstanceLauncher, string>();
+  /** Adopted instances of an older release than the current one. */
+  private readonly stale = new WeakSet<InstanceSlot>();
   private readonly ctx: SlotContext;
   private busy: Promise<unknown> = Promise.resolve();
 
@@ -48,7 +50,7 @@ export class Supervisor {
   ) {
     this.ctx = {
       spec: () => this.spec,
-      router: deps.router,
+      backends: deps.backends,
       clock: deps.clock ?? systemClock,
       policy: deps.policy ?? DEFAULT_RESTART_POLICY,
       timings: deps.healthTimings ?? {},
@@ -69,11 +71,47 @@ export class Supervisor {
     return next;
   }
 
-  start(): Promise<void> {
+  /**
+   * Start the instances, taking over `adopted` ones (by index) that an earlier daemon started:
+   * they keep running and serving; the data path is left as the earlier daemon wrote it until
+   * each adopted instance has had its first health check. Adopted instances beyond the desired
+   * count, or a second one for an index, are stopped. A launcher that cannot be made (the image
+   * is gone) leaves the adopted instances running; only new ones fail, each with the reason.
+   */
+  start(adopted: Map<number, Adoption[]> = new Map()): Promise<void> {
     return this.serial(async () => {
-      await this.useSpec(this.spec);
-      for (let i = 0; i < this.spec.instances; i++) this.addSlot(i);
+      this.launcher = undefined;
+      await this.useSpec(this.spec).catch((error: Error) => {
+        // The image is gone: adopted instances run on; new ones fail, each saying why.
+        this.launcher = failingLauncher(error, this.spec.imageDigest);
+        this.shape = instanceShape(this.spec);
+        this.shapes.set(this.launcher, this.shape);
+      });
+      const extra: InstanceSlot[] = [];
+      const taken: InstanceSlot[] = [];
+      for (const [index, adoptions] of adopted) {
+        adoptions.forEach((adoption, n) => {
+          const slot = new InstanceSlot(index, this.launcher!, this.ctx);
+          slot.run(adoption);
+          // Started from another release (a daemon that died mid-roll): the next convergence replaces it.
+          if (adoption.prior?.release !== undefined && adoption.prior.release !== this.spec.release) this.stale.add(slot);
+          if (index < this.spec.instances && n === 0) {
+            this.slots.push(slot);
+            taken.push(slot);
+          } else extra.push(slot);
+        });
+      }
+      const present = new Set(this.slots.map((s) => s.index));
+      for (let i = 0; i < this.spec.instances; i++) if (!present.has(i)) this.addSlot(i);
+      if (taken.length) this.deps.backends.hold();
+      void Promise.all(taken.map((slot) => slot.settled())).then(() => this.deps.backends.release());
+      await Promise.all(extra.map((slot) => slot.stop()));
     });
+  }
+
+  /** Let go of every instance without stopping it (the daemon stops; the next one adopts them). */
+  detachAll(): Promise<void> {
+    return Promise.all(this.slots.map((s) => s.detach())).then(() => undefined);
   }
 
   /**
@@ -120,7 +158,7 @@ export class Supervisor {
       this.slots = this.slots.filter((s) => s.index < spec.instances);
       await Promise.all(removed.map((s) => s.stop()));
       // Every slot not made of the current shape, also those left behind by an earlier roll that failed.
-      await this.rollSlots((s) => this.shapes.get(s.launcher) !== this.shape);
+      await this.rollSlots((s) => this.shapes.get(s.launcher) !== this.shape || this.stale.has(s));
       const present = new Set(this.slots.map((s) => s.index));
       for (let i = 0; i < spec.instances; i++) if (!present.has(i)) this.addSlot(i);
       // Instances the new release did not change (a scale) are its instances now.
@@ -160,7 +198,7 @@ export class Supervisor {
 
   /** A slot made of the current shape runs the current release. */
   private markRelease(slot: InstanceSlot): void {
-    if (this.shapes.get(slot.launcher) === this.shape) slot.status.release = this.spec.release;
+    if (this.shapes.get(slot.launcher) === this.shape && !this.stale.has(slot)) slot.status.release = this.spec.release;
   }
 
   private addSlot(index: number): InstanceSlot {
@@ -172,8 +210,8 @@ export class Supervisor {
   }
 
   /**
-   * Replace instances one at a time: the new one must be healthy (and in the router) before the
-   * old one leaves the router (drained) and stops, so clients never find no instance.
+   * Replace instances one at a time: the new one must be healthy (and in the data path) before
+   * the old one leaves the data path, is drained and stops, so clients never find no instance.
    */
   private async rollSlots(which: (slot: InstanceSlot) => boolean): Promise<void> {
     for (const old of [...this.slots].filter(which).sort((a, b) => a.index - b.index)) {
@@ -192,4 +230,12 @@ export class Supervisor {
       await old.stop();
     }
   }
+}
+
+/** A launcher whose every start fails with why it could not be made (the release's image is gone). */
+function failingLauncher(error: Error, imageDigest: string): InstanceLauncher {
+  return {
+    imageDigest,
+    start: () => Promise.reject(error),
+  };
 }

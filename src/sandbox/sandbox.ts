@@ -1,10 +1,12 @@
 import { createContainer, onInterrupt, type Container, type ContainerOptions } from '../container/index.js';
 import type { AttachOptions, HostPort } from '../network/index.js';
 
-export interface SandboxOptions extends Omit<ContainerOptions, 'id' | 'network' | 'env'> {
+export interface SandboxOptions extends Omit<ContainerOptions, 'id' | 'network' | 'env' | 'labels'> {
   id: string;
   /** Or made from the sandbox's address, which is known only once it is leased (CF_INSTANCE_IP). */
   env?: Record<string, string> | ((ip: string) => Record<string, string>);
+  /** The same for labels (a monitored container's address, for whoever adopts it). */
+  labels?: Record<string, string> | ((ip: string) => Record<string, string>);
   /**
    * A network of its own: the address is leased before the container exists (its /etc/hosts and
    * /etc/resolv.conf are bind-mounted), the veth is plugged in once the container's init runs.
@@ -32,7 +34,7 @@ export interface Sandbox {
  * container) that every failure runs, that Ctrl-C runs, and that can run twice.
  */
 export async function createSandbox(options: SandboxOptions): Promise<Sandbox> {
-  const { network: networkOptions, env: _env, ...containerOptions } = options;
+  const { network: networkOptions, env: _env, labels: _labels, ...containerOptions } = options;
   // The network room loads only for a sandbox that has a network.
   const network = networkOptions ? await import('../network/index.js') : undefined;
   const attach = { ...networkOptions, containerId: options.id } as AttachOptions;
@@ -55,11 +57,14 @@ export async function createSandbox(options: SandboxOptions): Promise<Sandbox> {
       ...containerOptions,
       id: options.id,
       env: typeof options.env === 'function' ? options.env(prepared?.ip ?? '127.0.0.1') : options.env,
+      labels: typeof options.labels === 'function' ? options.labels(prepared?.ip ?? '127.0.0.1') : options.labels,
       mounts: [...(options.mounts ?? []), ...(prepared?.mounts ?? [])],
       network: 'none',
     });
     const pid = await container.pid();
     const attached = network ? await network.attachNetwork({ ...attach, pid }) : undefined;
+    // A monitored container outlives this process: once it runs, Ctrl-C here must not remove it.
+    if (options.monitor) forget();
     return {
       container,
       id: options.id,

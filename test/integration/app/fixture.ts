@@ -19,6 +19,7 @@ const SCRIPTS: Record<string, string> = {
   'web.sh': `#!/bin/sh
 mkdir -p /tmp/www/cgi-bin
 cp /app/cgi/* /tmp/www/cgi-bin/
+echo ok > /tmp/www/index.html
 echo "web instance $INSTANCE_INDEX listening on $PORT"
 trap 'echo "got SIGTERM, leaving"; kill $child; exit 0' TERM
 httpd -f -p "$PORT" -h /tmp/www &

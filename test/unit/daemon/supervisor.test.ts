@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import type { AppSpec, InstanceStatus } from '../../../src/apps/state.js';
 import type { ExitInfo } from '../../../src/container/types.js';
 import type { InstanceHandle, InstanceLauncher } from '../../../src/daemon/instance-launcher.js';
-import { Router } from '../../../src/daemon/router.js';
+import { AppBackends } from '../../../src/daemon/backends.js';
 import { Supervisor } from '../../../src/daemon/supervisor.js';
 
 // The supervisor's convergence onto a release, through its one seam (the launcher): instances
@@ -37,6 +37,9 @@ function harness(options: { failing?: Set<string> } = {}) {
         return {
           containerId: `${tag}${request.index}`,
           ip: '127.0.0.1',
+          pid: 0,
+          // No such file: the instance logs nothing.
+          logPath: `/nonexistent/dropship-test/${tag}${request.index}.log`,
           wait: () => exited,
           kill: async () => {
             log.push(`stop ${tag}${request.index}`);
@@ -50,7 +53,7 @@ function harness(options: { failing?: Set<string> } = {}) {
   };
   const supervisor = new Supervisor(spec(1, digest('a')), {
     makeLauncher,
-    router: new Router(0),
+    backends: new AppBackends({ set: async () => undefined, remove: async () => undefined }, (error) => assert.unreachable(error.message)),
     log: () => undefined,
     event: () => undefined,
     changed: (status) => (latest = status),
