@@ -21,6 +21,7 @@ import { register as gc } from './gc.js';
 import { register as login } from './login.js';
 import { register as stack } from './stack.js';
 import { register as push } from './push.js';
+import { register as restage } from './restage.js';
 import { register as stage } from './stage.js';
 import { register as buildpack } from './buildpack.js';
 import { register as securityGroup } from './security-group.js';
@@ -33,7 +34,7 @@ const registrars: Array<(program: Command) => void> = [
   runTask, tasks, ssh,
   stack,
   image, rebase, gc, login,
-  push,
+  push, restage,
   stage, buildpack,
   securityGroup,
   daemon,

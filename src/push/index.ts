@@ -22,5 +22,6 @@ export {
   type StackLayer,
 } from './push.js';
 export { realPushSeams } from './push-seams.js';
+export { restagePlan } from './restage.js';
 export { pushApp, type PushAppOptions, type PushAppResult } from './push-app.js';
 export { deployImage, type Deployed } from './push-deploy.js';
