@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -33,6 +33,8 @@ export async function keepSource(app: string, dir: string, meta: Omit<KeptSource
   await mkdir(sources, { recursive: true, mode: 0o700 });
   const temp = tempPathFor(join(sources, 'source.tar'));
   try {
+    // Made 0600 before tar writes into it: tar would create it by the umask.
+    await writeFile(temp, '', { mode: 0o600 });
     await execa('tar', ['--create', '--file', temp, '--directory', dir, '--sort=name', '--numeric-owner', '.'], { stdin: 'ignore' });
     const hash = createHash('sha256');
     await pipeline(createReadStream(temp), hash);
