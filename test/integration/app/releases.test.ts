@@ -13,9 +13,9 @@ import { buildStack, ensureStack } from '../../../src/stack/index.js';
 import { dropship, httpGet, removeApp } from './helpers.js';
 
 // A store of its own: this file rebuilds the tiny stack, which must not move the shared store's.
-const home = await mkdtemp('/var/tmp/dropship-releases-');
-await chmod(home, 0o755);
-process.env.DROPSHIP_HOME = home;
+// Set for this suite only (uvu runs every test file in one process): before, and put back after.
+let home = '';
+const sharedHome = process.env.DROPSHIP_HOME;
 
 const app = uniqueName('rel');
 const TAG = `dropship-apps/${app}:latest`;
@@ -100,9 +100,16 @@ async function stackMtimeOf(containerId: string): Promise<number> {
 let hostPort = 0;
 const digests: Record<string, string> = {};
 
+test.before(async () => {
+  home = await mkdtemp('/var/tmp/dropship-releases-');
+  await chmod(home, 0o755);
+  process.env.DROPSHIP_HOME = home;
+});
+
 test.after(async () => {
   if (isRoot) await removeApp(app).catch((error: Error) => console.error(`cleanup of ${app}: ${error.message}`));
   await rm(home, { recursive: true, force: true });
+  process.env.DROPSHIP_HOME = sharedHome;
 });
 
 test('a new app is release 1, pinned to the digest of the image it was made from', async () => {
