@@ -1,3 +1,4 @@
+import { DropshipError, isDropshipError } from '../errors.js';
 import { validateAppName } from './state.js';
 
 /** The owner name of an app's host port in the network room's one table (and of its data path). */
@@ -12,7 +13,10 @@ export const appPortOwner = (name: string): string => `app:${validateAppName(nam
 export async function allocateHostPort(name: string, requested?: number): Promise<number> {
   const { reserveHostPort } = await import('../network/index.js');
   // `-p 0` (or `-p :8080`) asks for no port in particular.
-  return reserveHostPort(appPortOwner(name), requested || undefined);
+  return reserveHostPort(appPortOwner(name), requested || undefined).catch((error: unknown) => {
+    if (!isDropshipError(error) || error.code !== 'PORT_IN_USE') throw error;
+    throw new DropshipError(error.code, error.message, { hint: 'choose another port with -p, or leave -p out to get one from the pool', cause: error });
+  });
 }
 
 /** Give the app's host port back (its app is deleted, or was never started). */

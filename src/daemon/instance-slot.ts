@@ -264,8 +264,12 @@ export class InstanceSlot {
       onHealthy: () => {
         if (this.stopRequested) return;
         void this.ctx.backends.add(this.status.guid, { ip: handle.ip, port: spec.containerPort });
-        this.health('out', HEALTHY_MESSAGE);
-        this.setState('running');
+        // The app's lines so far first ("listening on 8080" comes before "became healthy").
+        void (this.tail?.drain() ?? Promise.resolve()).then(() => {
+          if (this.stopRequested || this.handle !== handle) return;
+          this.health('out', HEALTHY_MESSAGE);
+          this.setState('running');
+        });
       },
     });
     const detached = new Promise<undefined>((resolve) => {

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { uniqueName, isRoot } from '../../helpers/env.js';
 import { appPaths } from '../../../src/apps/state.js';
+import { daemonPaths } from '../../../src/apps/index.js';
 import { apparmorUnavailableReason } from '../../../src/security/apparmor.js';
 import { ensureTestImage } from './fixture.js';
 import { dropship, eventually, httpGet, leaseShorts, leftovers, removeApp } from './helpers.js';
@@ -77,7 +78,7 @@ test("the app's state, logs and socket are root's alone", async () => {
   const paths = appPaths(app);
   assert.is((await stat(paths.dir)).mode & 0o777, 0o700);
   assert.is((await stat(paths.logs)).mode & 0o777, 0o700);
-  for (const file of [paths.spec, paths.socket, paths.events, `${paths.logs}/app.log`]) {
+  for (const file of [paths.spec, daemonPaths().socket, paths.events, `${paths.logs}/app.log`]) {
     assert.is((await stat(file)).mode & 0o777, 0o600, file);
   }
 });
@@ -125,7 +126,7 @@ test('clear errors: a taken host port, an existing name, an image not in the sto
   try {
     const busy = await dropship('run', image, '--name', other, '-d', '-p', String(taken));
     assert.is(busy.exitCode, 1);
-    assert.match(busy.stderr, new RegExp(`error: host port ${taken} is in use on this host\nhint: choose another port with -p`));
+    assert.match(busy.stderr, new RegExp(`error: host port ${taken} is already in use on this host.*\nhint: choose another port with -p`));
     assert.is((await dropship('ps', other)).exitCode, 1, 'nothing was created');
   } finally {
     blocker.close();

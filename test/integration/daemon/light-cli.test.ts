@@ -1,0 +1,50 @@
+import '../../helpers/env.js';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import { isRoot, uniqueName } from '../../helpers/env.js';
+import { ensureTestImage } from '../app/fixture.js';
+import { dropship, removeApp } from '../app/helpers.js';
+
+const MAIN = fileURLToPath(new URL('../../../src/cli/main.ts', import.meta.url));
+const RECORD = fileURLToPath(new URL('../../helpers/record-imports.mjs', import.meta.url));
+const SRC = fileURLToPath(new URL('../../../src/', import.meta.url));
+/** What a command that only asks the daemon must never load: images, the registry, staging, stacks, buildpacks, the runtime. */
+const HEAVY = /^(oci|staging|buildpack|stack|push|container|network|cnb)\//;
+/** Two light rules that live in heavy rooms (see .dependency-cruiser.cjs): an env name, -p parsing. */
+const LIGHT = new Set(['staging/env.ts', 'network/ports.ts']);
+
+async function loadedBy(...args: string[]): Promise<string[]> {
+  const dir = await mkdtemp(join(tmpdir(), 'dropship-imports-'));
+  try {
+    const file = join(dir, 'imports.txt');
+    const run = await execa(process.execPath, ['--import', 'tsx', '--import', RECORD, MAIN, ...args], { env: { ...process.env, RECORD_IMPORTS: file }, reject: false });
+    assert.is(run.exitCode, 0, String(run.stderr));
+    const urls = (await readFile(file, 'utf8')).split('\n').filter(Boolean);
+    return [...new Set(urls.map((url) => fileURLToPath(url)).filter((path) => path.startsWith(SRC)).map((path) => path.slice(SRC.length)))].sort();
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+test('ps, logs, events and daemon status of a running app load no image, registry, staging or runtime code', async () => {
+  if (!isRoot) return console.log('skip: needs root for runc');
+  const app = uniqueName('dmnlight');
+  try {
+    const run = await dropship('run', await ensureTestImage(), '--name', app, '-d');
+    assert.is(run.exitCode, 0, run.stderr);
+    for (const args of [['ps', app], ['logs', app], ['events', app], ['daemon', 'status']]) {
+      const loaded = await loadedBy(...args);
+      assert.ok(loaded.includes('apps/index.ts'), `${args[0]} loads the app API (the recording works)`);
+      assert.equal(loaded.filter((path) => HEAVY.test(path) && !LIGHT.has(path)), [], `${args.join(' ')} loads only what asking the daemon needs`);
+    }
+  } finally {
+    await removeApp(app);
+  }
+});
+
+test.run();
