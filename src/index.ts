@@ -1,21 +1,37 @@
-// The library API: the CLI and the tests use dropship through this file.
+// The supported library API, `import { … } from 'dropship'`: what the README documents. The
+// CLI and the tests reach deeper into the rooms; those internals may change without notice.
+// Conventions: env is a record; sizes are `256M`/`1G` (a bare number in text is megabytes);
+// durations are `timeout`, written `30s`/`15m` or a number of seconds.
 export { DropshipError, isDropshipError } from './errors.js';
-export { dropshipHome, homePaths, type HomePaths } from './home.js';
-export * from './push/index.js';
-export * from './apps/index.js';
-export * from './daemon/index.js';
-export { runTask, stackLowerDirs, type TaskOptions, type TaskResult } from './sandbox/index.js';
+
+// push: source to a running app
+export { pushApp, readManifest, type PushAppOptions, type PushAppResult, type Manifest } from './push/index.js';
+
+// stage and build
+export { stage, type StagingOptions, type StagingResult, type StagingEvent } from './staging/index.js';
+export { ensureStack, listStacks, DEFAULT_STACK, type StackInfo } from './stack/index.js';
+export { buildImage, listImages, inspectImage, removeImage, type BuildImageOptions, type BuiltImage, type ImageSummary } from './oci/index.js';
+export { buildApp, type AppImage } from './cnb/index.js';
+
+// run and operate apps
 export {
-  createContainer, listContainers, cleanupContainer, installCleanupHandlers, buildSpec,
-  type Container, type ContainerOptions, type ContainerSummary, type ExecOptions, type ExitInfo,
-} from './container/index.js';
-export {
-  defaultIdMap, defaultSeccompProfile, apparmorProfileText, checkProfile, loadProfile, DEFAULT_CAPABILITIES, type IdMap,
-} from './security/index.js';
-export * from './oci/index.js';
-export * from './stack/index.js';
-export * from './staging/index.js';
-export * from './buildpack/index.js';
-export { buildApp, cnbBuild, type AppImage, type CnbBuildOptions, type CnbBuildResult } from './cnb/index.js';
-export * from './network/index.js';
-export { doctor, type DoctorReport, type CheckResult } from './doctor/index.js';
+  runApp,
+  listApps,
+  startApp,
+  stopApp,
+  restartApp,
+  scaleApp,
+  deleteApp,
+  listReleases,
+  rollbackApp,
+  appEnv,
+  setAppEnv,
+  unsetAppEnv,
+  type RunOptions,
+  type AppSummary,
+  type Release,
+} from './apps/index.js';
+
+// tasks
+export { runTask, type TaskOptions, type TaskResult } from './sandbox/index.js';
+export { runAppTask, listTasks, type AppTaskOptions, type TaskRecord } from './apps/index.js';

@@ -31,6 +31,11 @@ export interface InstanceEnvInput {
 /** Names the platform sets for every instance; a user value would lie to the app, so it is refused. */
 const RESERVED = /^(PORT|VCAP_APP_PORT|VCAP_APP_HOST|VCAP_APPLICATION|VCAP_SERVICES|MEMORY_LIMIT|INSTANCE_INDEX|INSTANCE_GUID|CF_INSTANCE_[A-Z_]+)$/;
 
+/** Whether the platform owns `name` in every instance's env (push, run and manifests refuse it). */
+export function isPlatformEnvName(name: string): boolean {
+  return RESERVED.test(name);
+}
+
 /** Turn `-e K=V` options into a map, refusing malformed and platform-owned names. */
 export function parseUserEnv(pairs: string[]): Record<string, string> {
   const env: Record<string, string> = {};

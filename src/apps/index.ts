@@ -16,8 +16,11 @@ export {
   type StartResult,
 } from './api.js';
 export { runAppTask, type AppTaskOptions } from './app-task.js';
+export { listTasks, readTaskLog, type TaskRecord, type TaskState } from './task-records.js';
 export { commitRelease, listReleases, readRelease, referencedImageDigests, releaseRebasedImage, type Release } from './releases.js';
 export { rollbackApp } from './rollback.js';
+export { sshInstance, type SshOptions } from './ssh.js';
+export { appEnv, setAppEnv, unsetAppEnv, type EnvChange } from './app-env.js';
 export {
   normalizeRunOptions,
   parsePort,
@@ -27,7 +30,7 @@ export {
   DEFAULTS as RUN_DEFAULTS,
   type RunOptions,
 } from './run-options.js';
-export { instanceEnv, parseUserEnv, type InstanceEnvInput } from './env.js';
+export { instanceEnv, isPlatformEnvName, parseUserEnv, type InstanceEnvInput } from './env.js';
 export {
   supervisorState,
   spawnSupervisor,

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { DropshipError } from '../errors.js';
-import { parseDuration, parseSize } from '../util/units.js';
+import { parseDuration, parseQuota } from '../util/units.js';
 import { parseUserEnv } from './env.js';
 import { validateAppName, type AppSpec, type HealthCheckType } from './state.js';
 
@@ -12,7 +12,8 @@ export interface RunOptions {
   instances?: number | string;
   memory?: number | string;
   disk?: number | string;
-  env?: string[];
+  /** A record, as everywhere in the library; the CLI hands over its `-e K=V` strings. */
+  env?: Record<string, string> | string[];
   /** A JSON file holding VCAP_SERVICES (an object keyed by service label). */
   servicesFile?: string;
   healthCheckType?: string;
@@ -48,24 +49,14 @@ export function parseInstances(value: number | string, option = '--instances'): 
   return n;
 }
 
-/**
- * The one parser of -m and -k, for `run`, `scale` and `push` alike: `256M`, `1G`, or a bare number
- * of megabytes as `cf push -m 256` and manifest.yml mean it. A number (from the library) is bytes.
- */
-function sizeFlag(value: number | string, option: string): number {
-  return typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? Number(value) * 1024 * 1024 : parseSize(value, option);
+/** Memory as push, run, scale and run-task take it: one parser (a bare number is megabytes). */
+export function parseMemory(value: number | string, option = '-m'): number {
+  return parseQuota(value, option);
 }
 
-export function parseMemory(value: number | string, option = '--memory'): number {
-  const bytes = sizeFlag(value, option);
-  if (bytes < 16 * 1024 * 1024) throw invalid(option, value, 'give at least 16M of memory');
-  return bytes;
-}
-
-export function parseDisk(value: number | string, option = '--disk'): number {
-  const bytes = sizeFlag(value, option);
-  if (bytes < 16 * 1024 * 1024) throw invalid(option, value, 'give at least 16M of disk');
-  return bytes;
+/** Disk, the same way (`-k`). */
+export function parseDisk(value: number | string, option = '-k'): number {
+  return parseQuota(value, option);
 }
 
 /** `HOSTPORT[:CONTAINERPORT]`; a missing or 0 host port means "pick one". */
@@ -130,7 +121,7 @@ export async function normalizeRunOptions(options: RunOptions): Promise<Omit<App
     instances: parseInstances(options.instances ?? DEFAULTS.instances),
     memoryBytes: parseMemory(options.memory ?? DEFAULTS.memory),
     diskBytes: parseDisk(options.disk ?? DEFAULTS.disk),
-    env: parseUserEnv(options.env ?? []),
+    env: parseUserEnv(Array.isArray(options.env) ? options.env : Object.entries(options.env ?? {}).map(([k, v]) => `${k}=${v}`)),
     services: options.servicesFile ? await readServices(options.servicesFile) : {},
     healthCheck: { type, endpoint, startTimeoutMs },
     command: options.command,

@@ -14,7 +14,10 @@ interface Flags {
   memory?: string;
   diskQuota?: string;
   env?: string[];
-  port?: string;
+  path?: string;
+  hostPort?: string;
+  var?: string[];
+  varsFile?: string[];
   healthCheckType?: string;
   endpoint?: string;
   timeout?: string;
@@ -28,7 +31,8 @@ export function register(program: Command): void {
   program
     .command('push')
     .description('stage source with buildpacks on a stack, build its image and run it: source to a running app in one command')
-    .argument('[path]', 'app directory (default: the manifest app paths, or the current directory)')
+    .argument('[path]', 'app directory, the same as -p')
+    .option('-p, --path <dir>', 'app directory (default: the manifest app paths, or the current directory)')
     .option('--name <app>', 'app name (default: from the manifest, or the directory name); with a multi-app manifest, the one app to push')
     .option('-f, --manifest <file>', 'manifest.yml to read (default: manifest.yml in the app directory)')
     .option('--no-manifest', 'ignore manifest.yml')
@@ -39,7 +43,9 @@ export function register(program: Command): void {
     .option('-m, --memory <size>', 'memory limit per instance, like 256M or 1G (default 256M)')
     .option('-k, --disk-quota <size>', 'disk quota per instance, and the staging disk limit (default 1G)')
     .option('-e, --env <KEY=VALUE>', 'environment variable for staging and running (repeatable)', collect, [])
-    .option('-p, --port <hostport>', "host port of the app's URL (default: kept from the last push, or one from the pool)")
+    .option('--host-port <port>', "host port of the app's URL (default: kept from the last push, or one from the pool)")
+    .option('--var <NAME=VALUE>', 'fill ((NAME)) in the manifest (repeatable; wins over --vars-file)', collect, [])
+    .option('--vars-file <file>', 'YAML file of name: value filling ((name)) in the manifest (repeatable)', collect, [])
     .option('--health-check-type <type>', 'port | http | process (default port)')
     .option('--endpoint <path>', 'path of the http health check (default /)')
     .option('-t, --timeout <seconds>', 'start timeout: instances must be healthy within it (default 60)')
@@ -47,12 +53,17 @@ export function register(program: Command): void {
     .option('--strategy <strategy>', 'rolling: replace running instances one by one')
     .option('--allow-private-buildpack-urls', "let buildpack URLs from the manifest reach loopback, link-local and private addresses")
     .option('--json', 'print the result as JSON (staging output goes to stderr)')
-    .action(async (path: string | undefined, flags: Flags) => {
+    .action(async (positional: string | undefined, flags: Flags) => {
+      if (positional !== undefined && flags.path !== undefined && positional !== flags.path) {
+        throw new DropshipError('INVALID_OPTION', `push: two app paths, '${positional}' and -p '${flags.path}'`, { hint: 'give the app directory once: dropship push -p ./app' });
+      }
       const room = await import('../push/index.js');
       // The operator's say-so, read where URLs are fetched (the same switch as the environment variable).
       if (flags.allowPrivateBuildpackUrls) process.env.DROPSHIP_ALLOW_PRIVATE_BUILDPACK_URLS = '1';
       const pushFlags = {
-        path,
+        path: flags.path ?? positional,
+        vars: flags.var,
+        varsFiles: flags.varsFile,
         name: flags.name,
         manifest: flags.manifest || undefined,
         noManifest: flags.manifest === false,
@@ -63,7 +74,7 @@ export function register(program: Command): void {
         memory: flags.memory,
         disk: flags.diskQuota,
         env: flags.env,
-        hostPort: flags.port,
+        hostPort: flags.hostPort,
         healthCheckType: flags.healthCheckType,
         endpoint: flags.endpoint,
         timeout: flags.timeout,
@@ -71,7 +82,7 @@ export function register(program: Command): void {
         strategy: flags.strategy,
       };
       const manifestPath = room.manifestPathFor(pushFlags);
-      const manifest = manifestPath ? await room.readManifest(manifestPath) : undefined;
+      const manifest = manifestPath ? await room.readManifest(manifestPath, await room.manifestVars(pushFlags)) : undefined;
       const plans = room.planPush(pushFlags, manifest);
       const seams = room.realPushSeams();
       const summaries = [];

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { DropshipError } from '../errors.js';
-import { parseDuration } from '../util/units.js';
 import { collect } from './output.js';
 
 interface RunTaskFlags {
@@ -14,6 +13,7 @@ interface RunTaskFlags {
   env?: string[];
   port?: string[];
   securityGroup?: string[];
+  name?: string;
 }
 
 /** Flags that shape a bare-stack container; an app's task takes them from the app instead. */
@@ -63,7 +63,7 @@ export function splitOperands(operands: string[], rawArgs: string[]): { app?: st
 /** What both kinds of task share: the terminal's streams, the env and the timeout. */
 function taskIo(flags: RunTaskFlags) {
   return {
-    timeoutMs: flags.timeout === undefined ? undefined : parseDuration(flags.timeout, '--timeout'),
+    timeout: flags.timeout,
     env: parseEnv(flags.env),
     stdin: 'inherit' as const,
     onStdout: (chunk: Buffer) => process.stdout.write(chunk),
@@ -100,10 +100,11 @@ async function runInApp(app: string, args: string[], flags: RunTaskFlags, comman
     });
   }
   const [{ runAppTask }] = await Promise.all([import('../apps/index.js'), prepareContainers()]);
-  finish(await runAppTask(app, { args, memory: flags.memory, ...taskIo(flags) }));
+  finish(await runAppTask(app, { args, memory: flags.memory, name: flags.name, ...taskIo(flags) }));
 }
 
 async function runOnStack(args: string[], flags: RunTaskFlags): Promise<void> {
+  if (flags.name !== undefined) throw new DropshipError('INVALID_OPTION', 'run-task: --name names the task of an app', { hint: 'dropship run-task APP --name NAME -- CMD; a bare-stack task is not recorded' });
   if (!flags.stack) throw new DropshipError('INVALID_OPTION', 'run-task: --stack is missing', { hint: 'dropship run-task --stack tiny -- sh -c "echo hello", or dropship run-task APP -- CMD' });
   if (args.length === 0) throw new DropshipError('INVALID_OPTION', 'run-task: no command given', { hint: 'put the command after --, e.g. dropship run-task --stack tiny -- id' });
   const pids = positiveInteger('--pids', flags.pids);
@@ -132,11 +133,12 @@ export function register(program: Command): void {
     .description("run a one-off command in a hardened container, on a bare stack (--stack) or in an app's image (APP, like `cf run-task`); exits with its exit code")
     .usage('--stack <name> [options] -- CMD [ARGS...]\n       dropship run-task APP [--memory <size>] [--timeout <duration>] [-e KEY=VALUE] -- CMD [ARGS...]')
     .argument('[words...]', '[APP] -- CMD [ARGS...]')
+    .option('--name <name>', "an app's task: its name in `dropship tasks APP` and its log tag [APP/TASK/NAME/0] (default: 8 hex digits)")
     .option('--stack <name>', 'stack whose root filesystem the task runs on (e.g. tiny)')
     .option('--user <user>', 'vcap (uid 2000, no capabilities) or root (container root, 14 capabilities)', 'vcap')
-    .option('--memory <size>', "memory limit, no swap beyond it (default 1G; an app's task: the app's limit)")
+    .option('-m, --memory <size>', "memory limit, no swap beyond it (default 1G; an app's task: the app's limit)")
     .option('--pids <n>', 'maximum number of processes (default 1024)')
-    .option('--disk <size>', 'quota of the writable layer, e.g. 1G (default: none)')
+    .option('-k, --disk <size>', 'quota of the writable layer, e.g. 1G (default: none)')
     .option('--timeout <duration>', 'kill the task after this long, e.g. 30s')
     .option('--runtime <name>', 'runc or crun', 'runc')
     .option('-e, --env <KEY=VALUE>', 'environment variable (repeatable)', collect)

@@ -171,7 +171,7 @@ export function register(program: Command): void {
     .description('stage an app with buildpacks in a hardened container: droplet.tgz and result.json')
     .argument('<app-dir>', 'the app source')
     .option('-b, --buildpack <name|dir|file|url>', 'buildpack to use, repeatable (all but the last supply); none: detect', collect)
-    .option('--stack <name>', 'stack to stage on (tiny, bookworm)', 'tiny')
+    .option('--stack <name>', 'stack to stage on: tiny or bookworm (default bookworm, as push)')
     .option('--name <app>', 'app name (keys the staging cache); default: the directory name')
     .option('-e, --env <K=V>', 'environment variable for buildpacks, repeatable', collect)
     .option('-c, --command <cmd>', 'start command for the web process (overrides Procfile and buildpack)')

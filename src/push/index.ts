@@ -1,7 +1,8 @@
 // The push room: manifest.yml, the push plan (manifest + flags, normalised once), and push
 // itself (stack → stage → image → deploy through the apps room).
 export { parseManifest, readManifest, type Manifest, type ManifestApp, type ManifestProcess, type HealthCheckKind } from './manifest.js';
-export { planPush, manifestPathFor, PUSH_DEFAULTS, type PushFlags, type PushPlan } from './push-options.js';
+export { parseVarFlags, readVarsFile, type ManifestVars } from './manifest-vars.js';
+export { planPush, manifestPathFor, manifestVars, PUSH_DEFAULTS, type PushFlags, type PushPlan } from './push-options.js';
 export {
   push,
   beginPush,
@@ -21,4 +22,6 @@ export {
   type StackLayer,
 } from './push.js';
 export { realPushSeams } from './push-seams.js';
+export { restagePlan } from './restage.js';
+export { pushApp, type PushAppOptions, type PushAppResult } from './push-app.js';
 export { deployImage, type Deployed } from './push-deploy.js';

@@ -3,7 +3,9 @@ import { dirname, resolve } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type Pair, type YAMLMap } from 'yaml';
 import { DropshipError } from '../errors.js';
 import { checkName } from '../util/names.js';
-import { parseSize } from '../util/units.js';
+import { parseQuota } from '../util/units.js';
+import { isPlatformEnvName } from '../apps/index.js';
+import { interpolateVars, type ManifestVars } from './manifest-vars.js';
 import { isEnvName } from '../staging/env.js';
 
 /**
@@ -82,6 +84,7 @@ class ManifestReader {
   constructor(
     private readonly file: string,
     private readonly text: string,
+    private readonly vars: ManifestVars,
   ) {}
 
   read(): Manifest {
@@ -93,6 +96,7 @@ class ManifestReader {
         cause: first,
       });
     }
+    interpolateVars(doc, this.vars, this.file, (offset) => this.lineOf(offset));
     const root = doc.contents;
     if (!isMap(root)) throw this.error(root, '', 'the manifest must be a map with an applications list', 'start the file with `applications:`');
     let applications: ManifestApp[] | undefined;
@@ -234,6 +238,9 @@ class ManifestReader {
     for (const pair of node.items) {
       const key = this.keyOf(pair);
       if (!isEnvName(key)) throw this.error(pair.key as Node, where, `env name '${key}' is not a shell variable name`, 'use letters, digits and _, not starting with a digit');
+      if (isPlatformEnvName(key)) {
+        throw this.error(pair.key as Node, where, `env '${key}' is set by the platform for every instance`, 'remove it: the platform sets PORT (8080), MEMORY_LIMIT, INSTANCE_*, CF_INSTANCE_* and VCAP_*');
+      }
       const value = pair.value as Node | null;
       if (!isScalar(value) || value.value === null) {
         throw this.error(value ?? (pair.key as Node), where, `env '${key}' must be a string, number or boolean, got ${this.show(value)}`, "quote the value, e.g. KEY: 'value'");
@@ -265,16 +272,13 @@ class ManifestReader {
     return value;
   }
 
-  /** Sizes as Cloud Foundry writes them (256M, 1G); a bare number means megabytes. */
+  /** Sizes as Cloud Foundry writes them (256M, 1G); a bare number means megabytes, as on the command line. */
   private size(node: Node, where: string, key: string): number {
     const value = isScalar(node) ? node.value : undefined;
-    const hint = `write ${key}: 256M (units B, K, M, G, T)`;
-    if (typeof value === 'number' && Number.isInteger(value) && value > 0) return value * 1024 * 1024;
-    if (typeof value === 'string' && /^\s*\d+\s*$/.test(value)) return Number(value) * 1024 * 1024;
-    if (typeof value === 'string') {
+    const hint = `write ${key}: 256M (units B, K, M, G, T; at least 16M)`;
+    if ((typeof value === 'number' && Number.isInteger(value)) || typeof value === 'string') {
       try {
-        const bytes = parseSize(value, key);
-        if (bytes > 0) return bytes;
+        return parseQuota(String(value), key);
       } catch (error) {
         throw this.error(node, where, `'${key}' must be a size, got ${this.show(node)}`, hint, error);
       }
@@ -319,11 +323,12 @@ class ManifestReader {
 }
 
 /** Parse manifest text; `file` is how messages name it. */
-export function parseManifest(text: string, file = 'manifest.yml'): Manifest {
-  return new ManifestReader(file, text).read();
+export function parseManifest(text: string, file = 'manifest.yml', vars: ManifestVars = {}): Manifest {
+  return new ManifestReader(file, text, vars).read();
 }
 
-export async function readManifest(file: string): Promise<Manifest> {
+/** Read and check a manifest, filling its `((vars))` from `vars`. */
+export async function readManifest(file: string, vars: ManifestVars = {}): Promise<Manifest> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -333,5 +338,5 @@ export async function readManifest(file: string): Promise<Manifest> {
       cause: error,
     });
   }
-  return parseManifest(text, file);
+  return parseManifest(text, file, vars);
 }

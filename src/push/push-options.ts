@@ -3,10 +3,11 @@ import { basename, join, resolve } from 'node:path';
 import { DropshipError } from '../errors.js';
 import { containedPath } from '../util/contained-path.js';
 import { checkName } from '../util/names.js';
-import { parseSize } from '../util/units.js';
 import type { HealthCheckKind, Manifest, ManifestApp, ManifestProcess } from './manifest.js';
-import { parseDisk, parseMemory, RUN_DEFAULTS } from '../apps/index.js';
+import { parseVarFlags, readVarsFile, type ManifestVars } from './manifest-vars.js';
+import { isPlatformEnvName, parseDisk, parseMemory, RUN_DEFAULTS } from '../apps/index.js';
 import { isEnvName } from '../staging/env.js';
+import { DEFAULT_STACK } from '../stack/index.js';
 
 /** `dropship push` flags as the CLI received them (strings, before any validation). */
 export interface PushFlags {
@@ -27,6 +28,10 @@ export interface PushFlags {
   timeout?: string;
   noStart?: boolean;
   strategy?: string;
+  /** `--var K=V`, filling `((K))` in the manifest; they win over `varsFiles`. */
+  vars?: string[];
+  /** `--vars-file FILE` (repeatable; a later file wins). */
+  varsFiles?: string[];
 }
 
 /** One app to push, every value decided: flags over manifest over defaults. */
@@ -54,9 +59,9 @@ export interface PushPlan {
 
 /** `run`'s defaults, on the full stack. */
 export const PUSH_DEFAULTS = {
-  stack: 'bookworm',
-  memoryBytes: parseSize(RUN_DEFAULTS.memory),
-  diskBytes: parseSize(RUN_DEFAULTS.disk),
+  stack: DEFAULT_STACK,
+  memoryBytes: parseMemory(RUN_DEFAULTS.memory),
+  diskBytes: parseDisk(RUN_DEFAULTS.disk),
   healthCheckType: RUN_DEFAULTS.healthCheckType as HealthCheckKind,
   endpoint: RUN_DEFAULTS.endpoint,
   timeoutSeconds: RUN_DEFAULTS.timeout,
@@ -93,9 +98,19 @@ function parseEnvFlags(pairs: string[]): Record<string, string> {
     if (!isEnvName(key)) {
       throw invalid('-e', pair, 'KEY=VALUE', 'KEY is a shell variable name: letters, digits and _, like -e GREETING=hello');
     }
+    if (isPlatformEnvName(key)) {
+      throw invalid('-e', pair, 'a name the app may set', 'the platform sets PORT, MEMORY_LIMIT, INSTANCE_*, CF_INSTANCE_* and VCAP_* for every instance: choose another name');
+    }
     env[key] = pair.slice(eq + 1);
   }
   return env;
+}
+
+/** The values for the manifest's `((vars))`: vars files in order, then `--var` over them. */
+export async function manifestVars(flags: PushFlags): Promise<ManifestVars> {
+  const vars: ManifestVars = {};
+  for (const file of flags.varsFiles ?? []) Object.assign(vars, await readVarsFile(file));
+  return Object.assign(vars, parseVarFlags(flags.vars ?? []));
 }
 
 /** Which manifest applies: -f, else manifest.yml beside the app (or in the current directory). */
@@ -179,7 +194,7 @@ export function planPush(flags: PushFlags, manifest?: Manifest, cwd = process.cw
       memoryBytes: flags.memory !== undefined ? parseMemory(flags.memory, '-m') : web?.memoryBytes ?? app?.memoryBytes ?? PUSH_DEFAULTS.memoryBytes,
       diskBytes: flags.disk !== undefined ? parseDisk(flags.disk, '-k') : web?.diskBytes ?? app?.diskBytes ?? PUSH_DEFAULTS.diskBytes,
       env: { ...app?.env, ...flagEnv },
-      hostPort: flags.hostPort !== undefined ? wholeNumber('-p', flags.hostPort, 1, 65535) : undefined,
+      hostPort: flags.hostPort !== undefined ? wholeNumber('--host-port', flags.hostPort, 1, 65535) : undefined,
       healthCheck: {
         type: checkType ?? PUSH_DEFAULTS.healthCheckType,
         endpoint: flags.endpoint ?? web?.healthCheckHttpEndpoint ?? app?.healthCheckHttpEndpoint ?? PUSH_DEFAULTS.endpoint,

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { DropshipError } from '../errors.js';
 import { homePaths } from '../home.js';
 import type { PushPlan } from './push-options.js';
+import { keepSource } from './source-store.js';
 
 /**
  * `dropship push`: stack → stage → image → run, one straight sequence over four narrow seams
@@ -255,6 +256,8 @@ export async function startPhase(seams: PushSeams, work: PushWork, onLog: (line:
         diskBytes: p.diskBytes,
         url: out.hostPort ? `http://127.0.0.1:${out.hostPort}` : undefined,
       });
+      // What `dropship restage` stages again: the source this release was built from.
+      if (p.type === 'web') await keepSource(p.app, plan.path, { release: out.release, stack: plan.stack, buildpacks: plan.buildpacks });
     }
     return started;
   });

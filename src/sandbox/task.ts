@@ -4,7 +4,7 @@ import type { HostPort, PortMapping } from '../network/index.js';
 import { ensureUnpacked } from '../oci/unpack-cache.js';
 import { defaultIdMap, type IdMap } from '../security/idmap.js';
 import { ensureStack } from '../stack/index.js';
-import { parseSize } from '../util/units.js';
+import { parseDuration, parseQuota } from '../util/units.js';
 import { awaitingNetwork } from './await-network.js';
 import { createSandbox } from './sandbox.js';
 import { describeTask, TASK_LABEL, waitForTask, type TaskResult } from './task-result.js';
@@ -22,8 +22,8 @@ export interface TaskOptions {
   pids?: number;
   /** Bytes or a size like `1G`: quota of the task's writable layer (none when omitted). */
   disk?: string | number;
-  /** Kill the task after this long (no limit when omitted). */
-  timeoutMs?: number;
+  /** Kill the task after this long (no limit when omitted): `30s`, `15m`, or a number of seconds, as every duration. */
+  timeout?: string | number;
   env?: Record<string, string>;
   cwd?: string;
   runtime?: 'runc' | 'crun';
@@ -50,7 +50,8 @@ export async function stackLowerDirs(stack: string, idMap: IdMap = defaultIdMap(
  * Programs that can be interrupted call installCleanupHandlers() so that Ctrl-C removes it too.
  */
 export async function runTask(options: TaskOptions): Promise<TaskResult> {
-  const memoryBytes = parseSize(options.memory ?? DEFAULT_TASK_MEMORY, '--memory');
+  const memoryBytes = parseQuota(options.memory ?? DEFAULT_TASK_MEMORY, '-m');
+  const timeoutMs = options.timeout === undefined ? undefined : parseDuration(options.timeout, '--timeout');
   const idMap = defaultIdMap();
   const lowerDirs = await stackLowerDirs(options.stack, idMap);
   const user = options.user ?? 'vcap';
@@ -66,7 +67,7 @@ export async function runTask(options: TaskOptions): Promise<TaskResult> {
     limits: {
       memoryBytes,
       ...(options.pids === undefined ? {} : { pids: options.pids }),
-      ...(options.disk === undefined ? {} : { diskBytes: parseSize(options.disk, '--disk') }),
+      ...(options.disk === undefined ? {} : { diskBytes: parseQuota(options.disk, '-k') }),
     },
     runtime: options.runtime,
     idMap,
@@ -77,7 +78,7 @@ export async function runTask(options: TaskOptions): Promise<TaskResult> {
   });
   try {
     if (networked) options.onNetwork?.({ ip: sandbox.ip, hostPorts: sandbox.hostPorts });
-    return await waitForTask(sandbox.container, describeTask(options.args), options.timeoutMs, memoryBytes);
+    return await waitForTask(sandbox.container, describeTask(options.args), timeoutMs, memoryBytes);
   } finally {
     await sandbox.destroy();
   }

@@ -6,7 +6,7 @@ import { readAllStacks, readStack, type StackInfo } from './metadata.js';
 import { recipeDir } from './recipes.js';
 
 export { buildStack, type BuildStackOptions } from './build.js';
-export { knownStacks, recipesRoot } from './recipes.js';
+export { DEFAULT_STACK, knownStacks, recipesRoot } from './recipes.js';
 export type { StackBuild, StackInfo } from './metadata.js';
 export { findBuild, stackBuilds } from './metadata.js';
 export { updateStack, type StackUpdate } from './update.js';

@@ -58,3 +58,6 @@ export async function recipeDigest(dir: string): Promise<Digest> {
   await walk('');
   return `sha256:${hash.digest('hex')}`;
 }
+
+/** The stack push, stage and run use when none is named: the full Debian one, as on Cloud Foundry. */
+export const DEFAULT_STACK = 'bookworm';

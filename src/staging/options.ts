@@ -1,4 +1,5 @@
 import { basename, dirname, join, resolve } from 'node:path';
+import { DEFAULT_STACK } from '../stack/index.js';
 import { DropshipError } from '../errors.js';
 import { homePaths } from '../home.js';
 import { defaultIdMap, type IdMap } from '../security/idmap.js';
@@ -48,7 +49,7 @@ export function normalizeStagingOptions(options: StagingOptions): NormalizedStag
   const appDir = resolve(options.appDir);
   const name = options.name ?? basename(appDir).replace(/[^A-Za-z0-9._-]/g, '-').replace(/^[^A-Za-z0-9]+/, '');
   checkName(name, options.name === undefined ? { source: `the app directory's name (${appDir})`, hint: 'give one with --name' } : { source: '--name' });
-  const stack = options.stack ?? 'tiny';
+  const stack = options.stack ?? DEFAULT_STACK;
   if (!STACK.test(stack)) {
     throw new DropshipError('INVALID_STACK', `--stack: '${stack}' is not a stack name`, { hint: 'use tiny or bookworm' });
   }

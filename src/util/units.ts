@@ -18,6 +18,23 @@ export function parseSize(value: string | number, what = 'size'): number {
   return Math.round(Number(match[1]) * SIZE_UNITS[unit]!);
 }
 
+const MiB = 1024 * 1024;
+
+/**
+ * Memory and disk as `cf` takes them, the one parser behind push, run, scale, run-task and the
+ * manifest: a bare number written as text is megabytes (`-m 256` is 256M everywhere), units as
+ * parseSize; a JavaScript number is already bytes (the library's typed options).
+ */
+export function parseQuota(value: string | number, what: string, minBytes = 16 * MiB): number {
+  const bytes = typeof value === 'number' ? value : /^\s*\d+\s*$/.test(value) ? Number(value) * MiB : parseSize(value, what);
+  if (!Number.isFinite(bytes) || bytes < minBytes) {
+    throw new DropshipError('INVALID_SIZE', `${what}: '${value}' is below ${formatBytes(minBytes)}`, {
+      hint: `give at least ${formatBytes(minBytes)}, like ${what} 256M (a bare number is megabytes)`,
+    });
+  }
+  return bytes;
+}
+
 const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, '': 1000, m: 60_000, h: 3_600_000 };
 
 /** Parse a duration (`30s`, `15m`, `2h`, bare number = seconds) into milliseconds. */

@@ -50,7 +50,7 @@ test('out of memory: exit 137 and a message naming the limit', async () => {
 });
 
 test('a timeout kills the task and says so', async () => {
-  const result = await task({ args: ['/bin/sleep', '30'], timeoutMs: 300 });
+  const result = await task({ args: ['/bin/sleep', '30'], timeout: '300ms' });
   assert.is(result.timedOut, true);
   assert.is(result.exitCode, 137);
   assert.is(result.oomKilled, false);

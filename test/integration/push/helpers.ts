@@ -3,8 +3,8 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
-import { imageTag } from '../../../src/push/push.js';
 import { TEST_HOME } from '../../helpers/env.js';
+import { imageTag } from '../../../src/push/index.js';
 
 const MAIN = fileURLToPath(new URL('../../../src/cli/main.ts', import.meta.url));
 export const FIXTURES = fileURLToPath(new URL('../../../fixtures/apps/', import.meta.url));

@@ -12,7 +12,7 @@ const dropship = (args: string[], cwd?: string) => execa('node', ['--import', 't
 
 test('dropship stage: [STG/0] lines, a summary, the droplet and result.json', async () => {
   await inScratch('cli', async ({ out, name }) => {
-    const run = await dropship(['stage', join(APPS, 'static-site'), '--name', name, '--droplet', join(out, 'app.tgz'), '--memory', '256M']);
+    const run = await dropship(['stage', join(APPS, 'static-site'), '--stack', 'tiny', '--name', name, '--droplet', join(out, 'app.tgz'), '--memory', '256M']);
     assert.is(run.exitCode, 0, run.stderr);
     assert.ok(run.stdout.split('\n').includes('[STG/0] -----> Staticfile Buildpack'));
     assert.match(run.stdout, /^droplet: +.*app\.tgz \(\d+ bytes, sha256:[0-9a-f]{64}\)$/m);
@@ -23,11 +23,11 @@ test('dropship stage: [STG/0] lines, a summary, the droplet and result.json', as
 
 test('dropship stage exits 222/223 with error and hint; --json gives JSON lines', async () => {
   await inScratch('cli-fail', async ({ out, name }) => {
-    const none = await dropship(['stage', join(APPS, 'no-start'), '--name', name, '--droplet', join(out, 'a.tgz')]);
+    const none = await dropship(['stage', join(APPS, 'no-start'), '--stack', 'tiny', '--name', name, '--droplet', join(out, 'a.tgz')]);
     assert.is(none.exitCode, 222);
     assert.match(none.stderr, /^error: None of the buildpacks detected a compatible application\nhint: tried, in order: /);
     const failed = await dropship([
-      'stage', join(APPS, 'failing-app'), '--name', name, '--droplet', join(out, 'b.tgz'), '--json',
+      'stage', join(APPS, 'failing-app'), '--stack', 'tiny', '--name', name, '--droplet', join(out, 'b.tgz'), '--json',
       '-b', join(BUILDPACKS, 'failing'), '-e', 'FIXTURE_FAIL=finalize',
     ]);
     assert.is(failed.exitCode, 223);

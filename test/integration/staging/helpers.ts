@@ -48,6 +48,7 @@ export async function stageApp(app: string, out: string, name: string, options: 
     appDir: app.startsWith('/') ? app : join(APPS, app),
     name,
     dropletPath: join(out, 'droplet.tgz'),
+    stack: 'tiny',
     timeout: '2m',
     memory: '256M',
     ...options,

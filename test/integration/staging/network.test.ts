@@ -122,7 +122,7 @@ test('a cancelled staging (Ctrl-C) leaves no network behind', async () => {
 test('dropship stage --no-network: loopback only, no lease; the user env wins over the platform env', async () => {
   await inScratch('net-off', async ({ out, name }) => {
     const run = await execa('node', ['--import', 'tsx', MAIN,
-      'stage', join(APPS, 'static-site'), '--name', name, '--droplet', join(out, 'app.tgz'), '--memory', '256M', '--no-network',
+      'stage', join(APPS, 'static-site'), '--stack', 'tiny', '--name', name, '--droplet', join(out, 'app.tgz'), '--memory', '256M', '--no-network',
       '-b', PROBE, '-e', `PROBE_TARGETS=${world.ips[0]}:8001`, '-e', 'NPM_CONFIG_REGISTRY=http://127.0.0.1:9/',
     ], { reject: false, env: { CI: '1' } });
     assert.is(run.exitCode, 0, run.stderr);

@@ -74,7 +74,7 @@ test('--services reads VCAP_SERVICES from a JSON file and names the file when it
 test('bad values are refused naming the option and the value', async () => {
   assert.is((await refused({ image: 'i', name: 'a', healthCheckType: 'tcp' })).message, "--health-check-type: 'tcp' is not valid");
   assert.is((await refused({ image: 'i', name: 'a', instances: '-1' })).message, "--instances: '-1' is not valid");
-  assert.is((await refused({ image: 'i', name: 'a', memory: '1M' })).message, "--memory: '1M' is not valid");
+  assert.is((await refused({ image: 'i', name: 'a', memory: '1M' })).message, "-m: '1M' is below 16M");
   assert.is((await refused({ image: 'i', name: 'a', endpoint: 'health' })).message, "--endpoint: 'health' is not valid");
   assert.is((await refused({ image: 'i', name: '../etc' })).code, 'INVALID_APP_NAME');
   assert.ok((await refused({ image: 'i', name: 'a', timeout: '0' })).hint);
@@ -101,7 +101,7 @@ test('-m and -k mean the same for run, scale and push: a bare number is megabyte
   const [plan] = planPush({ path: '.', memory: '256', disk: '512' });
   assert.equal([spec.memoryBytes, spec.diskBytes], [256 * 1024 ** 2, 512 * 1024 ** 2]);
   assert.equal([plan!.memoryBytes, plan!.diskBytes], [spec.memoryBytes, spec.diskBytes]);
-  assert.is((await refused({ image: 'i', name: 'a', memory: '8' })).message, "--memory: '8' is not valid");
+  assert.is((await refused({ image: 'i', name: 'a', memory: '8' })).message, "-m: '8' is below 16M");
 });
 
 test.run();

@@ -88,7 +88,7 @@ test('several apps: all pushed, --name picks one, per-app flags need one app', (
 
 test('bad flag values name the flag and the value', () => {
   assert.is(refused(() => planPush({ path: 'api', instances: 'two' }, undefined, root)).message, "-i: 'two' is not a whole number to 64");
-  assert.is(refused(() => planPush({ path: 'api', hostPort: '70000' }, undefined, root)).message, "-p: '70000' is not a whole number from 1 to 65535");
+  assert.is(refused(() => planPush({ path: 'api', hostPort: '70000' }, undefined, root)).message, "--host-port: '70000' is not a whole number from 1 to 65535");
   assert.is(refused(() => planPush({ path: 'api', env: ['=x'] }, undefined, root)).message, "-e: '=x' is not KEY=VALUE");
   assert.is(refused(() => planPush({ path: 'api', healthCheckType: 'tcp' }, undefined, root)).message, "--health-check-type: 'tcp' is not port, http or process");
   assert.is(refused(() => planPush({ path: 'api', strategy: 'blue-green' }, undefined, root)).message, "--strategy: 'blue-green' is not rolling");
@@ -100,6 +100,12 @@ test('manifest.yml beside the app is found unless -f or --no-manifest says other
   assert.is(manifestPathFor({ path: 'api' }, root), undefined);
   assert.is(manifestPathFor({ path: 'site', noManifest: true }, root), undefined);
   assert.is(manifestPathFor({ manifest: 'other.yml' }, root), join(root, 'other.yml'));
+});
+
+test('-e refuses the platform-owned names the manifest refuses', () => {
+  for (const pair of ['PORT=9000', 'VCAP_SERVICES={}', 'CF_INSTANCE_IP=1.2.3.4', 'MEMORY_LIMIT=1G']) {
+    assert.match(refused(() => planPush({ path: 'api', env: [pair] }, undefined, root)).message, `-e: '${pair}' is not a name the app may set`);
+  }
 });
 
 test.run();

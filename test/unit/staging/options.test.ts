@@ -2,10 +2,12 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { normalizeStagingOptions } from '../../../src/staging/options.js';
+import { PUSH_DEFAULTS } from '../../../src/push/index.js';
 
-test('defaults: tiny, 15m, 1G, droplet.tgz and result.json beside it, name from the directory', () => {
+test('defaults: the stack push uses, 15m, 1G, droplet.tgz and result.json beside it, name from the directory', () => {
   const opts = normalizeStagingOptions({ appDir: '/src/My App!' });
-  assert.is(opts.stack, 'tiny');
+  assert.is(opts.stack, PUSH_DEFAULTS.stack, 'stage and push default to the same stack');
+  assert.is(opts.stack, 'bookworm');
   assert.is(opts.name, 'My-App-');
   assert.is(opts.timeoutMs, 15 * 60_000);
   assert.is(opts.memoryBytes, 1024 ** 3);
