@@ -1,4 +1,4 @@
-import { constants, type Stats } from 'node:fs';
+import { constants } from 'node:fs';
 import { lchown, lstat, mkdir, open, readdir, readlink, symlink, type FileHandle } from 'node:fs/promises';
 import { DropshipError } from '../errors.js';
 import { atDir, isLinkError, openDirNoFollow, openNoFollow, type Owner } from './no-follow.js';
@@ -20,10 +20,72 @@ export interface CopyTreeResult {
   skipped: string[];
 }
 
-/** Files copied at once per directory: one at a time is dominated by syscall latency. */
+/** Files copied at once: one at a time is dominated by syscall latency. */
 const WIDTH = 16;
-const SMALL_FILE = 1024 * 1024;
+/** Jobs queued ahead of the workers (each holds its directory open): bounds the open fds. */
+const AHEAD = 256;
+const CHUNK = 1024 * 1024;
 const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = constants;
+
+/** A source directory and its copy, held open while the walk or any queued copy still needs them. */
+class HeldDirs {
+  private refs = 1;
+  constructor(readonly src: FileHandle, readonly dst: FileHandle) {}
+  retain(): void {
+    this.refs++;
+  }
+  async release(): Promise<void> {
+    if (--this.refs === 0) await Promise.all([this.src.close(), this.dst.close()]);
+  }
+}
+
+/** A fixed number of workers over a bounded queue; the first failure is kept and stops new work. */
+class Workers {
+  error?: unknown;
+  private running = 0;
+  private readonly queue: Array<() => Promise<void>> = [];
+  private waiters: Array<() => void> = [];
+
+  async add(job: () => Promise<void>): Promise<void> {
+    this.queue.push(job);
+    this.pump();
+    while (this.queue.length >= AHEAD) await this.progress();
+    if (this.error) throw this.error;
+  }
+
+  async drain(): Promise<void> {
+    while (this.running > 0 || this.queue.length > 0) await this.progress();
+    if (this.error) throw this.error;
+  }
+
+  private progress(): Promise<void> {
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  private pump(): void {
+    while (this.running < WIDTH && this.queue.length > 0) {
+      const job = this.queue.shift()!;
+      this.running++;
+      job()
+        .catch((error: unknown) => {
+          this.error ??= error;
+        })
+        .finally(() => {
+          this.running--;
+          this.pump();
+          const waiters = this.waiters;
+          this.waiters = [];
+          for (const wake of waiters) wake();
+        });
+    }
+  }
+}
+
+type Kind = 'directory' | 'file' | 'symlink' | 'other';
+
+function kindOf(info: { isDirectory(): boolean; isFile(): boolean; isSymbolicLink(): boolean }): Kind {
+  return info.isDirectory() ? 'directory' : info.isFile() ? 'file' : info.isSymbolicLink() ? 'symlink' : 'other';
+}
 
 /**
  * Copy `from` to `to` as root without ever following a link, in the source or the target: each
@@ -34,6 +96,7 @@ const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = constants;
  */
 export async function copyTreeNoFollow(from: string, to: string, options: CopyTreeOptions): Promise<CopyTreeResult> {
   const result: CopyTreeResult = { files: 0, bytes: 0, skipped: [] };
+  const workers = new Workers();
   const fail = (path: string, error: unknown): Error => {
     if (error instanceof DropshipError) return error;
     if (isLinkError(error)) {
@@ -44,22 +107,30 @@ export async function copyTreeNoFollow(from: string, to: string, options: CopyTr
     }
     return options.unreadable?.(path, error) ?? (error as Error);
   };
+  /** The copy of a directory, its mode and owner set at once (the owner keeps rwx, so it can still be filled). */
+  const copyDir = async (src: FileHandle, dstPath: string): Promise<FileHandle> => {
+    const dst = await openDirNoFollow(dstPath);
+    try {
+      await dst.chmod(options.mode((await src.stat()).mode & 0o7777, true));
+      await dst.chown(options.owner.uid, options.owner.gid);
+      return dst;
+    } catch (error) {
+      await dst.close();
+      throw error;
+    }
+  };
 
-  const copyFile = async (src: FileHandle, dst: FileHandle, name: string, rel: string): Promise<void> => {
-    const shown = `${from}/${rel}`;
-    const source = await openNoFollow(atDir(src, name)).catch((error) => {
-      throw fail(shown, error);
-    });
+  const copyFile = async (dirs: HeldDirs, name: string, rel: string): Promise<void> => {
+    const source = await openNoFollow(atDir(dirs.src, name));
     try {
       const info = await source.stat();
       if (!info.isFile()) {
         result.skipped.push(rel);
         return;
       }
-      const target = await open(atDir(dst, name), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
+      const target = await open(atDir(dirs.dst, name), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
       try {
-        if (info.size <= SMALL_FILE) await target.writeFile(await source.readFile());
-        else await copyBytes(source, target);
+        await copyBytes(source, target, info.size);
         await target.chmod(options.mode(info.mode & 0o7777, false));
         await target.chown(options.owner.uid, options.owner.gid);
       } finally {
@@ -67,58 +138,66 @@ export async function copyTreeNoFollow(from: string, to: string, options: CopyTr
       }
       result.files++;
       result.bytes += info.size;
-    } catch (error) {
-      throw fail(shown, error);
     } finally {
       await source.close();
     }
   };
 
-  const walk = async (src: FileHandle, dst: FileHandle, rel: string, shownDir: string): Promise<void> => {
-    const names = (await readdir(atDir(src)).catch((error) => {
+  const copyLink = async (dirs: HeldDirs, name: string): Promise<void> => {
+    const target = await readlink(atDir(dirs.src, name)).catch((error: NodeJS.ErrnoException) => {
+      // EINVAL: no longer a link.
+      throw error.code === 'EINVAL' ? Object.assign(error, { code: 'ELOOP' }) : error;
+    });
+    await symlink(target, atDir(dirs.dst, name));
+    await lchown(atDir(dirs.dst, name), options.owner.uid, options.owner.gid);
+  };
+
+  const walk = async (dirs: HeldDirs, rel: string): Promise<void> => {
+    const shownDir = rel ? `${from}/${rel}` : from;
+    const entries = await readdir(atDir(dirs.src), { withFileTypes: true }).catch((error) => {
       throw fail(shownDir, error);
-    })).sort();
-    const subdirs: string[] = [];
-    const jobs: Array<() => Promise<void>> = [];
-    for (const name of names) {
-      const r = rel ? `${rel}/${name}` : name;
+    });
+    for (const entry of entries) {
+      const r = rel ? `${rel}/${entry.name}` : entry.name;
       const shown = `${from}/${r}`;
-      const info: Stats = await lstat(atDir(src, name)).catch((error) => {
-        throw fail(shown, error);
-      });
-      if (options.ignore?.(r, info.isDirectory())) continue;
-      if (info.isDirectory()) subdirs.push(name);
-      else if (info.isFile()) jobs.push(() => copyFile(src, dst, name, r));
-      else if (info.isSymbolicLink()) {
-        jobs.push(async () => {
-          const target = await readlink(atDir(src, name)).catch((error) => {
-            throw fail(shown, (error as NodeJS.ErrnoException).code === 'EINVAL' ? Object.assign(error, { code: 'ELOOP' }) : error);
-          });
-          await symlink(target, atDir(dst, name));
-          await lchown(atDir(dst, name), options.owner.uid, options.owner.gid);
+      // The entry's type from the directory listing (lstat where the filesystem does not say) only
+      // picks the way to copy it; what is copied is judged again on what gets opened.
+      const kind = entry.isDirectory() || entry.isFile() || entry.isSymbolicLink() ? kindOf(entry)
+        : kindOf(await lstat(atDir(dirs.src, entry.name)).catch((error) => {
+          throw fail(shown, error);
+        }));
+      if (options.ignore?.(r, kind === 'directory')) continue;
+      if (kind === 'directory') {
+        const sub = await openDirNoFollow(atDir(dirs.src, entry.name)).catch((error) => {
+          throw fail(shown, error);
         });
-      } else result.skipped.push(r);
-    }
-    await runPool(jobs, WIDTH);
-    for (const name of subdirs) {
-      const r = rel ? `${rel}/${name}` : name;
-      const shown = `${from}/${r}`;
-      const sub = await openDirNoFollow(atDir(src, name)).catch((error) => {
-        throw fail(shown, error);
-      });
-      try {
-        await mkdir(atDir(dst, name), { mode: 0o700 });
-        const made = await openDirNoFollow(atDir(dst, name));
+        let child: HeldDirs;
         try {
-          await walk(sub, made, r, shown);
-          // Modes last, so a read-only directory could still be filled.
-          await made.chmod(options.mode((await sub.stat()).mode & 0o7777, true));
-          await made.chown(options.owner.uid, options.owner.gid);
-        } finally {
-          await made.close();
+          await mkdir(atDir(dirs.dst, entry.name), { mode: 0o700 });
+          child = new HeldDirs(sub, await copyDir(sub, atDir(dirs.dst, entry.name)));
+        } catch (error) {
+          await sub.close();
+          throw fail(shown, error);
         }
-      } finally {
-        await sub.close();
+        try {
+          await walk(child, r);
+        } finally {
+          await child.release();
+        }
+      } else if (kind === 'file' || kind === 'symlink') {
+        dirs.retain();
+        await workers.add(async () => {
+          try {
+            if (workers.error) return;
+            await (kind === 'file' ? copyFile(dirs, entry.name, r) : copyLink(dirs, entry.name));
+          } catch (error) {
+            throw fail(shown, error);
+          } finally {
+            await dirs.release();
+          }
+        });
+      } else {
+        result.skipped.push(r);
       }
     }
   };
@@ -126,43 +205,33 @@ export async function copyTreeNoFollow(from: string, to: string, options: CopyTr
   const src = await openDirNoFollow(from).catch((error) => {
     throw fail(from, error);
   });
+  let root: HeldDirs;
   try {
     await mkdir(to, { recursive: true, mode: 0o700 });
-    const dst = await openDirNoFollow(to);
-    try {
-      await walk(src, dst, '', from);
-      await dst.chmod(options.mode((await src.stat()).mode & 0o7777, true));
-      await dst.chown(options.owner.uid, options.owner.gid);
-    } finally {
-      await dst.close();
-    }
-  } finally {
+    root = new HeldDirs(src, await copyDir(src, to));
+  } catch (error) {
     await src.close();
+    throw error;
   }
+  try {
+    await walk(root, '');
+  } finally {
+    await root.release();
+    // Never return (or fail) while a copy is still writing.
+    await workers.drain().catch(() => undefined);
+  }
+  await workers.drain();
   result.skipped.sort();
   return result;
 }
 
-/** Stream one open file into another, a chunk at a time (memory stays flat whatever the size). */
-async function copyBytes(source: FileHandle, target: FileHandle): Promise<void> {
-  const chunk = Buffer.allocUnsafe(SMALL_FILE);
-  for (;;) {
-    const { bytesRead } = await source.read(chunk, 0, chunk.length, null);
+/** Up to `size` bytes (the size fstat saw) from one open file into another, a chunk at a time. */
+async function copyBytes(source: FileHandle, target: FileHandle, size: number): Promise<void> {
+  const chunk = Buffer.allocUnsafe(Math.min(Math.max(size, 1), CHUNK));
+  for (let copied = 0; copied < size;) {
+    const { bytesRead } = await source.read(chunk, 0, Math.min(chunk.length, size - copied), null);
     if (bytesRead === 0) return;
     for (let done = 0; done < bytesRead;) done += (await target.write(chunk, done, bytesRead - done)).bytesWritten;
+    copied += bytesRead;
   }
-}
-
-async function runPool(jobs: Array<() => Promise<void>>, width: number): Promise<void> {
-  let next = 0;
-  let failed = false;
-  const worker = async () => {
-    while (!failed && next < jobs.length) {
-      await jobs[next++]!().catch((error: unknown) => {
-        failed = true;
-        throw error;
-      });
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(width, jobs.length) }, worker));
 }
