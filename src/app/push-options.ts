@@ -33,6 +33,8 @@ export interface PushPlan {
   path: string;
   /** Empty: detect among the built-in and registered buildpacks. */
   buildpacks: string[];
+  /** The manifest that named `buildpacks` (not the operator's -b): their URLs may not reach private addresses. */
+  buildpacksFrom?: string;
   stack: string;
   command?: string;
   instances: number;
@@ -170,6 +172,7 @@ export function planPush(flags: PushFlags, manifest?: Manifest, cwd = process.cw
       name,
       path,
       buildpacks: flags.buildpacks?.length ? flags.buildpacks : app?.buildpacks ?? [],
+      ...(!flags.buildpacks?.length && app?.buildpacks?.length ? { buildpacksFrom: manifest!.file } : {}),
       stack: flags.stack ?? app?.stack ?? PUSH_DEFAULTS.stack,
       command: flags.command ?? web?.command ?? app?.command,
       instances: flags.instances !== undefined ? wholeNumber('-i', flags.instances, 0, 64) : web?.instances ?? app?.instances ?? PUSH_DEFAULTS.instances,

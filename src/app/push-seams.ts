@@ -15,6 +15,7 @@ export function realPushSeams(): PushSeams {
         name: input.name,
         stack: input.stack,
         buildpacks: input.buildpacks.length ? input.buildpacks : undefined,
+        buildpacksFrom: input.buildpacksFrom,
         env: input.env,
         command: input.command,
         memory: input.memoryBytes,

@@ -24,6 +24,8 @@ export interface StageInput {
   name: string;
   stack: string;
   buildpacks: string[];
+  /** The manifest that named the buildpacks, when the operator did not. */
+  buildpacksFrom?: string;
   env: Record<string, string>;
   command?: string;
   memoryBytes: number;
@@ -154,6 +156,7 @@ export async function stagePhase(seams: PushSeams, work: PushWork, onLog: (line:
       name: plan.name,
       stack: plan.stack,
       buildpacks: plan.buildpacks,
+      buildpacksFrom: plan.buildpacksFrom,
       env: plan.env,
       command: plan.command,
       memoryBytes: plan.memoryBytes,

@@ -1,8 +1,10 @@
-import { open, readdir, mkdir } from 'node:fs/promises';
+import { chmod, open, readdir, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import { DropshipError } from '../errors.js';
 import { isDirectory } from '../util/fs.js';
+import { readableByAll, sanitizeTree } from '../util/no-follow.js';
+import { extractTar } from './extract-tar.js';
+import { extractZip } from './extract-zip.js';
 
 export type ArchiveKind = 'tgz' | 'zip' | 'tar';
 
@@ -20,21 +22,13 @@ export async function sniffArchive(file: string): Promise<ArchiveKind | undefine
   }
 }
 
-async function unzipCommand(): Promise<string[]> {
-  // Debian's unzip is optional; busybox-static (a dependency of the tiny stack) always has it.
-  for (const candidate of [['unzip'], ['busybox', 'unzip']]) {
-    const found = await execa('sh', ['-c', `command -v ${candidate[0]}`], { reject: false });
-    if (found.exitCode === 0) return candidate;
-  }
-  throw new DropshipError('UNZIP_MISSING', 'cannot extract a .zip buildpack: neither unzip nor busybox is installed', {
-    hint: 'apt-get install unzip (or busybox-static)',
-  });
-}
-
 /**
- * Extract a buildpack archive into `dest` and return the buildpack's root: `dest` itself or its
- * one top-level directory (archives made with `zip -r bp.zip bp/` nest everything once).
- * GNU tar and unzip refuse absolute and `..` member names, so nothing lands outside `dest`.
+ * Extract a buildpack archive into `dest` (a new path) and return the buildpack's root: `dest`
+ * itself or its one top-level directory (archives made with `zip -r bp.zip bp/` nest everything
+ * once). The archive may come from anyone (a URL in an app's manifest): members that would land
+ * outside `dest` are refused, and what is kept is made safe for a host whose root extracted it:
+ * owned by root, no setuid/setgid bits, no devices or fifos, readable but not writable by others.
+ * On any failure nothing of `dest` is left.
  */
 export async function extractBuildpackArchive(file: string, dest: string, label = file): Promise<string> {
   const kind = await sniffArchive(file);
@@ -43,23 +37,26 @@ export async function extractBuildpackArchive(file: string, dest: string, label 
       hint: 'give a directory with bin/, a .tgz or .zip of one, or a URL to such an archive',
     });
   }
-  await mkdir(dest, { recursive: true });
-  const command = kind === 'zip'
-    ? [...(await unzipCommand()), '-q', '-o', file, '-d', dest]
-    : ['tar', kind === 'tgz' ? '-xzf' : '-xf', file, '-C', dest, '--no-same-owner'];
-  const result = await execa(command[0]!, command.slice(1), { reject: false, all: true });
-  if (result.exitCode !== 0) {
-    throw new DropshipError('BUILDPACK_ARCHIVE_INVALID', `could not extract ${label}: ${String(result.all).trim().split('\n').slice(-3).join('; ')}`, {
+  await mkdir(dest, { recursive: true, mode: 0o700 });
+  await chmod(dest, 0o700);
+  try {
+    if (kind === 'zip') await extractZip(file, dest, label);
+    else await extractTar(file, dest, kind === 'tgz', label);
+    await sanitizeTree(dest, { owner: processOwner(), mode: readableByAll });
+    return await buildpackRoot(dest);
+  } catch (error) {
+    await rm(dest, { recursive: true, force: true });
+    if (error instanceof DropshipError) throw error;
+    throw new DropshipError('BUILDPACK_ARCHIVE_INVALID', `could not extract ${label}: ${(error as Error).message}`, {
       hint: 'check that the archive is complete and not corrupt',
+      cause: error,
     });
   }
-  await makeReadableByAll(dest);
-  return buildpackRoot(dest);
 }
 
-/** Buildpack steps run as vcap, not as the owner of these files: make them readable (not writable) for everyone. */
-export async function makeReadableByAll(dir: string): Promise<void> {
-  await execa('chmod', ['-R', 'u+rwX,go+rX,go-w', dir]);
+/** Who extracts (root in production): the owner every extracted or copied buildpack file gets. */
+export function processOwner(): { uid: number; gid: number } {
+  return { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
 }
 
 async function buildpackRoot(dir: string): Promise<string> {

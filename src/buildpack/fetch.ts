@@ -12,6 +12,7 @@ import { writeStreamAtomic } from '../util/atomic-stream.js';
 import { withLock } from '../util/lock.js';
 import { formatBytes } from '../util/units.js';
 import { extractBuildpackArchive } from './archive.js';
+import { privateBuildpackUrlsAllowed, UrlGuard } from './url-policy.js';
 
 export interface FetchOptions {
   /** Largest archive accepted, bytes (default 512 MiB). */
@@ -23,6 +24,19 @@ export interface FetchOptions {
   /** Fetch again even when the URL is cached. */
   refresh?: boolean;
   home?: string;
+  /**
+   * The URL comes from the app's own files (a string names the file, e.g. its manifest.yml): it may
+   * only reach public addresses, unless the operator allows private ones (see url-policy).
+   */
+  fromApp?: boolean | string;
+  /** Which addresses an app's URL may connect to; default: public ones only. */
+  addressAllowed?: (address: string) => boolean;
+}
+
+/** The guard for an app's URL, or undefined when the operator chose the URL or allows private ones. */
+function appUrlGuard(options: FetchOptions): UrlGuard | undefined {
+  if (!options.fromApp || privateBuildpackUrlsAllowed()) return undefined;
+  return new UrlGuard(typeof options.fromApp === 'string' ? options.fromApp : "the app's manifest", options.addressAllowed);
 }
 
 export interface ParsedBuildpackUrl {
@@ -73,6 +87,8 @@ interface CacheMeta {
 
 /** Download to `target` (temp + rename), hashing and counting bytes as they stream past. */
 export async function downloadFile(url: string, target: string, options: FetchOptions = {}): Promise<{ sha256: string; bytes: number }> {
+  const guard = appUrlGuard(options);
+  if (guard) await guard.check(url);
   const maxBytes = options.maxBytes ?? 512 * 1024 ** 2;
   const retries = options.retries ?? 2;
   let lastError: unknown;
@@ -95,10 +111,16 @@ export async function downloadFile(url: string, target: string, options: FetchOp
     });
     try {
       await writeStreamAtomic(target, (out) =>
-        pipeline(got.stream(url, { timeout: { request: options.timeoutMs ?? 300_000 }, retry: { limit: 0 } }), meter, out),
+        pipeline(got.stream(url, {
+          timeout: { request: options.timeoutMs ?? 300_000 },
+          retry: { limit: 0 },
+          // An app's URL: every connection, redirects included, only to addresses the guard allows.
+          ...(guard ? { dnsLookup: guard.lookup(url), hooks: { beforeRedirect: [guard.redirect()] } } : {}),
+        }), meter, out),
       );
       return { sha256: hash.digest('hex'), bytes };
     } catch (error) {
+      if (guard?.refused) throw guard.refused;
       if (error instanceof DropshipError) throw error;
       lastError = error;
       const status = (error as { response?: { statusCode?: number } }).response?.statusCode;
@@ -121,6 +143,8 @@ export async function fetchBuildpack(value: string, options: FetchOptions = {}):
   const paths = homePaths(options.home);
   const key = urlCacheKey(url);
   const entry = join(paths.buildpacks, 'cache', key);
+  // Checked before the cache too: an app may not even learn whether a private URL was fetched before.
+  await appUrlGuard(options)?.check(url);
   return withLock(join(paths.locks, `buildpack-url-${key}.lock`), async () => {
     const meta = await readMeta(join(entry, 'meta.json'));
     if (meta && !options.refresh && (!pin || pin === meta.sha256) && (await stat(meta.root).catch(() => undefined))) {

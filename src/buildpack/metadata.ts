@@ -1,7 +1,7 @@
 import { basename, join } from 'node:path';
 import { parse } from 'yaml';
 import { DropshipError } from '../errors.js';
-import { readTextIfExists } from '../util/fs.js';
+import { readTextNoFollow } from '../util/no-follow.js';
 
 export interface BuildpackMetadata {
   name: string;
@@ -16,8 +16,10 @@ export interface BuildpackMetadata {
  */
 export async function readBuildpackMetadata(dir: string): Promise<BuildpackMetadata> {
   const manifestPath = join(dir, 'manifest.yml');
-  const text = await readTextIfExists(manifestPath);
-  const versionFile = (await readTextIfExists(join(dir, 'VERSION')))?.trim();
+  // Read as root from a tree anyone may have packed (a URL in an app's manifest): a link to a host
+  // file would put that file's content into `dropship buildpacks` and result.json.
+  const text = await readTextNoFollow(manifestPath);
+  const versionFile = (await readTextNoFollow(join(dir, 'VERSION')))?.trim();
   let manifest: Record<string, unknown> = {};
   if (text !== undefined) {
     try {

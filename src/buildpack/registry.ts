@@ -1,11 +1,13 @@
-import { cp, mkdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { join, relative, resolve as resolvePath } from 'node:path';
 import { DropshipError } from '../errors.js';
 import { homePaths } from '../home.js';
 import { writeJsonAtomic } from '../util/atomic.js';
 import { readTextIfExists } from '../util/fs.js';
 import { withLock } from '../util/lock.js';
-import { extractBuildpackArchive, makeReadableByAll } from './archive.js';
+import { copyTreeNoFollow } from '../util/copy-tree.js';
+import { readableByAll } from '../util/no-follow.js';
+import { extractBuildpackArchive, processOwner } from './archive.js';
 import { builtinBuildpacksDir, builtinNames } from './builtin.js';
 import { requireBin } from './check.js';
 import { fetchBuildpack, isBuildpackUrl } from './fetch.js';
@@ -98,7 +100,7 @@ async function importBuildpack(origin: string, store: string, name: string, home
     let root: string;
     if (isBuildpackUrl(origin)) {
       const fetched = await fetchBuildpack(origin, { home });
-      await cp(fetched.dir, join(staging, 'bp'), { recursive: true, verbatimSymlinks: true });
+      await copyBuildpackTree(fetched.dir, join(staging, 'bp'));
       root = join(staging, 'bp');
     } else {
       const info = await stat(origin).catch(() => undefined);
@@ -108,8 +110,7 @@ async function importBuildpack(origin: string, store: string, name: string, home
         });
       }
       if (info.isDirectory()) {
-        await cp(origin, join(staging, 'bp'), { recursive: true, verbatimSymlinks: true });
-        await makeReadableByAll(join(staging, 'bp'));
+        await copyBuildpackTree(origin, join(staging, 'bp'));
         root = join(staging, 'bp');
       } else {
         root = await extractBuildpackArchive(origin, join(staging, 'bp'), origin);
@@ -124,6 +125,14 @@ async function importBuildpack(origin: string, store: string, name: string, home
     await rm(staging, { recursive: true, force: true });
     throw error;
   }
+}
+
+/**
+ * A buildpack directory into the store, as root: links copied as links (never followed), no
+ * setuid/setgid bits, devices or fifos, owned by root, readable but not writable by others.
+ */
+async function copyBuildpackTree(from: string, to: string): Promise<void> {
+  await copyTreeNoFollow(from, to, { owner: processOwner(), mode: readableByAll });
 }
 
 /** Where a registered buildpack came from, as recorded: a URL as given, a path made absolute. */

@@ -20,6 +20,7 @@ interface Flags {
   timeout?: string;
   start?: boolean;
   strategy?: string;
+  allowPrivateBuildpackUrls?: boolean;
   json?: boolean;
 }
 
@@ -44,9 +45,12 @@ export function register(program: Command): void {
     .option('-t, --timeout <seconds>', 'start timeout: instances must be healthy within it (default 60)')
     .option('--no-start', 'stage and build the image, start nothing')
     .option('--strategy <strategy>', 'rolling: replace running instances one by one')
+    .option('--allow-private-buildpack-urls', "let buildpack URLs from the manifest reach loopback, link-local and private addresses")
     .option('--json', 'print the result as JSON (staging output goes to stderr)')
     .action(async (path: string | undefined, flags: Flags) => {
       const app = await import('../app/index.js');
+      // The operator's say-so, read where URLs are fetched (the same switch as the environment variable).
+      if (flags.allowPrivateBuildpackUrls) process.env.DROPSHIP_ALLOW_PRIVATE_BUILDPACK_URLS = '1';
       const pushFlags = {
         path,
         name: flags.name,

@@ -1,5 +1,6 @@
-import { chown, lstat, mkdir, readdir, rm } from 'node:fs/promises';
+import { lstat, mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { atDir, mkdirNoFollow, openDirNoFollow, sanitizeTree, type Owner } from '../util/no-follow.js';
 
 export interface CacheState {
   dir: string;
@@ -7,35 +8,47 @@ export interface CacheState {
   reused: boolean;
 }
 
+// Everything under the cache dir was written by buildpack code in an earlier staging: any entry
+// may be a symlink to a host path. The cache dir itself is the bind-mount source (a container
+// cannot replace it); what is inside is only ever looked at with lstat or through an open fd.
+
 /**
  * The app's staging cache ($DROPSHIP_HOME/cache/<app>): one sub-directory per supply buildpack
  * and `final`, owned by vcap, bind-mounted read-write. `fresh` (--no-cache) empties it first.
+ * A planted link in place of a sub-directory is removed, never followed, chowned or listed.
  */
-export async function prepareCache(dir: string, keys: string[], owner: { uid: number; gid: number }, fresh: boolean): Promise<CacheState> {
+export async function prepareCache(dir: string, keys: string[], owner: Owner, fresh: boolean): Promise<CacheState> {
   if (fresh) await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
-  const before = await readdir(dir);
-  let reused = false;
-  for (const name of before) {
-    if ((await readdir(join(dir, name)).catch(() => [])).length > 0) reused = true;
+  const top = await openDirNoFollow(dir);
+  try {
+    let reused = false;
+    for (const name of await readdir(atDir(top))) {
+      const info = await lstat(atDir(top, name));
+      if (info.isDirectory() && (await readdir(atDir(top, name))).length > 0) reused = true;
+    }
+    await top.chown(owner.uid, owner.gid);
+    for (const key of keys) await (await mkdirNoFollow(top, key, owner)).close();
+    return { dir, reused };
+  } finally {
+    await top.close();
   }
-  await chown(dir, owner.uid, owner.gid);
-  for (const key of keys) {
-    const sub = join(dir, key);
-    await mkdir(sub, { recursive: true });
-    await chown(sub, owner.uid, owner.gid);
-  }
-  return { dir, reused };
 }
 
-/** Remove cache directories of buildpacks this staging did not use (Cloud Foundry prunes them too). */
-export async function pruneCache(dir: string, keep: string[]): Promise<string[]> {
+/**
+ * After staging: remove cache directories of buildpacks this staging did not use (Cloud Foundry
+ * prunes them too), and make what stays safe to keep on the host: no setuid/setgid bits, no
+ * fifos or sockets, everything vcap's. Returns the pruned names.
+ */
+export async function saveCache(dir: string, keep: string[], owner: Owner): Promise<string[]> {
   const removed: string[] = [];
   for (const name of await readdir(dir)) {
     if (keep.includes(name)) continue;
+    // rm removes a link, never what it points to.
     await rm(join(dir, name), { recursive: true, force: true });
     removed.push(name);
   }
+  await sanitizeTree(dir, { owner });
   return removed.sort();
 }
 

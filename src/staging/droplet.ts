@@ -5,6 +5,7 @@ import { createGzip } from 'node:zlib';
 import { packDirectory } from '../oci/index.js';
 import { VCAP_GID, VCAP_UID } from '../security/idmap.js';
 import { writeStreamAtomic } from '../util/atomic-stream.js';
+import { sanitizeTree } from '../util/no-follow.js';
 
 export interface WrittenDroplet {
   path: string;
@@ -15,10 +16,13 @@ export interface WrittenDroplet {
 
 /**
  * The droplet: a reproducible tar of the staging tree (sorted, fixed mtimes, every entry vcap's,
- * no names) through gzip (Node's gzip header carries no timestamp), written to a temp path and
+ * no names, no setuid/setgid bits, fifos, sockets or devices) through gzip (Node's gzip header carries no timestamp), written to a temp path and
  * renamed, so a failed or interrupted staging never leaves a half-written droplet.
  */
 export async function writeDroplet(tree: string, target: string, options: { mtime?: number; compression?: 'fast' | 'store' } = {}): Promise<WrittenDroplet> {
+  // The tree is what buildpack code wrote: no setuid/setgid bit or fifo it made goes into an image.
+  // Safe in place: the staging container is gone and the tree is thrown away after packing.
+  await sanitizeTree(tree);
   const hash = createHash('sha256');
   let bytes = 0;
   await writeStreamAtomic(target, (out) =>

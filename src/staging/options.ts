@@ -9,6 +9,7 @@ import type { StackRootfs, StagingEvent, StagingOptions } from './types.js';
 export interface NormalizedStagingOptions {
   appDir: string;
   buildpacks: string[];
+  buildpacksFrom?: string;
   stack: string;
   name: string;
   env: Record<string, string>;
@@ -70,6 +71,7 @@ export function normalizeStagingOptions(options: StagingOptions): NormalizedStag
   return {
     appDir,
     buildpacks: options.buildpacks ?? [],
+    buildpacksFrom: options.buildpacksFrom,
     stack,
     name,
     env: options.env ?? {},

@@ -9,7 +9,7 @@ import { attachNetwork, prepareNetwork, teardownNetwork } from '../network/index
 import { hostGid, hostUid, VCAP_GID, VCAP_UID } from '../security/idmap.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
 import { withLock } from '../util/lock.js';
-import { prepareCache, pruneCache, treeBytes } from './cache.js';
+import { prepareCache, saveCache, treeBytes } from './cache.js';
 import { PhaseClock } from './clock.js';
 import { readConfined } from './confined.js';
 import { writeDroplet } from './droplet.js';
@@ -163,7 +163,11 @@ async function run(
     }
     const resolved: Buildpack[] = [];
     for (const [i, value] of opts.buildpacks.entries()) {
-      const bp = await resolveBuildpack(value, i, { home: opts.home, scratchDir: scratch });
+      const bp = await resolveBuildpack(value, i, {
+        home: opts.home,
+        scratchDir: scratch,
+        ...(opts.buildpacksFrom ? { fetch: { fromApp: opts.buildpacksFrom } } : {}),
+      });
       if (!supportsStack(bp, opts.stack)) {
         throw new DropshipError('BUILDPACK_STACK_UNSUPPORTED', `buildpack '${bp.name}' does not support stack '${opts.stack}' (it supports: ${bp.stacks.join(', ')})`, {
           hint: `stage with --stack ${bp.stacks[0]}, or choose another buildpack`,
@@ -308,7 +312,7 @@ async function run(
   await writeFile(join(tree, 'staging_info.yml'), stagingInfo(progress.detected, start!));
   const droplet = await clock.run('package', 'Packaging droplet', () => writeDroplet(tree, opts.dropletPath, { compression: opts.dropletCompression }));
   const keep = plan.map((p) => p.cacheKey);
-  const pruned = await clock.run('cache', 'Saving cache', () => pruneCache(cacheDir, keep));
+  const pruned = await clock.run('cache', 'Saving cache', () => saveCache(cacheDir, keep, owner));
   const cacheBytes = await treeBytes(cacheDir);
 
   const result = resultJson({ buildpacks: progress.buildpacks, detected: progress.detected, processTypes: table.processTypes });

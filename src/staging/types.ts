@@ -17,6 +17,11 @@ export interface StagingOptions {
   appDir: string;
   /** `-b` values in order; none: detect with the detect order. */
   buildpacks?: string[];
+  /**
+   * The app file that named `buildpacks` (its manifest.yml), when the operator did not: their URLs
+   * may then only reach public addresses (DROPSHIP_ALLOW_PRIVATE_BUILDPACK_URLS=1 lifts that).
+   */
+  buildpacksFrom?: string;
   /** Default `tiny`. */
   stack?: string;
   /** App name: keys the cache. Default: the app directory's name. */
