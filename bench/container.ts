@@ -8,7 +8,7 @@ import { cgroupsPathFor } from '../src/container/cgroups.js';
 import { createBundle } from '../src/container/bundle.js';
 import { mountRootfs, rootfsPath } from '../src/container/rootfs.js';
 import { homePaths } from '../src/home.js';
-import { defaultIdMap } from '../src/security/idmap.js';
+import { defaultIdMap, hostGid } from '../src/security/idmap.js';
 import { exec } from './exec.js';
 import { measure, median, timeMedian, type Row } from './row.js';
 
@@ -43,7 +43,7 @@ async function minimalBundle(lowerDir: string): Promise<string> {
 /** A bundle with dropship's full hardened spec and overlay rootfs, run by the runtime directly. */
 async function hardenedBundle(lowerDirs: string[]): Promise<{ id: string; dir: string }> {
   const options = normalizeContainerOptions({ lowerDirs, args: ['/bin/true'], limits: { memoryBytes: 1024 ** 3 } });
-  const dir = await createBundle(options.id);
+  const dir = await createBundle(options.id, hostGid(options.idMap, 0));
   await mountRootfs(dir, lowerDirs, options.idMap);
   const spec = buildSpec({ ...options, rootfs: rootfsPath(dir), cgroupsPath: cgroupsPathFor(options.id), annotations: {} });
   await writeFile(join(dir, 'config.json'), JSON.stringify(spec));

@@ -10,7 +10,7 @@ if [ "$(id -u)" != 0 ]; then
   exit 1
 fi
 
-packages=(runc crun umoci skopeo docker-registry debootstrap busybox-static bash-static
+packages=(runc crun conmon tini umoci skopeo docker-registry debootstrap busybox-static bash-static
   iptables iproute2 apparmor attr e2fsprogs util-linux pigz xfsprogs curl ca-certificates)
 missing=()
 for p in "${packages[@]}"; do

@@ -14,6 +14,12 @@ const program = new Command('dropship')
   .exitOverride();
 
 registerCommands(program);
+// Every command that touches the store first closes it to other local users (store-modes.ts).
+program.hook('preAction', async (_program, action) => {
+  if (action.name() === 'doctor') return;
+  const { secureStore } = await import('../store-modes.js');
+  await secureStore();
+});
 
 // `dropship image ls | head` closes our stdout early: that is the reader's choice, not an error.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {

@@ -1,7 +1,8 @@
-import { chmod, mkdir, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { DropshipError } from '../errors.js';
 import { homePaths } from '../home.js';
+import { secureStore } from '../store-modes.js';
 import type { OciSpec } from './spec/oci.js';
 
 export function containersDir(): string {
@@ -13,10 +14,9 @@ export function bundleDir(id: string): string {
 }
 
 /**
- * The mapped root (an unprivileged host uid) must traverse every directory down to the rootfs,
- * so bundle directories are 0711, not the 0700 umoci uses. Inside dropship's home a directory
- * lacking search permission for others gets it; above the home dropship changes nothing and
- * says which directory is in the way.
+ * The mapped root (an unprivileged host uid) must traverse every directory down to the rootfs.
+ * Above the home dropship changes nothing and says which directory is in the way; the home and
+ * containers/ are 0711 (store-modes.ts).
  */
 const traversable = new Set<string>();
 
@@ -37,12 +37,19 @@ async function ensureTraversable(dir: string): Promise<void> {
   traversable.add(dir);
 }
 
-export async function createBundle(id: string): Promise<string> {
+/**
+ * A bundle is 0710, group the container's mapped root (`rootGid`): runc, as that root, can
+ * pivot into its rootfs, while no other local user can reach the rootfs mount, the upper dir
+ * (which holds whatever setuid files the container made) or the loop disk.
+ */
+export async function createBundle(id: string, rootGid: number): Promise<string> {
   const dir = bundleDir(id);
-  await mkdir(containersDir(), { recursive: true, mode: 0o711 });
+  await secureStore(homePaths().root);
   await ensureTraversable(containersDir());
   try {
-    await mkdir(dir, { mode: 0o711 });
+    await mkdir(dir, { mode: 0o700 });
+    await chown(dir, 0, rootGid);
+    await chmod(dir, 0o710);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     throw new DropshipError('CONTAINER_EXISTS', `container ${id} already exists (${dir})`, {

@@ -4,8 +4,10 @@ import { dirname, join } from 'node:path';
 import { constants as osConstants } from 'node:os';
 import { DropshipError } from '../errors.js';
 import { loadProfile, type AppArmorOutcome } from '../security/apparmor.js';
+import { hostGid } from '../security/idmap.js';
 import { bundleDir, createBundle, removeBundle, writeSpec } from './bundle.js';
 import { cgroupsPathFor, oomKillCount, peakMemoryBytes, removeCgroups } from './cgroups.js';
+import { containerInit } from './init.js';
 import { track, untrack } from './live.js';
 import { defaultEnv, normalizeContainerOptions, resolveUser, type NormalizedContainerOptions } from './options.js';
 import { mountRootfs, rootfsPath, unmountRootfs } from './rootfs.js';
@@ -132,11 +134,12 @@ export class RuntimeContainer implements MonitoredContainer {
   }
 
   async start(): Promise<void> {
-    this.apparmor = await containerApparmor();
-    await createBundle(this.id);
+    const [apparmor, init] = await Promise.all([containerApparmor(), containerInit()]);
+    this.apparmor = apparmor;
+    await createBundle(this.id, hostGid(this.options.idMap, 0));
     await Promise.all([
-      mountRootfs(this.bundle, this.options.lowerDirs, this.options.idMap, this.options.limits.diskBytes),
-      writeSpec(this.bundle, buildSpec(specOptions(this.options, this.bundle, this.apparmor))),
+      mountRootfs(this.bundle, this.options.lowerDirs, this.options.idMap, this.options.limits.diskBytes, this.options.writableDir),
+      writeSpec(this.bundle, buildSpec({ ...specOptions(this.options, this.bundle, this.apparmor), init })),
       this.options.monitor ? writeRecord(this.bundle, this.options) : undefined,
     ]);
     if (this.options.monitor) await this.startMonitored(this.options.monitor);

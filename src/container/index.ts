@@ -10,3 +10,4 @@ export { installCleanupHandlers, destroyLiveContainers, onInterrupt } from './li
 export { normalizeContainerOptions, newContainerId, resolveUser, CONTAINER_ID_PREFIX, DEFAULT_LOG_SIZE_MAX, DEFAULT_PIDS_LIMIT, DEFAULT_NOFILE, type NormalizedContainerOptions } from './options.js';
 export { buildSpec, cpuSharesForMemory, OCI_VERSION, type OciSpec, type SpecOptions } from './spec/index.js';
 export { runtimeCall, runtimeState, runtimeList, runtimeKill, runtimeDelete, runtimeCreate, runtimeStart, runtimeStats, runtimeCommand, type RuntimeName, type RuntimeState } from './runtime.js';
+export { createQuotaDisk, mountQuotaDisk, unmount, isMounted } from './quota-disk.js';

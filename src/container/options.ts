@@ -29,6 +29,7 @@ export interface NormalizedContainerOptions {
   limits: { memoryBytes?: number; cpuShares: number; pids: number; nofile: number; diskBytes?: number };
   runtime: 'runc' | 'crun';
   idMap: IdMap;
+  writableDir?: string;
   labels: Record<string, string>;
   stdin: 'inherit' | 'ignore';
   onStdout?: (chunk: Buffer) => void;
@@ -76,6 +77,7 @@ export function normalizeContainerOptions(options: ContainerOptions): Normalized
   }
   const pids = limits.pids ?? DEFAULT_PIDS_LIMIT;
   if (!Number.isInteger(pids) || pids < 1) throw invalid('limits.pids', pids, 'give a positive number of processes');
+  if (options.writableDir !== undefined && !isAbsolute(options.writableDir)) throw invalid('writableDir', options.writableDir, 'give an absolute path');
   for (const m of options.mounts ?? []) {
     if (!isAbsolute(m.source) || !isAbsolute(m.destination)) throw invalid('mounts', m, 'bind mount source and destination must be absolute paths');
   }
@@ -98,6 +100,7 @@ export function normalizeContainerOptions(options: ContainerOptions): Normalized
     },
     runtime: options.runtime ?? 'runc',
     idMap: options.idMap ?? defaultIdMap(),
+    ...(options.writableDir === undefined ? {} : { writableDir: options.writableDir }),
     labels: { ...(options.labels ?? {}) },
     stdin: options.stdin ?? 'ignore',
     onStdout: options.onStdout,

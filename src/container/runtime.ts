@@ -12,6 +12,32 @@ export type RuntimeName = 'runc' | 'crun';
  */
 const CRUN_WRAPPER = 'umount /sys/fs/cgroup/unified 2>/dev/null; exec crun "$@"';
 
+/**
+ * Debian's crun 1.8.1 re-owns the files it is given as stdio to the container's user — the
+ * host's /dev/null and a task's stdin file included (fixed upstream in 2025). So crun is only
+ * ever handed pipes: stdin is a pipe this process feeds (or closes at once), stdout and stderr
+ * are pipes anyway. runc leaves files whose owner is not mapped into the container alone.
+ */
+export function stdinFor(runtime: RuntimeName, wanted: 'inherit' | 'ignore'): 'inherit' | 'ignore' | 'pipe' {
+  return runtime === 'crun' ? 'pipe' : wanted;
+}
+
+function feedStdin(subprocess: { stdin: NodeJS.WritableStream | null; once(event: 'exit', fn: () => void): unknown }, wanted: 'inherit' | 'ignore'): void {
+  const stdin = subprocess.stdin;
+  if (!stdin) return;
+  // The runtime may exit before reading all of it: that is not an error of ours.
+  stdin.on('error', () => undefined);
+  if (wanted === 'ignore') {
+    stdin.end();
+    return;
+  }
+  process.stdin.pipe(stdin);
+  subprocess.once('exit', () => {
+    process.stdin.unpipe(stdin);
+    process.stdin.pause();
+  });
+}
+
 export function runtimeCommand(runtime: RuntimeName, args: string[]): { file: string; args: string[] } {
   if (runtime === 'crun') return { file: 'unshare', args: ['-m', 'sh', '-c', CRUN_WRAPPER, 'crun', ...args] };
   return { file: 'runc', args };
@@ -29,7 +55,7 @@ function failure(runtime: RuntimeName, args: string[], result: { exitCode?: numb
 /** Run a short runtime command to completion; its stdout is returned. */
 export async function runtimeCall(runtime: RuntimeName, args: string[], options: { allowFailure?: boolean } = {}): Promise<{ ok: boolean; stdout: string; stderr: string }> {
   const cmd = runtimeCommand(runtime, args);
-  const result = await execa(cmd.file, cmd.args, { reject: false, stdin: 'ignore' });
+  const result = await execa(cmd.file, cmd.args, { reject: false, ...(runtime === 'crun' ? { input: '' } : { stdin: 'ignore' as const }) });
   if (result.failed && !options.allowFailure) throw failure(runtime, args, result as never);
   return { ok: !result.failed, stdout: String(result.stdout), stderr: String(result.stderr) };
 }
@@ -73,6 +99,11 @@ export async function runtimeDelete(runtime: RuntimeName, id: string): Promise<v
  * and runc's errors go to a log file in the bundle instead of stderr.
  */
 export async function runtimeCreate(runtime: RuntimeName, bundle: string, id: string, pidFile: string): Promise<void> {
+  if (runtime === 'crun') {
+    throw new DropshipError('RUNTIME_UNSUPPORTED', 'crun create: a detached crun container would get /dev/null as stdio, which crun 1.8 re-owns to the container user', {
+      hint: 'use runc for detached containers, or a foreground run (createContainer) with crun',
+    });
+  }
   const log = join(bundle, 'create.log');
   const args = ['--log', log, '--log-format', 'json', 'create', '--bundle', bundle, '--pid-file', pidFile, id];
   const cmd = runtimeCommand(runtime, args);
@@ -113,11 +144,12 @@ function spawnStreaming(runtime: RuntimeName, args: string[], options: StreamOpt
   const subprocess = execa(cmd.file, cmd.args, {
     reject: false,
     buffer: false,
-    stdin: options.stdin,
+    stdin: stdinFor(runtime, options.stdin),
     stdout: 'pipe',
     stderr: 'pipe',
     encoding: 'buffer',
   });
+  if (runtime === 'crun') feedStdin(subprocess, options.stdin);
   subprocess.stdout.on('data', (chunk: Buffer) => options.onStdout?.(chunk));
   subprocess.stderr.on('data', (chunk: Buffer) => {
     if (options.stderrTail) options.stderrTail.text = (options.stderrTail.text + chunk.toString('utf8')).slice(-2048);

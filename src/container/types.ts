@@ -59,7 +59,13 @@ export interface ContainerOptions {
   idMap?: IdMap;
   /** Labels kept beside the bundle, so `gc` and adoption can tell whose container it is. */
   labels?: Record<string, string>;
-  /** Pass the caller's stdin to the process (tasks); otherwise /dev/null. */
+  /**
+   * Where the writable layer (upper and work dirs) goes instead of the bundle: an empty
+   * directory the caller made and removes, on its own quota disk (staging keeps its build dir,
+   * deps, cache and this layer under one limit).
+   */
+  writableDir?: string;
+  /** Pass the caller's stdin to the process (tasks); otherwise nothing (an empty pipe for crun). */
   stdin?: 'inherit' | 'ignore';
   /** Called for each chunk of output while the process runs (not with `monitor`: output goes to its log). */
   onStdout?: (chunk: Buffer) => void;

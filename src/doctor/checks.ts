@@ -1,5 +1,6 @@
 import { access, constants } from 'node:fs/promises';
 import { cgroupInfo, commandVersion, readText } from './probe.js';
+import { crunStdioCheck, initCheck, storeModesCheck } from './hardening.js';
 
 export type CheckStatus = 'ok' | 'missing' | 'degraded';
 
@@ -110,6 +111,8 @@ export const checks: Check[] = [
   root,
   tool('runc', 'runc', 'runc', true, 'the container runtime'),
   tool('crun', 'crun', 'crun', false, 'the optional faster runtime'),
+  crunStdioCheck,
+  initCheck,
   cgroups,
   userNamespaces,
   seccomp,
@@ -120,4 +123,5 @@ export const checks: Check[] = [
   tool('ip', 'ip', 'iproute2', true, 'veth and bridge setup', ['-V']),
   tool('nsenter', 'nsenter', 'util-linux', true, 'configuring a container network namespace'),
   debootstrapCheck,
+  storeModesCheck,
 ];

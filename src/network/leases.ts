@@ -39,7 +39,7 @@ export async function writeLeases(file: LeaseFile): Promise<void> {
   await mkdir(dirname(target), { recursive: true });
   const temp = tempPathFor(target);
   try {
-    await writeFile(temp, JSON.stringify(file, null, 2) + '\n');
+    await writeFile(temp, JSON.stringify(file, null, 2) + '\n', { mode: 0o600 });
     await rename(temp, target);
   } catch (error) {
     await rm(temp, { force: true });

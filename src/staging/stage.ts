@@ -5,6 +5,7 @@ import { createContainer, newContainerId, onInterrupt } from '../container/index
 import type { BindMount, Container } from '../container/types.js';
 import { DropshipError, isDropshipError } from '../errors.js';
 import { homePaths } from '../home.js';
+import { secureStore } from '../store-modes.js';
 import { attachNetwork, prepareNetwork, teardownNetwork } from '../network/index.js';
 import { hostGid, hostUid, VCAP_GID, VCAP_UID } from '../security/idmap.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
@@ -55,7 +56,7 @@ export async function stage(options: StagingOptions): Promise<StagingResult> {
   const paths = homePaths(opts.home);
   const progress: Progress = { buildpacks: [] };
   await checkAppDir(opts.appDir);
-  await mkdir(paths.tmp, { recursive: true });
+  await secureStore(paths.root);
   const work = await mkdtemp(join(paths.tmp, `staging-${opts.name}-`));
   const live: Live = {};
   const stopContainer = async () => {

@@ -31,6 +31,19 @@ test('doctor says plainly whether AppArmor is enforced', async () => {
   }
 });
 
+test('doctor shows the init, the crun stdio work-around and the store modes', async () => {
+  const report = await doctor();
+  const byName = new Map(report.checks.map((c) => [c.name, c]));
+  const init = byName.get('init')!;
+  assert.is(init.required, true);
+  if (init.status === 'ok') assert.match(init.detail, /^tini version 0\.\d+/);
+  else assert.is(init.fix, 'apt-get install tini');
+  const crun = byName.get('crun stdio')!;
+  if (crun.status === 'ok') assert.match(crun.detail, /pipes only|not installed/);
+  else assert.is(crun.fix, 'chown root:root /dev/null && chmod 666 /dev/null');
+  assert.ok(byName.has('store'));
+});
+
 test('a command that is not installed reads as missing, not as a crash', async () => {
   assert.is(await commandVersion('dropship-no-such-command'), undefined);
 });

@@ -2,6 +2,7 @@ import { apparmorRule } from './apparmor.js';
 import { capabilitiesRule } from './capabilities.js';
 import { hostnameRule } from './hostname.js';
 import { idMapsRule } from './idmaps.js';
+import { initRule } from './init.js';
 import { limitsRule } from './limits.js';
 import { mountsRule } from './mounts.js';
 import { namespacesRule } from './namespaces.js';
@@ -12,7 +13,7 @@ import { noNewPrivilegesRule } from './privileges.js';
 import { baseRule } from './process.js';
 import { seccompRule } from './seccomp.js';
 
-/** The order matters only for baseRule, which starts from nothing. */
+/** baseRule starts from nothing; initRule follows mountsRule, which sets the mount list. */
 export const SPEC_RULES: readonly SpecRule[] = [
   baseRule,
   namespacesRule,
@@ -21,6 +22,7 @@ export const SPEC_RULES: readonly SpecRule[] = [
   seccompRule,
   pathsRule,
   mountsRule,
+  initRule,
   limitsRule,
   noNewPrivilegesRule,
   hostnameRule,
@@ -32,5 +34,6 @@ export function buildSpec(options: SpecOptions): OciSpec {
 }
 
 export { cpuSharesForMemory } from './limits.js';
+export { INIT_PATH, INIT_ARGS } from './init.js';
 export { OCI_VERSION, type OciSpec, type OciProcess, type OciMount } from './oci.js';
 export type { SpecOptions, SpecRule } from './options.js';

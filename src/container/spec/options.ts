@@ -15,6 +15,8 @@ export interface SpecOptions {
   idMap: IdMap;
   cgroupsPath: string;
   annotations: Record<string, string>;
+  /** Host path of a static init (tini-static) to run as pid 1; exec'd processes have none. */
+  init?: string;
   /** Set only when the profile is loaded in the kernel. */
   apparmorProfile?: string;
 }

@@ -11,6 +11,7 @@ import { tinyLowerDirs } from './tiny.js';
 const BND = capabilityMask().toString(16).padStart(16, '0');
 const EPERM = 1;
 const ENOSYS = 38;
+const EFAULT = 14;
 
 let probes = '';
 
@@ -51,6 +52,15 @@ test.before(async () => {
     getpid: { nr: SYSCALL.getpid },
     personality_ok: { nr: SYSCALL.personality, args: [0xffffffff] },
     personality_bad: { nr: SYSCALL.personality, args: [0x0400000] },
+    // socket(family, type, 0): AF_VSOCK stream, AF_ALG seqpacket, AF_BLUETOOTH raw (HCI), AF_INET, AF_UNIX.
+    socket_vsock: { nr: SYSCALL.socket, args: [40, 1] },
+    socket_alg: { nr: SYSCALL.socket, args: [38, 5] },
+    socket_bluetooth: { nr: SYSCALL.socket, args: [31, 3, 1] },
+    socket_inet: { nr: SYSCALL.socket, args: [2, 1] },
+    socket_unix: { nr: SYSCALL.socket, args: [1, 1] },
+    // socketpair(family, SOCK_STREAM, 0, NULL): past the filter the kernel answers EFAULT.
+    socketpair_vsock: { nr: SYSCALL.socketpair, args: [40, 1] },
+    socketpair_unix: { nr: SYSCALL.socketpair, args: [1, 1] },
   });
 });
 
@@ -102,6 +112,12 @@ test('root: the 14 capabilities, and still no namespaces, mounts or keyrings', a
     assert.is((await c.exec(['/probe/clone3'], { user: 'root' })).exitCode, ENOSYS, 'clone3 answers ENOSYS');
     assert.is((await c.exec(['/probe/getpid'], { user: 'root' })).exitCode, 0, 'allowed calls work');
     assert.is((await c.exec(['/probe/personality_ok'], { user: 'root' })).exitCode, 0, 'personality query works');
+    for (const probe of ['socket_vsock', 'socket_alg', 'socket_bluetooth', 'socketpair_vsock']) {
+      assert.is((await c.exec([`/probe/${probe}`], { user: 'root' })).exitCode, EPERM, `${probe}: the family is refused with EPERM`);
+    }
+    assert.is((await c.exec(['/probe/socket_inet'], { user: 'root' })).exitCode, 0, 'AF_INET sockets work');
+    assert.is((await c.exec(['/probe/socket_unix'], { user: 'root' })).exitCode, 0, 'AF_UNIX sockets work');
+    assert.is((await c.exec(['/probe/socketpair_unix'], { user: 'root' })).exitCode, EFAULT, 'socketpair(AF_UNIX) passes the filter (EFAULT: no array given)');
     // fork (clone without namespace flags) still works, for busybox and for glibc's bash.
     const forked = await run(c, 'echo $( (echo child) ) && sh -c "exit 3"; echo $?', 'root');
     assert.is(forked.out, 'child\n3\n');

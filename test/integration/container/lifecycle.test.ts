@@ -14,6 +14,7 @@ import { createBundle, writeSpec } from '../../../src/container/bundle.js';
 import { cgroupsPathFor } from '../../../src/container/cgroups.js';
 import { mountRootfs, rootfsPath } from '../../../src/container/rootfs.js';
 import { DropshipError } from '../../../src/errors.js';
+import { hostGid } from '../../../src/security/idmap.js';
 import { tinyLowerDirs } from './tiny.js';
 
 test('listContainers shows a running container with its labels; destroy twice is safe', async () => {
@@ -55,16 +56,31 @@ test('exec streams output and reports exit codes while init keeps running; stats
   }
 });
 
-test('a container that cannot start says why and leaves nothing behind', async () => {
+test('a command that does not exist: tini says why, exits 127, and nothing is left behind', async () => {
+  const id = uniqueName('dropship-fail');
+  let stderr = '';
+  const container = await createContainer({ id, lowerDirs: await tinyLowerDirs(), args: ['/no/such/program'], onStderr: (b) => (stderr += b) });
+  try {
+    const exit = await container.wait();
+    assert.is(exit.exitCode, 127);
+    assert.match(stderr, 'exec /no/such/program failed: No such file or directory');
+  } finally {
+    await container.destroy();
+  }
+  assert.equal(await containerLeftovers(id), []);
+});
+
+test('a runtime that cannot start the container says why and leaves nothing behind', async () => {
   const id = uniqueName('dropship-fail');
   try {
-    await createContainer({ id, lowerDirs: await tinyLowerDirs(), args: ['/no/such/program'] });
+    // A working directory that is a file: runc itself fails, before any process runs.
+    await createContainer({ id, lowerDirs: await tinyLowerDirs(), args: ['/bin/true'], cwd: '/etc/passwd' });
     assert.unreachable('should not start');
   } catch (error) {
     assert.instance(error, DropshipError);
     assert.is((error as DropshipError).code, 'CONTAINER_START');
     assert.match((error as DropshipError).message, `runc run ${id} failed (exit 1:`);
-    assert.match((error as DropshipError).message, '/no/such/program');
+    assert.match((error as DropshipError).message, '/etc/passwd');
   }
   assert.equal(await containerLeftovers(id), []);
 });
@@ -120,7 +136,7 @@ test('the driver: create, start, state, kill on a hand-made bundle', async () =>
   const lowerDirs = await tinyLowerDirs();
   const options = normalizeContainerOptions({ lowerDirs, args: ['/bin/sleep', '60'] });
   try {
-    const bundle = await createBundle(options.id);
+    const bundle = await createBundle(options.id, hostGid(options.idMap, 0));
     await mountRootfs(bundle, lowerDirs, options.idMap);
     await writeSpec(bundle, buildSpec({ ...options, rootfs: rootfsPath(bundle), cgroupsPath: cgroupsPathFor(options.id), annotations: {} }));
     await runtimeCreate('runc', bundle, options.id, join(bundle, 'init.pid'));

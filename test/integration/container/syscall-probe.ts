@@ -33,6 +33,11 @@ function probeElf(nr: number, args: number[]): Buffer {
     0xb8, 60, 0, 0, 0, // mov eax, 60 (exit)
     0x0f, 0x05, // syscall
   ];
+  return elfWith(code);
+}
+
+/** A static ELF64 executable whose one loadable segment is `code`. */
+function elfWith(code: number[]): Buffer {
   const base = 0x400000;
   const headerSize = 64 + 56;
   const elf = Buffer.alloc(headerSize + code.length);
@@ -56,7 +61,29 @@ function probeElf(nr: number, args: number[]): Buffer {
   return elf;
 }
 
-export const SYSCALL = { mount: 165, unshare: 272, keyctl: 250, add_key: 248, bpf: 321, clone3: 435, getpid: 39, personality: 135 } as const;
+/**
+ * A static program that exits 77 when its effective uid is `hostUid` and 33 otherwise: run by a
+ * host user, 77 means a setuid bit gave it the container's host uid.
+ */
+export function euidProbeElf(hostUid: number): Buffer {
+  const imm = (v: number) => {
+    const b = Buffer.alloc(4);
+    b.writeInt32LE(v | 0);
+    return [...b];
+  };
+  return elfWith([
+    0xb8, 107, 0, 0, 0, // mov eax, 107 (geteuid)
+    0x0f, 0x05, // syscall
+    0x3d, ...imm(hostUid), // cmp eax, hostUid
+    0xbf, 33, 0, 0, 0, // mov edi, 33
+    0x75, 0x05, // jne +5
+    0xbf, 77, 0, 0, 0, // mov edi, 77
+    0xb8, 60, 0, 0, 0, // mov eax, 60 (exit)
+    0x0f, 0x05, // syscall
+  ]);
+}
+
+export const SYSCALL = { mount: 165, unshare: 272, keyctl: 250, add_key: 248, bpf: 321, clone3: 435, getpid: 39, personality: 135, socket: 41, socketpair: 53 } as const;
 
 /** Write one probe per name into a fresh directory (to bind-mount read-only into containers). */
 export async function writeProbes(probes: Record<string, { nr: number; args?: number[] }>): Promise<string> {

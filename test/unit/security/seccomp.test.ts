@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ALLOWED_SYSCALLS, DENIED_SYSCALLS, allowedSyscalls } from '../../../src/security/seccomp/syscalls.js';
-import { ALLOWED_PERSONALITIES, CLONE_NAMESPACE_FLAGS, defaultSeccompProfile } from '../../../src/security/seccomp/profile.js';
+import { ALLOWED_PERSONALITIES, ALLOWED_SOCKET_FAMILIES, CLONE_NAMESPACE_FLAGS, defaultSeccompProfile } from '../../../src/security/seccomp/profile.js';
 
 const allowed = allowedSyscalls();
 
@@ -55,6 +55,21 @@ test('personality is allowed only for 0, 8, 0x20008 and 0xffffffff', () => {
   assert.equal(rules.map((r) => r.args?.[0]?.value), [0, 8, 0x20008, 0xffffffff]);
   assert.ok(rules.every((r) => r.action === 'SCMP_ACT_ALLOW' && r.args?.[0]?.op === 'SCMP_CMP_EQ' && r.names.length === 1));
   assert.equal([...ALLOWED_PERSONALITIES], [0, 8, 0x20008, 0xffffffff]);
+});
+
+test('socket and socketpair are allowed only for AF_UNIX, AF_INET, AF_INET6, AF_NETLINK and AF_PACKET', () => {
+  for (const name of ['socket', 'socketpair', 'socketcall']) {
+    assert.not.ok(allowed.includes(name), `${name} must not be allowed unconditionally`);
+    assert.ok(name in DENIED_SYSCALLS, `${name}: the reason is written down`);
+  }
+  assert.equal(ALLOWED_SOCKET_FAMILIES, { AF_UNIX: 1, AF_INET: 2, AF_INET6: 10, AF_NETLINK: 16, AF_PACKET: 17 });
+  const rules = defaultSeccompProfile().syscalls.filter((r) => r.names.includes('socket') || r.names.includes('socketpair'));
+  assert.ok(rules.every((r) => r.action === 'SCMP_ACT_ALLOW' && r.names.join() === 'socket,socketpair'), 'one family list for both calls');
+  assert.equal(rules.map((r) => r.args), [1, 2, 10, 16, 17].map((value) => [{ index: 0, value, op: 'SCMP_CMP_EQ' }]));
+  const families = rules.map((r) => r.args![0]!.value);
+  for (const [name, refused] of Object.entries({ AF_VSOCK: 40, AF_ALG: 38, AF_BLUETOOTH: 31, AF_RDS: 21, AF_TIPC: 30, AF_CAN: 29, AF_KEY: 15, AF_XDP: 44 })) {
+    assert.not.ok(families.includes(refused), `${name} is refused`);
+  }
 });
 
 test('only the allowlist rule carries unfiltered names', () => {
