@@ -10,6 +10,7 @@ import { attachNetwork, prepareNetwork, teardownNetwork } from '../network/index
 import { hostGid, hostUid, VCAP_GID, VCAP_UID } from '../security/idmap.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
 import { withLock } from '../util/lock.js';
+import { writableBuildpacks } from './buildpack-copy.js';
 import { prepareCache, saveCache, treeBytes } from './cache.js';
 import { PhaseClock } from './clock.js';
 import { readConfined } from './confined.js';
@@ -119,6 +120,7 @@ function records(plan: PlannedBuildpack[]): BuildpackRecord[] {
 }
 
 function stepsOf(p: PlannedBuildpack): StagingPhase[] {
+  if (p.herokuChain) return ['compile'];
   if (!p.final) return ['supply'];
   if (p.has.finalize) return p.has.supply ? ['supply', 'finalize'] : ['finalize'];
   return ['compile'];
@@ -200,7 +202,10 @@ async function run(
   }
   const cacheDir = join(paths.cache, opts.name);
   const cache = await prepareCache(cacheDir, plan ? plan.map((p) => p.cacheKey) : ['final'], owner, opts.noCache);
-  const lowerDirs = await (opts.rootfs ?? stackRootfs)(opts.stack, opts.idMap, opts.home);
+  const [lowerDirs, buildpackDirs] = await Promise.all([
+    (opts.rootfs ?? stackRootfs)(opts.stack, opts.idMap, opts.home),
+    writableBuildpacks(candidates, join(work, 'buildpacks'), owner),
+  ]);
   const env = buildpackEnv({ appName: opts.name, stack: opts.stack, memoryBytes: opts.memoryBytes, userEnv, services: opts.services });
   const mounts: BindMount[] = [
     { source: join(tree, 'app'), destination: CONTAINER.build },
@@ -208,7 +213,7 @@ async function run(
     { source: join(tree, 'profile.d'), destination: CONTAINER.profileD },
     { source: envDir, destination: CONTAINER.envDir, readonly: true },
     { source: cacheDir, destination: CONTAINER.cache },
-    ...candidates.map((bp, i) => ({ source: bp.dir, destination: buildpackMount(i), readonly: true })),
+    ...buildpackDirs.map((dir, i) => ({ source: dir, destination: buildpackMount(i) })),
   ];
   // The address is leased before the container exists, so that /etc/hosts and /etc/resolv.conf
   // are bind-mounted; the cleanup path owns the lease from here on.
@@ -273,8 +278,8 @@ async function run(
     onStepDone: (step, p, outcome) => clock.end(step, `${STEP_TITLE[step]} ${p.buildpack.name}`, outcome.exitCode === 0 && !outcome.timedOut, p.buildpack.name),
   };
   await supply(runner, plan, opts.limits, hooks);
-  await finalize(runner, final, opts.limits, hooks);
-  const released = await clock.run('release', 'Releasing', () => release(runner, final, opts.limits));
+  await finalize(runner, plan, opts.limits, hooks);
+  const released = await clock.run('release', 'Releasing', () => release(runner, plan, opts.limits));
   // Nothing of the staging may run while the host reads what it wrote: once init is dead the
   // kernel has killed every process of its pid namespace. The rest of the teardown overlaps.
   await container.kill('SIGKILL');
