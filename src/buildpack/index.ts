@@ -3,7 +3,7 @@ export type { Buildpack, BuildpackListing, BuildpackSource } from './types.js';
 export { readBuildpackMetadata, type BuildpackMetadata } from './metadata.js';
 export { builtinBuildpacksDir, builtinNames } from './builtin.js';
 export { extractBuildpackArchive, sniffArchive } from './archive.js';
-export { fetchBuildpack, parseBuildpackUrl, downloadFile, urlCacheKey, type FetchOptions } from './fetch.js';
+export { fetchBuildpack, isBuildpackUrl, parseBuildpackUrl, downloadFile, urlCacheKey, type FetchOptions } from './fetch.js';
 export { createBuildpack, updateBuildpack, deleteBuildpack, listBuildpacks, readOrder, type RegistryEntry } from './registry.js';
 export { resolveBuildpack, detectOrder, supportsStack, type ResolveOptions } from './resolve.js';
 export { requireExecutable, hasFile } from './check.js';

@@ -15,6 +15,7 @@ import { prepareCache, saveCache, treeBytes } from './cache.js';
 import { PhaseClock } from './clock.js';
 import { readConfined } from './confined.js';
 import { writeDroplet } from './droplet.js';
+import { namedBuildpacks } from './buildpack-env.js';
 import { buildpackEnv, isEnvName } from './env.js';
 import { buildpackMount, CONTAINER } from './layout.js';
 import { configVarsScript, resultJson, stagingInfo, type BuildpackRecord, type ResultJson } from './metadata.js';
@@ -159,17 +160,19 @@ async function run(
 
   // Buildpacks first: a wrong -b fails in milliseconds, before anything is copied.
   const { named, candidates } = await clock.run('download', 'Downloading buildpacks', async () => {
-    if (opts.buildpacks.length === 0) {
+    const named = namedBuildpacks(opts.buildpacks, opts.env);
+    if (named.values.length === 0) {
       const order = await detectOrder(opts.stack, opts.home);
       await checkDetectable(order);
       return { named: undefined, candidates: order };
     }
     const resolved: Buildpack[] = [];
-    for (const [i, value] of opts.buildpacks.entries()) {
+    const fromApp = opts.buildpacksFrom ?? named.fromEnv;
+    for (const [i, value] of named.values.entries()) {
       const bp = await resolveBuildpack(value, i, {
         home: opts.home,
         scratchDir: scratch,
-        ...(opts.buildpacksFrom ? { fetch: { fromApp: opts.buildpacksFrom } } : {}),
+        ...(fromApp ? { fetch: { fromApp } } : {}),
       });
       if (!supportsStack(bp, opts.stack)) {
         throw new DropshipError('BUILDPACK_STACK_UNSUPPORTED', `buildpack '${bp.name}' does not support stack '${opts.stack}' (it supports: ${bp.stacks.join(', ')})`, {
@@ -192,9 +195,9 @@ async function run(
     await chown(join(tree, dir), owner.uid, owner.gid);
   }
   await mkdir(envDir, { mode: 0o755 });
-  // The user's -e wins over the platform's env.
-  const userEnv = { ...(await hostEnv), ...opts.env };
-  for (const [name, value] of Object.entries(userEnv)) {
+  // ENV_DIR holds the app's env only (Heroku's contract); the platform's values travel in the
+  // environment, under the app's.
+  for (const [name, value] of Object.entries(opts.env)) {
     if (!isEnvName(name)) {
       throw new DropshipError('INVALID_ENV', `env: '${name}' is not a valid variable name`, { hint: 'use letters, digits and underscores' });
     }
@@ -206,7 +209,7 @@ async function run(
     (opts.rootfs ?? stackRootfs)(opts.stack, opts.idMap, opts.home),
     writableBuildpacks(candidates, join(work, 'buildpacks'), owner),
   ]);
-  const env = buildpackEnv({ appName: opts.name, stack: opts.stack, memoryBytes: opts.memoryBytes, userEnv, services: opts.services });
+  const env = buildpackEnv({ appName: opts.name, stack: opts.stack, memoryBytes: opts.memoryBytes, userEnv: opts.env, platformEnv: await hostEnv, services: opts.services });
   const mounts: BindMount[] = [
     { source: join(tree, 'app'), destination: CONTAINER.build },
     { source: join(tree, 'deps'), destination: CONTAINER.deps },

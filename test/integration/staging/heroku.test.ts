@@ -13,6 +13,9 @@ test('Heroku chain, no downloads: bin/compile of the first, its export sourced f
     const { result, lines } = await stageApp('heroku-chain-app', out, name, { buildpacks, env: { GREETING: 'hello' }, network: false });
     assert.ok(lines.includes('-----> Heroku Export Buildpack'));
     assert.ok(lines.includes('       Cold cache'));
+    // Heroku's contract: STACK beside CF_STACK; ENV_DIR holds the app's env and nothing of the platform's.
+    assert.ok(lines.includes('       STACK=tiny CF_STACK=tiny'));
+    assert.ok(lines.includes('       env dir: GREETING '), lines.join('\n'));
     assert.ok(lines.includes('-----> Heroku Lang Buildpack'));
     // greet is on PATH and TOOL_HOME set only because heroku-export's export file was sourced.
     assert.ok(lines.includes('       tool says from lang'), lines.join('\n'));
@@ -56,6 +59,19 @@ test('a buildpack before the last with neither bin/supply nor bin/compile is ref
     const { error } = await stageFails('heroku-chain-app', out, name, { buildpacks: [bp('finalize-only'), bp('heroku-lang')], network: false });
     assert.is(error.exitCode, 225);
     assert.match(error.message, /buildpack 'finalize-only' is not the last one named.*neither bin\/supply nor bin\/compile/);
+    await assertNoContainers(name);
+  });
+});
+
+test('BUILDPACK_URL in the app env names the one buildpack and skips detection; a host path there is refused', async () => {
+  await inScratch('bpurl', async ({ out, name }) => {
+    // Nothing in the detect order detects this app: it stages only because BUILDPACK_URL names binary.
+    const { result, events } = await stageApp('heroku-chain-app', out, name, { env: { BUILDPACK_URL: 'binary' }, command: './run', network: false });
+    assert.equal(result.result.lifecycle_metadata.buildpacks.map((b) => b.name), ['binary']);
+    assert.ok(events.some((e) => e.type === 'phase' && e.phase === 'detect' && e.status === 'skipped'));
+    const { error } = await stageFails('heroku-chain-app', out, name, { env: { BUILDPACK_URL: BUILDPACKS + 'heroku-lang' }, network: false });
+    assert.is(error.code, 'INVALID_BUILDPACK_URL');
+    assert.match(error.message, /^env BUILDPACK_URL: '.*heroku-lang' is neither an http\(s\) URL nor a buildpack name$/);
     await assertNoContainers(name);
   });
 });
