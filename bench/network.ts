@@ -1,4 +1,6 @@
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { createContainer, type Container } from '../src/container/index.js';
 import { homePaths } from '../src/home.js';
@@ -10,10 +12,15 @@ import {
   deleteSecurityGroup,
   ensureNetwork,
   prepareNetwork,
+  releaseHostPort,
+  removeDataPath,
+  reserveHostPort,
+  setBackends,
   teardownNetwork,
   updateSecurityGroup,
   type SecurityGroupRule,
 } from '../src/network/index.js';
+import { startBackend } from '../test/integration/network/backends.js';
 import { busyboxRootfs } from '../test/integration/network/rootfs.js';
 import { measure as measureRuns, median, ratio, type Row } from './row.js';
 
@@ -28,6 +35,56 @@ function hundredRules(variant: number): SecurityGroupRule[] {
     destination: `198.18.${i}.0/24`,
     ports: i === 0 ? String(1000 + variant) : `${1000 + i},${2000 + i}`,
   }));
+}
+
+const WRK_SECONDS = Number(process.env.DROPSHIP_BENCH_WRK_SECONDS ?? 10);
+
+interface WrkResult {
+  requestsPerSecond: number;
+  latencyMs: number;
+}
+
+async function wrk(url: string, seconds: number): Promise<WrkResult> {
+  const { stdout } = await promisify(execFile)('wrk', ['-t2', '-c32', `-d${seconds}s`, url]);
+  const rps = /Requests\/sec:\s+([\d.]+)/.exec(stdout);
+  const latency = /Latency\s+([\d.]+)(us|ms|s)/.exec(stdout);
+  if (!rps || !latency) throw new Error(`wrk printed no figures:\n${stdout}`);
+  const scale = { us: 0.001, ms: 1, s: 1000 }[latency[2] as 'us' | 'ms' | 's'];
+  return { requestsPerSecond: Number(rps[1]), latencyMs: Math.round(Number(latency[1]) * scale * 100) / 100 };
+}
+
+/**
+ * The kernel data path against no data path at all: wrk (2 threads, 32 connections) against an
+ * HTTP server in a network namespace, once through the host port on 127.0.0.1 (DNAT, masquerade)
+ * and once straight to the server's address. Each after a short untimed warm-up.
+ */
+export async function benchDataPath(): Promise<Row[]> {
+  const owner = `bench-dp-${randomBytes(3).toString('hex')}`;
+  const backend = await startBackend('bench');
+  try {
+    const hostPort = await reserveHostPort(owner);
+    await setBackends(owner, hostPort, [{ ip: backend.ip, port: backend.port }]);
+    const direct = `http://${backend.ip}:${backend.port}/`;
+    const viaPort = `http://127.0.0.1:${hostPort}/`;
+    await wrk(direct, 2);
+    const straight = await wrk(direct, WRK_SECONDS);
+    await wrk(viaPort, 2);
+    const through = await wrk(viaPort, WRK_SECONDS);
+    const second = { ip: backend.ip, port: backend.port + 1 };
+    const update = await measure(async (i) => setBackends(owner, hostPort, i % 2 ? [{ ip: backend.ip, port: backend.port }] : [{ ip: backend.ip, port: backend.port }, second]));
+    return [{
+      name: `requests/s through the host port (kernel data path, 127.0.0.1) vs straight to the backend, wrk -t2 -c32 -d${WRK_SECONDS}s`,
+      median_ms: through.latencyMs,
+      peer: 'straight to the backend address',
+      peer_median_ms: straight.latencyMs,
+      ratio: Math.round((through.requestsPerSecond / straight.requestsPerSecond) * 100) / 100,
+      note: `${Math.round(through.requestsPerSecond)} vs ${Math.round(straight.requestsPerSecond)} requests/s; ms are wrk's mean latency; ratio is requests/s through ÷ straight (aim ≥ 0.95)`,
+    }, { name: 'data path update (setBackends, 1 ↔ 2 backends)', median_ms: update, note: 'iptables-save + one iptables-restore of the owner\'s chains' }];
+  } finally {
+    await removeDataPath(owner).catch(() => undefined);
+    await releaseHostPort(owner).catch(() => undefined);
+    await backend.destroy();
+  }
 }
 
 /**
@@ -111,5 +168,6 @@ export async function benchNetwork(): Promise<Row[]> {
     { name: 'network attach after start (veth, address, route, rules)', median_ms: round(attachOnly), note: 'aim: < 50 ms' },
     { name: 'update a 100-rule security group bound to 10 running containers', median_ms: groupUpdate, note: 'one iptables-restore rewriting 10 chains' },
     { name: 'change groups of 1 of those 10 containers', median_ms: oneContainer, note: 'only that container\'s chain is rewritten' },
+    ...(await benchDataPath()),
   ];
 }

@@ -15,4 +15,7 @@ export * from './stack/index.js';
 export * from './staging/index.js';
 export * from './buildpack/index.js';
 export * from './network/index.js';
+// Both the app router and the network data path name a Backend: the library keeps the router's until it goes.
+export type { Backend } from './app/index.js';
+export type { Backend as DataPathBackend } from './network/index.js';
 export { doctor, type DoctorReport, type CheckResult } from './doctor/index.js';

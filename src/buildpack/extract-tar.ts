@@ -1,5 +1,4 @@
-import { constants } from 'node:fs';
-import { createReadStream } from 'node:fs';
+import { constants, createReadStream } from 'node:fs';
 import { link, lstat, mkdir, open, rm, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -55,7 +54,9 @@ export async function extractTar(file: string, dest: string, gzipped: boolean, l
         await clear(target, name);
         const out = await open(target, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
         try {
-          for await (const chunk of entry) await out.write(chunk as Buffer);
+          for await (const chunk of entry as AsyncIterable<Buffer>) {
+            for (let done = 0; done < chunk.length;) done += (await out.write(chunk, done, chunk.length - done)).bytesWritten;
+          }
           await out.chmod(entry.header.mode! & 0o777);
         } finally {
           await out.close();

@@ -9,8 +9,9 @@ import { memberSegments, unsafeMember } from './member-path.js';
  * where it matters and loud where it is not: it restores no setuid/setgid bits (without -K), makes
  * no device nodes, and creates symlinks only after every file, so no member is written through a
  * symlink of the same archive. It rewrites absolute and `..` names instead of refusing them, so
- * the member list is checked first; a member that went through one of the archive's symlinks is
- * refused after the fact (unzip skipped it). Modes and owners are then fixed by sanitizeTree.
+ * the member list is checked first, as is every member's parent (no member may sit under a file or
+ * symlink member); after extraction no member may sit under a symlink either (belt and braces).
+ * Modes and owners are then fixed by sanitizeTree.
  */
 export async function extractZip(file: string, dest: string, label: string): Promise<void> {
   const listing = await execa('unzip', ['-Z1', file], { reject: false, all: true });
@@ -20,7 +21,20 @@ export async function extractZip(file: string, dest: string, label: string): Pro
   if (listing.exitCode !== 0) throw unreadable(label, String(listing.all));
   // One name per line; a name with a newline in it splits into lines that fail the checks below.
   const names = String(listing.stdout).split('\n').filter((n) => n !== '');
-  const members = names.map((name) => ({ name, segments: memberSegments(label, name) }));
+  const members = names.map((name) => {
+    // unzip turns `\` into `/` in names from DOS/Windows archives: judge those separators too.
+    if (/(^|[\\/])\.\.([\\/]|$)/.test(name)) throw unsafeMember(label, name, "has a '..' component");
+    return { name, segments: memberSegments(label, name) };
+  });
+  // A member that is not a directory (a file or a symlink) cannot have members under it: such an
+  // archive means to write through a link, and is refused before anything is written.
+  const leaves = new Set(names.filter((n) => !n.endsWith('/')).map((n) => memberSegments(label, n).join('/')));
+  for (const { name, segments } of members) {
+    for (let i = 1; i < segments.length; i++) {
+      const prefix = segments.slice(0, i).join('/');
+      if (leaves.has(prefix)) throw unsafeMember(label, name, `goes through '${prefix}', a file or symlink of the archive`);
+    }
+  }
   const run = await execa('unzip', ['-qq', '-o', file, '-d', dest], { reject: false, all: true });
   for (const { name, segments } of members) {
     for (let i = 1; i < segments.length; i++) {

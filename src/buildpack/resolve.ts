@@ -36,9 +36,18 @@ export async function resolveBuildpack(value: string, index: number, options: Re
     return describe(fetched.dir, fetched.url, 'url');
   }
   const looksLikePath = value.includes('/') || /\.(tgz|tar\.gz|tar|zip)$/i.test(value) || value.startsWith('.');
-  if (!looksLikePath) {
+  if (!looksLikePath || options.fetch?.fromApp) {
     const entry = (await readOrder(options.home)).find((e) => e.name === value);
     if (entry) return fromEntry(entry);
+  }
+  const fromApp = options.fetch?.fromApp;
+  if (fromApp) {
+    // A path in an app's manifest would let the app's author have this host extract or mount any
+    // host directory or archive into the staging container. Cloud Foundry manifests take names
+    // and URLs only; so does dropship's, and the operator can still give a path with -b.
+    throw new DropshipError('BUILDPACK_PATH_FROM_APP', `buildpack '${value}' (from ${fromApp === true ? "the app's manifest" : fromApp}) is not a known buildpack name; an app's manifest may only name buildpacks or give http(s) URLs`, {
+      hint: `register it first (dropship buildpack create NAME ${value}) and use NAME in the manifest, or push with -b ${value}`,
+    });
   }
   const path = resolvePath(value);
   const info = await stat(path).catch(() => undefined);

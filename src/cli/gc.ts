@@ -25,6 +25,8 @@ export function register(program: Command): void {
       for (const p of result.inUse) process.stdout.write(`kept unpacked layer ${p}: a mounted container uses it\n`);
       for (const id of network.leases) process.stdout.write(`${verb} network lease of container ${id}\n`);
       for (const veth of network.veths) process.stdout.write(`${verb} veth ${veth}\n`);
+      for (const chain of network.dataPaths) process.stdout.write(`${verb} data path ${chain} (its owner holds no host port)\n`);
+      if (network.legacyBridge) process.stdout.write(`${verb} the empty bridge dropship0 of an older dropship\n`);
       for (const w of result.warnings) process.stderr.write(`warning: ${w}\n`);
       process.stdout.write(`${result.dryRun ? 'Would free' : 'Freed'} ${formatBytes(result.bytes)} (${result.blobs.length} blobs, ${result.unpacked.length} unpacked layers)\n`);
     });

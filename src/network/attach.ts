@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DropshipError } from '../errors.js';
@@ -7,18 +7,18 @@ import { loadNetworkConfig, type NetworkConfig } from './config.js';
 import { hostsFileContent, resolvConfContent } from './etc-files.js';
 import { run } from './exec.js';
 import { logLabel, readGroups, requireGroup, rulesFor } from './groups.js';
-import { ensureHostNetwork, iptablesSave, restore } from './host.js';
+import { ensureHostNetwork, iptablesSave, restore, sysctl } from './host.js';
 import { attachScript, detachScript, leftoverScript, parseSave, rulesDigest } from './iptables-rules.js';
+import { containerOwner, releaseLocked, reserveLeasePortsLocked } from './host-ports.js';
 import {
   claimIp,
-  claimPorts,
   containerFilesDir,
   readLeases,
   withNetworkLock,
   writeLeases,
 } from './leases.js';
-import { BRIDGE, shortId, vethName } from './names.js';
-import type { AttachOptions, HostPort, Lease, NetworkAttachment, PortMapping, PreparedNetwork, SecurityGroupRule } from './types.js';
+import { shortId, vethName } from './names.js';
+import type { AttachOptions, HostPort, Lease, LeaseFile, NetworkAttachment, PortMapping, PreparedNetwork, SecurityGroupRule } from './types.js';
 
 type NormalizedAttach = AttachOptions & { ports: PortMapping[]; securityGroups: string[] };
 
@@ -56,6 +56,11 @@ function prepared(lease: Lease, config: NetworkConfig, warnings: string[]): Prep
   };
 }
 
+/** Ports of leases an older dropship took before the host-port table held them. */
+function legacyLeasePorts(file: LeaseFile): Set<number> {
+  return new Set(Object.values(file.leases).flatMap((lease) => lease.hostPorts.map((port) => port.host)));
+}
+
 /**
  * Lease (or reuse) an address and host ports and write /etc/hosts and /etc/resolv.conf for a new
  * lease. Runs under the network lock. `attaching` records the rules about to be written.
@@ -75,7 +80,7 @@ async function leaseLocked(
     const ip = await claimIp(file, config, options.containerId);
     let hostPorts: HostPort[];
     try {
-      hostPorts = await claimPorts(file, options.ports, options.containerId);
+      hostPorts = await reserveLeasePortsLocked(options.containerId, options.ports, legacyLeasePorts(file));
     } catch (error) {
       await releaseClaims(options.containerId, ip, []);
       throw error;
@@ -98,7 +103,6 @@ async function leaseLocked(
   }
   const rules = rulesFor(store, lease);
   if (attaching) {
-    lease.physdev = bridgeNetfilter();
     lease.attached = true;
     lease.appliedDigest = rulesDigest(rules);
   }
@@ -127,45 +131,47 @@ export async function prepareNetwork(options: AttachOptions): Promise<PreparedNe
   return prepared(lease, config, warnings);
 }
 
+/**
+ * A routed point-to-point link: the veth's only other end is the host, which holds the gateway
+ * address on it (the same /32 on every container's veth) and routes the container's /32 to it.
+ * A container can claim any address in ARP: the host only ever looks that address up on the
+ * veth it routes it to, so a claim on another veth changes nothing.
+ */
 async function plugVeth(lease: Lease, pid: number, config: NetworkConfig): Promise<void> {
   const veth = vethName(lease.short);
   await run('ip', ['-batch', '-'], {
     step: `creating veth ${veth} for container ${lease.containerId}`,
     input: [
-      // A reused address: the host's neighbour entry would still name the old veth's MAC.
-      `neigh flush to ${lease.ip} dev ${BRIDGE}`,
       `link add ${veth} type veth peer name eth0 netns ${pid}`,
-      `link set ${veth} master ${BRIDGE} up`,
-      // Isolated ports cannot talk to each other: container to container goes through the host's rules.
-      `link set dev ${veth} type bridge_slave isolated on`,
+      // No IPv6 link-local address on the host side: ip6tables has no rules for containers.
+      `link set ${veth} addrgenmode none`,
+      `addr add ${config.gateway}/32 dev ${veth}`,
+      `link set ${veth} up`,
+      `route add ${lease.ip}/32 dev ${veth} src ${config.gateway}`,
       '',
     ].join('\n'),
   });
-  // A /32 and a route to the gateway: every packet, even to a neighbour, passes the host's rules.
-  await run('nsenter', ['-t', String(pid), '-n', 'ip', '-batch', '-'], {
-    step: `configuring eth0 inside container ${lease.containerId} (pid ${pid})`,
-    input: [
-      `addr add ${lease.ip}/32 dev eth0`,
-      'link set eth0 up',
-      `route add ${config.gateway}/32 dev eth0 scope link`,
-      `route add default via ${config.gateway} dev eth0`,
-      '',
-    ].join('\n'),
-  });
-}
-
-/** Whether bridged packets pass iptables here, so that `physdev` can name a container's bridge port. */
-function bridgeNetfilter(): boolean {
-  try {
-    return readFileSync('/proc/sys/net/bridge/bridge-nf-call-iptables', 'utf8').trim() === '1';
-  } catch {
-    return false;
-  }
+  await Promise.all([
+    // The host must not be reachable over IPv6 at all, and 127.0.0.1:HOSTPORT is DNATed out of this veth.
+    sysctl(`net/ipv6/conf/${veth}/disable_ipv6`, '1').catch(() => undefined),
+    sysctl(`net/ipv4/conf/${veth}/route_localnet`, '1'),
+    // A /32 and a route to the gateway: every packet, even to a neighbour, passes the host's rules.
+    run('nsenter', ['-t', String(pid), '-n', 'ip', '-batch', '-'], {
+      step: `configuring eth0 inside container ${lease.containerId} (pid ${pid})`,
+      input: [
+        `addr add ${lease.ip}/32 dev eth0`,
+        'link set eth0 up',
+        `route add ${config.gateway}/32 dev eth0 scope link`,
+        `route add default via ${config.gateway} dev eth0`,
+        '',
+      ].join('\n'),
+    }),
+  ]);
 }
 
 /**
  * Give a running container (by the pid of its init, in the network namespace runc created) a
- * veth on the bridge, an address, a default route, its host ports and its security groups.
+ * routed veth, an address, a default route, its host ports and its security groups.
  */
 export async function attachNetwork(options: AttachOptions & { pid: number }): Promise<NetworkAttachment> {
   const normalized = normalize(options);
@@ -181,11 +187,11 @@ export async function attachNetwork(options: AttachOptions & { pid: number }): P
       // Attaching twice must not tear down a working network.
       if (existing?.attached && existsSync(`/sys/class/net/${vethName(existing.short)}`)) return { lease: existing, warnings: [] };
       const { lease, rules, warnings } = await leaseLocked(normalized, config, true);
-      // The rules match the bridge and the address, not the veth: both can be set up at once.
+      // The rules name the veth before it exists: both can be set up at once.
       await Promise.all([
         plugVeth(lease, options.pid, config),
         restore(
-          attachScript({ short: lease.short, ip: lease.ip, physdev: lease.physdev, hostPorts: lease.hostPorts, rules, label: logLabel(lease) }),
+          attachScript({ short: lease.short, ip: lease.ip, hostPorts: lease.hostPorts, rules, label: logLabel(lease) }),
           `adding iptables rules for container ${lease.containerId}`,
         ),
       ]);
@@ -206,23 +212,23 @@ async function removeVeths(veths: string[]): Promise<void> {
 }
 
 /** Remove the iptables state of containers: the exact inverse for one, a search of iptables-save otherwise. */
-async function removeRules(leases: Pick<Lease, 'short' | 'ip' | 'physdev' | 'hostPorts' | 'containerId'>[]): Promise<number> {
+async function removeRules(leases: Pick<Lease, 'short' | 'ip' | 'hostPorts' | 'containerId'>[]): Promise<number> {
   if (leases.length === 1) {
     const script = detachScript(leases[0]!);
     try {
       await restore(script, `removing iptables rules of container ${leases[0]!.containerId}`);
-      return script.filter.length - 2 + script.nat.length;
+      return script.raw.length + script.filter.length - 2 + script.nat.length;
     } catch {
       // Some part was already gone (a teardown interrupted before): fall back to searching.
     }
   }
   const script = leftoverScript(parseSave(await iptablesSave()), new Set(leases.map((lease) => lease.short)));
   await restore(script, 'removing leftover iptables rules');
-  return script.filter.filter((line) => line.startsWith('-D')).length + script.nat.length;
+  return script.raw.length + script.filter.filter((line) => line.startsWith('-D')).length + script.nat.length;
 }
 
 /** Remove what containers have in the kernel (veths, rules, chains); tolerates parts already gone. */
-export async function removeKernelState(leases: Pick<Lease, 'short' | 'ip' | 'physdev' | 'hostPorts' | 'containerId'>[]): Promise<{ veths: string[]; rulesRemoved: number }> {
+export async function removeKernelState(leases: Pick<Lease, 'short' | 'ip' | 'hostPorts' | 'containerId'>[]): Promise<{ veths: string[]; rulesRemoved: number }> {
   const veths = leases.map((lease) => vethName(lease.short)).filter((veth) => existsSync(`/sys/class/net/${veth}`));
   const [, rulesRemoved] = await Promise.all([removeVeths(veths), removeRules(leases)]);
   return { veths, rulesRemoved };
@@ -235,15 +241,18 @@ export async function teardownNetwork(containerId: string): Promise<void> {
   await removeKernelState([lease]);
   await withNetworkLock(async () => {
     const file = await readLeases();
-    if (!file.leases[containerId]) return;
-    delete file.leases[containerId];
-    await writeLeases(file);
+    if (file.leases[containerId]) {
+      delete file.leases[containerId];
+      await writeLeases(file);
+    }
+    await releaseLocked(containerOwner(containerId));
   });
+  // Port claims by container id are those of leases an older dropship took.
   await releaseClaims(containerId, lease.ip, lease.hostPorts.map((port) => port.host));
   await rm(containerFilesDir(lease.short), { recursive: true, force: true });
 }
 
-/** Create the bridge, sysctls and base chains now (idempotent); returns the configuration used. */
+/** Set up the host's sysctls and base chains now (idempotent); returns the configuration used. */
 export async function ensureNetwork(): Promise<NetworkConfig> {
   const config = await loadNetworkConfig();
   await withNetworkLock(() => ensureHostNetwork(config));

@@ -15,28 +15,50 @@ const GRACE_MS = 60_000;
 
 interface Owner {
   home: string;
+  /** The container holding an address or a lease port (what older dropship versions check). */
   containerId: string;
+  /** For ports: the owner in the store's host-port table (host-ports.ts). */
+  owner?: string;
 }
+
+const CONTAINER_OWNER = 'container:';
 
 function claimPath(kind: 'ip' | 'port', value: string | number): string {
   return join(CLAIMS_DIR, `${kind}-${value}`);
 }
 
-async function ownerLive(owner: Partial<Owner>, path: string): Promise<boolean> {
-  const age = await stat(path).then((s) => Date.now() - s.mtimeMs, () => Infinity);
-  if (age < GRACE_MS) return true;
-  if (!owner.home || !owner.containerId) return false;
-  const text = await readFile(join(owner.home, 'network', 'leases.json'), 'utf8').catch(() => '{"leases":{}}');
+async function readJson<T>(path: string, empty: T): Promise<T | undefined> {
+  const text = await readFile(path, 'utf8').catch(() => undefined);
+  if (text === undefined) return empty;
   try {
-    return owner.containerId in ((JSON.parse(text) as { leases?: Record<string, unknown> }).leases ?? {});
+    return JSON.parse(text) as T;
   } catch {
-    return true;
+    return undefined;
   }
 }
 
-/** Claim an address or port for a container; false when another live container holds it. */
-export async function claim(kind: 'ip' | 'port', value: string | number, containerId: string): Promise<boolean> {
-  const owner: Owner = { home: homePaths().root, containerId };
+async function ownerLive(owner: Partial<Owner>, path: string, value: string | number): Promise<boolean> {
+  const age = await stat(path).then((s) => Date.now() - s.mtimeMs, () => Infinity);
+  if (age < GRACE_MS) return true;
+  if (!owner.home || !owner.containerId) return false;
+  if (owner.owner) {
+    const table = await readJson<{ ports?: Record<string, { owner: string }> }>(join(owner.home, 'network', 'host-ports.json'), {});
+    // Unreadable: keep the claim rather than hand the port out twice.
+    return !table || table.ports?.[value]?.owner === owner.owner;
+  }
+  const leases = await readJson<{ leases?: Record<string, unknown> }>(join(owner.home, 'network', 'leases.json'), {});
+  return !leases || owner.containerId in (leases.leases ?? {});
+}
+
+/**
+ * Claim an address (for a container) or a port (for an owner of the host-port table); false when
+ * another live holder has it.
+ */
+export async function claim(kind: 'ip' | 'port', value: string | number, holder: string): Promise<boolean> {
+  const owner: Owner =
+    kind === 'port'
+      ? { home: homePaths().root, containerId: holder.startsWith(CONTAINER_OWNER) ? holder.slice(CONTAINER_OWNER.length) : holder, owner: holder }
+      : { home: homePaths().root, containerId: holder };
   const path = claimPath(kind, value);
   try {
     await mkdir(CLAIMS_DIR, { recursive: true, mode: 0o755 });
@@ -58,15 +80,15 @@ export async function claim(kind: 'ip' | 'port', value: string | number, contain
     } catch {
       // A claim being written right now reads as empty: the grace period keeps it.
     }
-    if (other.home === owner.home && other.containerId === containerId) return true;
-    if (await ownerLive(other, path)) return false;
+    if (other.home === owner.home && other.containerId === owner.containerId && other.owner === owner.owner) return true;
+    if (await ownerLive(other, path, value)) return false;
     await rm(path, { force: true });
   }
   return false;
 }
 
-/** Give back a container's claims; claims that another container took over are left alone. */
-export async function releaseClaims(containerId: string, ip: string, ports: number[]): Promise<void> {
+/** Give back the claims of a container (its address) or a port owner; claims another holder took over are left alone. */
+export async function releaseClaims(holder: string, ip: string, ports: number[]): Promise<void> {
   const home = homePaths().root;
   const paths = [...(ip ? [claimPath('ip', ip)] : []), ...ports.map((port) => claimPath('port', port))];
   await Promise.all(
@@ -74,7 +96,7 @@ export async function releaseClaims(containerId: string, ip: string, ports: numb
       const text = await readFile(path, 'utf8').catch(() => '');
       try {
         const owner = JSON.parse(text) as Partial<Owner>;
-        if (owner.home === home && owner.containerId === containerId) await rm(path, { force: true });
+        if (owner.home === home && (owner.owner ?? owner.containerId) === holder) await rm(path, { force: true });
       } catch {
         // Unreadable or gone: nothing of ours to release.
       }

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { DropshipError } from '../errors.js';
 import { homePaths } from '../home.js';
 import { cidrRange, formatCidr, formatIp, parseCidr, parseIp, rangesOverlap, type Cidr } from './ipv4.js';
-import { BRIDGE } from './names.js';
+import { LEGACY_BRIDGE, VETH_PREFIX } from './names.js';
 
 /** Not a common choice (Docker 172.17/16, libvirt 192.168.122/24, k8s 10.96/12, 10.244/16). */
 export const DEFAULT_SUBNET = '10.254.0.0/22';
@@ -59,7 +59,8 @@ export function subnetClashes(config: NetworkConfig, routes: HostRoute[], namese
   const ours = cidrRange(config.cidr);
   const clashes: string[] = [];
   for (const route of routes) {
-    if (route.dev === BRIDGE || route.dst === 'default') continue;
+    // Container routes (and an older dropship's bridge) are dropship's own, not a clash.
+    if (route.dev === LEGACY_BRIDGE || route.dev?.startsWith(VETH_PREFIX) || route.dst === 'default') continue;
     const cidr = parseCidr(route.dst.includes('/') ? route.dst : `${route.dst}/32`);
     if (cidr && rangesOverlap(ours, cidrRange(cidr))) clashes.push(`route ${route.dst}${route.dev ? ` dev ${route.dev}` : ''}`);
   }

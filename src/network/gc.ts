@@ -1,8 +1,11 @@
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { vethName } from './names.js';
+import { LEGACY_BRIDGE, vethName } from './names.js';
 import { removeKernelState } from './attach.js';
 import { releaseClaims } from './claims.js';
+import { gcDataPaths } from './data-path.js';
+import { legacyBridgePorts, removeLegacyBridge } from './host.js';
+import { containerOwner, readHostPorts, releaseLocked } from './host-ports.js';
 import { readLeases, withNetworkLock, writeLeases, containerFilesDir } from './leases.js';
 import type { HostPort } from './types.js';
 
@@ -12,29 +15,51 @@ export interface NetworkGcReport {
   veths: string[];
   rulesRemoved: number;
   releasedPorts: HostPort[];
+  /** Data-path chains whose owner is gone. */
+  dataPaths: string[];
+  /** The empty bridge of an older dropship was (or would be) deleted. */
+  legacyBridge: boolean;
+}
+
+export interface NetworkGcOptions {
+  dryRun?: boolean;
+  /** Owners whose data path stays; by default those holding a host port reservation. */
+  liveOwners?: string[];
+}
+
+/** Table entries of container leases that never reached (or already left) leases.json. */
+async function strayContainerPorts(keep: Set<string>): Promise<string[]> {
+  const owners = new Set(Object.values((await readHostPorts()).ports).map((entry) => entry.owner));
+  return [...owners].filter((owner) => owner.startsWith(containerOwner('')) && !keep.has(owner));
 }
 
 /**
- * Remove the network of containers that no longer exist (dropship killed with -9, host crash).
- * Leases are written before anything reaches the kernel, so they name every possible leftover;
- * kernel objects of other dropship stores on the same host are left alone.
+ * Remove the network of containers that no longer exist (dropship killed with -9, host crash),
+ * data paths whose owner is gone, and an older dropship's empty bridge. Leases are written before
+ * anything reaches the kernel, so they name every possible leftover; kernel objects of other
+ * dropship stores on the same host are left alone.
  */
-export async function gcNetwork(liveContainerIds: string[], options: { dryRun?: boolean } = {}): Promise<NetworkGcReport> {
+export async function gcNetwork(liveContainerIds: string[], options: NetworkGcOptions = {}): Promise<NetworkGcReport> {
   const live = new Set(liveContainerIds);
-  const dead = Object.values((await readLeases()).leases).filter((lease) => !live.has(lease.containerId));
-  const report: NetworkGcReport = { leases: [], veths: [], rulesRemoved: 0, releasedPorts: [] };
+  const leases = (await readLeases()).leases;
+  const dead = Object.values(leases).filter((lease) => !live.has(lease.containerId));
+  const keepPorts = new Set([...live, ...Object.keys(leases)].map(containerOwner));
   if (options.dryRun) {
     return {
       leases: dead.map((lease) => lease.containerId),
       veths: dead.map((lease) => vethName(lease.short)).filter((veth) => existsSync(`/sys/class/net/${veth}`)),
       rulesRemoved: 0,
       releasedPorts: dead.flatMap((lease) => lease.hostPorts),
+      dataPaths: await gcDataPaths({ ...options, dryRun: true }),
+      legacyBridge: legacyBridgePorts()?.length === 0,
     };
   }
-  if (!dead.length) return report;
-  const removed = await removeKernelState(dead);
-  report.veths = removed.veths;
-  report.rulesRemoved = removed.rulesRemoved;
+  const report: NetworkGcReport = { leases: [], veths: [], rulesRemoved: 0, releasedPorts: [], dataPaths: [], legacyBridge: false };
+  if (dead.length) {
+    const removed = await removeKernelState(dead);
+    report.veths = removed.veths;
+    report.rulesRemoved = removed.rulesRemoved;
+  }
   await withNetworkLock(async () => {
     const file = await readLeases();
     for (const lease of dead) {
@@ -42,12 +67,16 @@ export async function gcNetwork(liveContainerIds: string[], options: { dryRun?: 
       delete file.leases[lease.containerId];
       report.leases.push(lease.containerId);
       report.releasedPorts.push(...lease.hostPorts);
+      await releaseLocked(containerOwner(lease.containerId));
     }
-    await writeLeases(file);
+    if (report.leases.length) await writeLeases(file);
+    for (const owner of await strayContainerPorts(keepPorts)) await releaseLocked(owner);
   });
   for (const lease of dead) {
     await releaseClaims(lease.containerId, lease.ip, lease.hostPorts.map((port) => port.host));
     await rm(containerFilesDir(lease.short), { recursive: true, force: true });
   }
+  report.dataPaths = await gcDataPaths(options);
+  report.legacyBridge = existsSync(`/sys/class/net/${LEGACY_BRIDGE}`) && (await removeLegacyBridge());
   return report;
 }

@@ -1,14 +1,12 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { DropshipError } from '../errors.js';
 import { subnetClashes, type HostRoute, type NetworkConfig } from './config.js';
 import { missingBase, parseSave, renderRestore, type RestoreScript } from './iptables-rules.js';
 import { run } from './exec.js';
-import { BRIDGE } from './names.js';
+import { LEGACY_BRIDGE } from './names.js';
 
-const BRIDGE_MAC = '02:d5:00:00:00:01';
-
-async function sysctl(path: string, value: string): Promise<void> {
+export async function sysctl(path: string, value: string): Promise<void> {
   const full = `/proc/sys/${path}`;
   if ((await readFile(full, 'utf8')).trim() !== value) await writeFile(full, value);
 }
@@ -18,47 +16,35 @@ export async function hostNameservers(): Promise<string[]> {
   return [...text.matchAll(/^\s*nameserver\s+(\S+)/gm)].map((match) => match[1]!);
 }
 
-async function bridgeAddresses(): Promise<{ local: string; prefixlen: number }[]> {
-  const { stdout } = await run('ip', ['-j', '-4', 'addr', 'show', 'dev', BRIDGE], { step: `checking bridge ${BRIDGE}` });
-  const links = JSON.parse(stdout || '[]') as { addr_info?: { local: string; prefixlen: number }[] }[];
-  return links[0]?.addr_info ?? [];
+/** The interfaces still plugged into the bridge of an older dropship (none: it can go). */
+export function legacyBridgePorts(bridge = LEGACY_BRIDGE): string[] | undefined {
+  try {
+    return readdirSync(`/sys/class/net/${bridge}/brif`);
+  } catch {
+    return undefined;
+  }
 }
 
-async function ensureBridge(config: NetworkConfig): Promise<void> {
-  const wanted = `${config.gateway}/${config.cidr.prefix}`;
-  if (!existsSync(`/sys/class/net/${BRIDGE}`)) {
-    const { stdout } = await run('ip', ['-j', '-4', 'route'], { step: 'reading host routes' });
-    const clashes = subnetClashes(config, JSON.parse(stdout || '[]') as HostRoute[], await hostNameservers());
-    if (clashes.length) {
-      throw new DropshipError('SUBNET_CLASH', `container subnet ${config.subnet} overlaps ${clashes.join(', ')} on this host`, {
-        hint: 'choose another subnet with DROPSHIP_SUBNET or "subnet" in $DROPSHIP_HOME/network/config.json',
-      });
-    }
-    const created = await run('ip', ['-batch', '-'], {
-      step: `creating bridge ${BRIDGE}`,
-      allowFail: true,
-      input: `link add ${BRIDGE} address ${BRIDGE_MAC} type bridge\naddr add ${wanted} dev ${BRIDGE}\nlink set ${BRIDGE} up\n`,
+/**
+ * Upgrade from the shared bridge: once no container of an older dropship is plugged into it, the
+ * bridge (and with it its subnet route, which the per-container /32 routes override meanwhile)
+ * is deleted. Returns whether it was. Older containers keep the bridge until they stop.
+ */
+export async function removeLegacyBridge(bridge = LEGACY_BRIDGE): Promise<boolean> {
+  const ports = legacyBridgePorts(bridge);
+  if (!ports || ports.length) return false;
+  await run('ip', ['link', 'del', bridge], { step: `removing the old bridge ${bridge}`, allowFail: true });
+  return !existsSync(`/sys/class/net/${bridge}`);
+}
+
+async function checkSubnet(config: NetworkConfig): Promise<void> {
+  const { stdout } = await run('ip', ['-j', '-4', 'route'], { step: 'reading host routes' });
+  const clashes = subnetClashes(config, JSON.parse(stdout || '[]') as HostRoute[], await hostNameservers());
+  if (clashes.length) {
+    throw new DropshipError('SUBNET_CLASH', `container subnet ${config.subnet} overlaps ${clashes.join(', ')} on this host`, {
+      hint: 'choose another subnet with DROPSHIP_SUBNET or "subnet" in $DROPSHIP_HOME/network/config.json',
     });
-    // Another dropship process may have created it at the same moment: check what is there.
-    if (created.exitCode !== 0 && !existsSync(`/sys/class/net/${BRIDGE}`)) {
-      throw new DropshipError('NETWORK_COMMAND_FAILED', `creating bridge ${BRIDGE} failed: ${created.stderr.trim()}`);
-    }
   }
-  const addresses = await bridgeAddresses();
-  if (!addresses.some((a) => `${a.local}/${a.prefixlen}` === wanted)) {
-    if (addresses.length) {
-      const found = addresses.map((a) => `${a.local}/${a.prefixlen}`).join(', ');
-      throw new DropshipError('BRIDGE_MISMATCH', `bridge ${BRIDGE} has ${found}, but the configured subnet ${config.subnet} needs ${wanted}`, {
-        hint: `stop all containers and delete the bridge (ip link del ${BRIDGE}), or configure subnet ${found} again`,
-      });
-    }
-    await run('ip', ['-batch', '-'], { step: `configuring bridge ${BRIDGE}`, input: `addr add ${wanted} dev ${BRIDGE}\nlink set ${BRIDGE} up\n` });
-  }
-  // The host must not be reachable over IPv6 link-local addresses either: ip6tables has no rules.
-  await sysctl(`net/ipv6/conf/${BRIDGE}/disable_ipv6`, '1').catch(() => undefined);
-  await sysctl(`net/ipv4/conf/${BRIDGE}/route_localnet`, '1');
-  // Replies to containers come in on the host's uplink, so per-interface forwarding is not enough.
-  await sysctl('net/ipv4/ip_forward', '1');
 }
 
 export async function restore(script: RestoreScript, step: string): Promise<void> {
@@ -74,12 +60,15 @@ export async function iptablesSave(): Promise<string> {
 let ensuredBase: string | undefined;
 
 /**
- * The bridge, sysctls and dropship's base chains, created when missing (idempotent). The base
- * chains are checked once per process; the bridge each time (a stat).
+ * The sysctls and dropship's base chains, created when missing (idempotent), and the bridge of an
+ * older dropship removed when empty. Checked once per process.
  */
 export async function ensureHostNetwork(config: NetworkConfig): Promise<void> {
-  if (ensuredBase === config.subnet && existsSync(`/sys/class/net/${BRIDGE}`)) return;
-  await ensureBridge(config);
+  if (ensuredBase === config.subnet) return;
+  await removeLegacyBridge();
+  await checkSubnet(config);
+  // Replies to containers come in on the host's uplink, so per-interface forwarding is not enough.
+  await sysctl('net/ipv4/ip_forward', '1');
   await restore(missingBase(parseSave(await iptablesSave()), config.subnet), 'creating dropship iptables chains');
   ensuredBase = config.subnet;
 }

@@ -1,6 +1,8 @@
-// The network room: a veth per container on the dropship0 bridge, host ports, security groups.
+// The network room: a routed veth per container (no shared L2), host ports, the data path, security groups.
 export { attachNetwork, ensureNetwork, prepareNetwork, teardownNetwork } from './attach.js';
-export { gcNetwork, type NetworkGcReport } from './gc.js';
+export { gcNetwork, type NetworkGcOptions, type NetworkGcReport } from './gc.js';
+export { gcDataPaths, removeDataPath, setBackends, type Backend } from './data-path.js';
+export { hostPortOf, releaseHostPort, reserveHostPort } from './host-ports.js';
 export {
   applySecurityGroups,
   bindSecurityGroup,
@@ -17,7 +19,7 @@ export { DEFAULT_SUBNET, loadNetworkConfig, type NetworkConfig } from './config.
 export { parsePortMapping, DEFAULT_CONTAINER_PORT, PORT_POOL_START } from './ports.js';
 export { parseRules } from './rules.js';
 export { publicNetworkRanges, NON_PUBLIC_CIDRS } from './defaults.js';
-export { BRIDGE } from './names.js';
+export { LEGACY_BRIDGE, VETH_PREFIX } from './names.js';
 export type {
   AttachOptions,
   HostPort,

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { parseDestinations, parsePorts, type PortSpan } from './rules.js';
 import {
-  BRIDGE,
+  ANTISPOOF_CHAIN,
   CHAIN_PATTERN,
   FORWARD_CHAIN,
   INPUT_CHAIN,
@@ -10,19 +10,26 @@ import {
   PREROUTING_CHAIN,
   ruleTag,
   sgChain,
+  VETHS,
   vethName,
 } from './names.js';
 import type { HostPort, SecurityGroupRule } from './types.js';
 
 /** iptables-restore input, table by table; pure text so that it can be tested without root. */
 export interface RestoreScript {
+  raw: string[];
   filter: string[];
   nat: string[];
 }
 
+export const TABLES = ['raw', 'filter', 'nat'] as const;
+export type Table = (typeof TABLES)[number];
+
+export const emptyScript = (): RestoreScript => ({ raw: [], filter: [], nat: [] });
+
 export function renderRestore(script: RestoreScript): string {
   let text = '';
-  for (const table of ['filter', 'nat'] as const) {
+  for (const table of TABLES) {
     if (script[table].length) text += `*${table}\n${script[table].join('\n')}\nCOMMIT\n`;
   }
   return text;
@@ -34,7 +41,7 @@ const REJECT_TCP = '-p tcp -j REJECT --reject-with tcp-reset';
 const REJECT = '-j REJECT --reject-with icmp-port-unreachable';
 
 export interface BaseChain {
-  table: 'filter' | 'nat';
+  table: Table;
   chain: string;
   /** Fixed rules before the per-container rules, and after them. */
   head: string[];
@@ -50,25 +57,28 @@ export function baseChains(subnet: string): BaseChain[] {
       // Replies (both ways) and inbound connections that a host port DNATed are let through;
       // container-initiated traffic goes to the container's own chain, then is refused.
       head: [
-        `-o ${BRIDGE} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`,
-        `-i ${BRIDGE} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`,
-        `! -i ${BRIDGE} -o ${BRIDGE} -m conntrack --ctstate DNAT -j ACCEPT`,
+        `-o ${VETHS} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`,
+        `-i ${VETHS} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`,
+        `! -i ${VETHS} -o ${VETHS} -m conntrack --ctstate DNAT -j ACCEPT`,
       ],
-      tail: [`-i ${BRIDGE} ${REJECT_TCP}`, `-i ${BRIDGE} ${REJECT}`, `-o ${BRIDGE} ${REJECT}`],
+      tail: [`-i ${VETHS} ${REJECT_TCP}`, `-i ${VETHS} ${REJECT}`, `-o ${VETHS} ${REJECT}`],
     },
     {
       table: 'filter',
       chain: OUTPUT_CHAIN,
-      // The host would redirect a container to its neighbour, whose isolated port never answers.
+      // A redirect would tell a container about another route on its link; its link has only the host.
       head: [],
-      tail: [`-o ${BRIDGE} -p icmp --icmp-type redirect -j DROP`],
+      tail: [`-o ${VETHS} -p icmp --icmp-type redirect -j DROP`],
     },
     {
       table: 'filter',
       chain: INPUT_CHAIN,
       head: [],
-      tail: [`-i ${BRIDGE} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`, `-i ${BRIDGE} ${REJECT_TCP}`, `-i ${BRIDGE} ${REJECT}`],
+      tail: [`-i ${VETHS} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`, `-i ${VETHS} ${REJECT_TCP}`, `-i ${VETHS} ${REJECT}`],
     },
+    // Filled per container (antispoofLine); before conntrack, so a forged packet cannot even
+    // match another container's established connection.
+    { table: 'raw', chain: ANTISPOOF_CHAIN, head: [], tail: [] },
     { table: 'nat', chain: PREROUTING_CHAIN, head: [], tail: [] },
     {
       table: 'nat',
@@ -76,8 +86,8 @@ export function baseChains(subnet: string): BaseChain[] {
       head: [],
       tail: [
         // 127.0.0.1:HOSTPORT reaches a container only if the loopback source is rewritten.
-        `-s 127.0.0.0/8 -o ${BRIDGE} -j MASQUERADE`,
-        `-s ${subnet} ! -o ${BRIDGE} -j MASQUERADE`,
+        `-s 127.0.0.0/8 -o ${VETHS} -j MASQUERADE`,
+        `-s ${subnet} ! -o ${VETHS} -j MASQUERADE`,
       ],
     },
   ];
@@ -98,7 +108,8 @@ function marked(base: BaseChain): string[] {
 export const CONTAINER_JUMP_POSITION = 4;
 
 /** The jumps from built-in chains, exactly as iptables-save prints them. */
-export const BASE_JUMPS: { table: 'filter' | 'nat'; chain: string; spec: string }[] = [
+export const BASE_JUMPS: { table: Table; chain: string; spec: string }[] = [
+  { table: 'raw', chain: 'PREROUTING', spec: `-i ${VETHS} -j ${ANTISPOOF_CHAIN}` },
   { table: 'filter', chain: 'FORWARD', spec: `-j ${FORWARD_CHAIN}` },
   { table: 'filter', chain: 'INPUT', spec: `-j ${INPUT_CHAIN}` },
   { table: 'filter', chain: 'OUTPUT', spec: `-j ${OUTPUT_CHAIN}` },
@@ -130,14 +141,15 @@ export function parseSave(text: string): SavedTables {
   return saved;
 }
 
-const CONTAINER_TAG = /--comment "?dropship:[0-9a-f]{10}"?/;
+// Per-container rules and data-path jumps live in base chains and survive a repair of them.
+const CONTAINER_TAG = /--comment "?dropship(?:-dp)?:[0-9a-f]{10}/;
 
 /**
  * The restore lines that create or repair the base (nothing when it is current). A chain being
  * repaired keeps the per-container rules it holds, in place, within one transaction.
  */
 export function missingBase(saved: SavedTables, subnet: string): RestoreScript {
-  const script: RestoreScript = { filter: [], nat: [] };
+  const script = emptyScript();
   for (const base of baseChains(subnet)) {
     const present = saved.chains[base.table]?.has(base.chain) ?? false;
     const lines = (saved.rules[base.table] ?? []).filter((line) => line.startsWith(`-A ${base.chain} `));
@@ -222,17 +234,19 @@ export interface ContainerRules extends JumpMatch {
   label: string;
 }
 
-/** Where a container's traffic is recognised: its address, and its bridge port when bridge netfilter can see it. */
+/** Where a container's traffic is recognised: its own veth, and its address on it. */
 export interface JumpMatch {
   short: string;
   ip: string;
-  /** Match the veth too (br_netfilter loaded): a forged source address then matches no container. */
-  physdev?: boolean;
 }
 
 function jumpSpec(c: JumpMatch): string {
-  const port = c.physdev ? ` -m physdev --physdev-in ${vethName(c.short)}` : '';
-  return `-s ${c.ip}/32 -i ${BRIDGE}${port} -m comment --comment ${ruleTag(c.short)} -j ${sgChain(c.short)}`;
+  return `-s ${c.ip}/32 -i ${vethName(c.short)} -m comment --comment ${ruleTag(c.short)} -j ${sgChain(c.short)}`;
+}
+
+/** Anything from the container's veth that does not carry its address is dropped. */
+function antispoofSpec(c: JumpMatch): string {
+  return `-i ${vethName(c.short)} ! -s ${c.ip}/32 -m comment --comment ${ruleTag(c.short)} -j DROP`;
 }
 
 function dnatSpec(c: { short: string; ip: string }, port: HostPort): string {
@@ -243,6 +257,7 @@ function dnatSpec(c: { short: string; ip: string }, port: HostPort): string {
 export function attachScript(c: ContainerRules): RestoreScript {
   const chain = sgChain(c.short);
   return {
+    raw: [`-A ${ANTISPOOF_CHAIN} ${antispoofSpec(c)}`],
     filter: [
       `:${chain} - [0:0]`,
       ...securityGroupLines(chain, c.rules, c.label),
@@ -255,6 +270,7 @@ export function attachScript(c: ContainerRules): RestoreScript {
 /** Rewrite containers' chains only; declaring a chain in a --noflush restore empties it first. */
 export function rewriteScript(containers: ContainerRules[]): RestoreScript {
   return {
+    raw: [],
     filter: containers.flatMap((c) => [`:${sgChain(c.short)} - [0:0]`, ...securityGroupLines(sgChain(c.short), c.rules, c.label)]),
     nat: [],
   };
@@ -263,6 +279,7 @@ export function rewriteScript(containers: ContainerRules[]): RestoreScript {
 /** The exact inverse of attachScript; fails as a whole if any part is already gone. */
 export function detachScript(c: JumpMatch & { hostPorts: HostPort[] }): RestoreScript {
   return {
+    raw: [`-D ${ANTISPOOF_CHAIN} ${antispoofSpec(c)}`],
     filter: [`-D ${FORWARD_CHAIN} ${jumpSpec(c)}`, `-F ${sgChain(c.short)}`, `-X ${sgChain(c.short)}`],
     nat: c.hostPorts.map((port) => `-D ${PREROUTING_CHAIN} ${dnatSpec(c, port)}`),
   };
@@ -270,8 +287,8 @@ export function detachScript(c: JumpMatch & { hostPorts: HostPort[] }): RestoreS
 
 /** Removal of whatever is left for `shorts`, found in iptables-save output. */
 export function leftoverScript(saved: SavedTables, shorts: Set<string>): RestoreScript {
-  const script: RestoreScript = { filter: [], nat: [] };
-  for (const table of ['filter', 'nat'] as const) {
+  const script = emptyScript();
+  for (const table of TABLES) {
     for (const line of saved.rules[table] ?? []) {
       const tag = /--comment "?dropship:([0-9a-f]{10})"?/.exec(line)?.[1];
       if (tag && shorts.has(tag)) script[table].push(line.replace(/^-A /, '-D '));

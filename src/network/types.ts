@@ -59,7 +59,7 @@ export interface SecurityGroup {
 
 export interface Lease {
   containerId: string;
-  /** 10 hex digits naming the veth (`ds-<short>`) and the chain (`DROPSHIP-SG-<short>`). */
+  /** 10 hex digits naming the routed veth (`ds-<short>`) and the chain (`DROPSHIP-SG-<short>`). */
   short: string;
   ip: string;
   kind: NetworkKind;
@@ -67,8 +67,6 @@ export interface Lease {
   hostname: string;
   securityGroups: string[];
   hostPorts: HostPort[];
-  /** The container's jump also matches its veth (bridge netfilter was loaded at attach). */
-  physdev?: boolean;
   /** Set once the veth and rules are in place; security group updates touch attached containers only. */
   attached?: boolean;
   /** Digest of the rules last written to the container's chain; unchanged rules are not rewritten. */

@@ -13,7 +13,7 @@ export type CopyResult = CopyTreeResult;
 export async function loadIgnore(appDir: string): Promise<Ignore> {
   const path = join(appDir, '.cfignore');
   const text = await readTextNoFollow(path).catch((error: unknown) => {
-    throw unreadable(path, error);
+    throw error instanceof DropshipError ? error : unreadable(path, error);
   });
   return ignore().add(DEFAULT_IGNORES).add(text ?? '');
 }

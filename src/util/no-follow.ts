@@ -98,15 +98,20 @@ const withoutSpecialBits = (mode: number) => mode & 0o777;
 /**
  * Make a tree safe to keep on the host: no setuid/setgid bits, no device nodes, fifos or sockets
  * (removed, and returned relative to `root`), owners reset. Symlinks are kept as links (re-owned
- * with lchown, never followed). Only changes what needs changing, so a big cache costs a walk.
+ * with lchown, never followed). Only changes what needs changing, so a big cache costs a walk
+ * (one lstat per file). Meant for trees nothing else writes while it runs (private extraction
+ * dirs, a staging tree or cache once the container is gone): changes go through fds opened
+ * O_NOFOLLOW, so even then no link is followed.
  */
 export async function sanitizeTree(root: string, options: SanitizeOptions = {}): Promise<string[]> {
   const mode = options.mode ?? withoutSpecialBits;
   const removed: string[] = [];
+  const wrongOwner = (info: Stats) => options.owner !== undefined && (info.uid !== options.owner.uid || info.gid !== options.owner.gid);
+  const needsFix = (info: Stats, isDirectory: boolean) => (info.mode & 0o7777) !== mode(info.mode & 0o7777, isDirectory) || wrongOwner(info);
   const fix = async (handle: FileHandle, info: Stats, isDirectory: boolean) => {
     const want = mode(info.mode & 0o7777, isDirectory);
     if ((info.mode & 0o7777) !== want) await handle.chmod(want);
-    if (options.owner && (info.uid !== options.owner.uid || info.gid !== options.owner.gid)) await handle.chown(options.owner.uid, options.owner.gid);
+    if (wrongOwner(info)) await handle.chown(options.owner!.uid, options.owner!.gid);
   };
   const walk = async (dir: FileHandle, rel: string): Promise<void> => {
     await fix(dir, await dir.stat(), true);
@@ -115,7 +120,7 @@ export async function sanitizeTree(root: string, options: SanitizeOptions = {}):
       const r = rel ? `${rel}/${name}` : name;
       const info = await lstat(path);
       if (info.isSymbolicLink()) {
-        if (options.owner && (info.uid !== options.owner.uid || info.gid !== options.owner.gid)) await lchown(path, options.owner.uid, options.owner.gid);
+        if (wrongOwner(info)) await lchown(path, options.owner!.uid, options.owner!.gid);
       } else if (info.isDirectory()) {
         const sub = await openDirNoFollow(path);
         try {
@@ -124,6 +129,8 @@ export async function sanitizeTree(root: string, options: SanitizeOptions = {}):
           await sub.close();
         }
       } else if (info.isFile()) {
+        // Most files need nothing: only those are opened (and judged again by fstat) that do.
+        if (!needsFix(info, false)) continue;
         const file = await openNoFollow(path);
         try {
           const held = await file.stat();

@@ -130,4 +130,23 @@ for (const kind of ['tgz', 'zip'] as const) {
   }
 }
 
+test('.zip only: a DOS-style ..\\ name and a link under a link member are refused before anything is written', () => inTemp(async (dir) => {
+  if (skipUnlessRoot('extraction as root is what is under test')) return;
+  const outside = join(dir, 'outside');
+  await import('node:fs/promises').then((fs) => fs.mkdir(outside));
+  const cases: Array<[HostileEntry[], RegExp]> = [
+    [[{ name: 'bin\\..\\..\\escaped', type: 'file', mode: 0o644, body: 'x' }], /member 'bin\\\.\.\\\.\.\\escaped' has a '\.\.' component/],
+    [[
+      { name: 'lnk', type: 'symlink', mode: 0o777, linkname: outside },
+      { name: 'lnk/inner', type: 'symlink', mode: 0o777, linkname: '/etc/shadow' },
+    ], /member 'lnk\/inner' goes through 'lnk', a file or symlink of the archive/],
+  ];
+  for (const [entries, pattern] of cases) {
+    const file = hostileZip(join(dir, 'bp.zip'), [...buildpackScripts(), ...entries]);
+    await rejects(() => extractBuildpackArchive(file, join(dir, 'work', 'out')), pattern);
+    assert.equal(await readdir(outside), []);
+    assert.equal(await readdir(join(dir, 'work')), []);
+  }
+}));
+
 test.run();

@@ -42,6 +42,16 @@ test('a manifest URL to 127.0.0.1 or to a name that resolves to loopback is refu
   assert.equal(hits, {}, 'the loopback server was never asked');
 }));
 
+test('a manifest may not name host paths as buildpacks (directories or archives); names still work', () => withServer(async ({ home }) => {
+  const archive = packTgz('legacy-compile', join(home, 'host-only.tgz'));
+  for (const value of [archive, join(home), '/', 'host-only.tgz']) {
+    const error = await rejects(() => resolveBuildpack(value, 0, { home, scratchDir: join(home, 'scratch'), fetch: { fromApp: '/app/manifest.yml' } }), /from \/app\/manifest\.yml\) is not a known buildpack name/);
+    assert.is((error as { code?: string }).code, 'BUILDPACK_PATH_FROM_APP', value);
+  }
+  const named = await resolveBuildpack('staticfile', 0, { home, scratchDir: join(home, 'scratch'), fetch: { fromApp: '/app/manifest.yml' } });
+  assert.is(named.source, 'builtin');
+}));
+
 test('a redirect from an allowed server to a denied address is refused at connect time', async () => {
   // Only loopback may be used here, so 127.0.0.1 plays the public server and 127.0.0.2 the private one.
   const policy = (address: string) => address === '127.0.0.1';

@@ -24,10 +24,11 @@ test('teardown leaves no veth, rule, chain or lease behind, and can run twice', 
   const container = await startContainer(uniqueName('h5clean'));
   try {
     const before = hostNetworkState([container.id]);
-    assert.equal(before, { links: [], rules: [], claims: [] });
+    assert.equal(before, { links: [], routes: [], rules: [], claims: [] });
     const network = await attachNetwork({ containerId: container.id, pid: await container.pid(), kind: 'running', ports: [{}], securityGroups: [group] });
     const during = hostNetworkState([container.id]);
     assert.is(during.links.length, 1, 'a veth was added');
+    assert.ok(during.routes.some((route) => route.startsWith(`${network.ip} dev `)), 'and a /32 route to it');
     assert.is(during.claims.length, 2, 'its address and host port were claimed host-wide');
     assert.ok((await leaseIds()).includes(container.id), 'a lease was taken');
     assert.ok(during.rules.some((rule) => rule.includes('--dport') && rule.includes('DNAT')), 'a DNAT rule was added');

@@ -33,7 +33,7 @@ test('run-task --security-group: the task reaches what the group opens, from its
   const closed = await task(['busybox', 'nc', '-w', '5', world.ips[0]!, '8002'], { securityGroups: [group] });
   assert.is.not(closed.result.exitCode, 0);
   assert.match(closed.output, /refused/i);
-  assert.equal(hostNetworkState([open.result.containerId, closed.result.containerId]), { links: [], rules: [], claims: [] }, 'torn down after the task');
+  assert.equal(hostNetworkState([open.result.containerId, closed.result.containerId]), { links: [], routes: [], rules: [], claims: [] }, 'torn down after the task');
 });
 
 test('run-task -p: the task gets a host port from the pool', async () => {

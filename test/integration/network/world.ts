@@ -134,15 +134,16 @@ export async function startContainer(id: string, options: { args?: string[]; mou
  * host-wide address and port claims. Other engineers' containers come and go on the same host,
  * so the state is filtered by id.
  */
-export function hostNetworkState(containerIds: string[]): { links: string[]; rules: string[]; claims: string[] } {
+export function hostNetworkState(containerIds: string[]): { links: string[]; routes: string[]; rules: string[]; claims: string[] } {
   const shorts = containerIds.map(shortId);
   const links = sh('ip -o link show').split('\n').map((line) => line.split(':')[1]?.trim().split('@')[0] ?? '').filter((name) => shorts.some((s) => name === `ds-${s}`));
+  const routes = sh('ip -4 route show table all').split('\n').filter((line) => shorts.some((s) => line.includes(`ds-${s}`)));
   const rules = sh('iptables-save').split('\n').filter((line) => shorts.some((s) => line.includes(s)));
   const claims = existsSync(CLAIMS_DIR)
     ? readdirSync(CLAIMS_DIR).filter((name) => {
-        const text = readFileSync(join(CLAIMS_DIR, name), 'utf8');
-        return containerIds.some((id) => text.includes(JSON.stringify(id)));
+        const claim = JSON.parse(readFileSync(join(CLAIMS_DIR, name), 'utf8') || '{}') as { containerId?: string };
+        return containerIds.includes(claim.containerId ?? '');
       })
     : [];
-  return { links: links.sort(), rules: rules.sort(), claims: claims.sort() };
+  return { links: links.sort(), routes: routes.sort(), rules: rules.sort(), claims: claims.sort() };
 }

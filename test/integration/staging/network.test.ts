@@ -53,7 +53,7 @@ function value(lines: string[], key: string): string | undefined {
 function assertNetworkGone(app: string, ids: Set<string>): void {
   assert.is(ids.size, 1, 'the staging container had one lease while it ran');
   assert.equal(leasesOf(app), [], 'no lease left');
-  assert.equal(hostNetworkState([...ids]), { links: [], rules: [], claims: [] });
+  assert.equal(hostNetworkState([...ids]), { links: [], routes: [], rules: [], claims: [] });
   for (const id of ids) assert.not.ok(existsSync(containerFilesDir(shortId(id))), 'hosts/resolv.conf files removed');
 }
 

@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { configFromSubnet, subnetClashes } from '../../../src/network/config.js';
 import { hostsFileContent, resolvConfContent } from '../../../src/network/etc-files.js';
-import { allocateIp, allocatePorts } from '../../../src/network/leases.js';
+import { allocateIp } from '../../../src/network/leases.js';
 import { parsePortMapping } from '../../../src/network/ports.js';
 import type { Lease, LeaseFile } from '../../../src/network/types.js';
 
@@ -22,10 +22,11 @@ test('subnet config: gateway first, usable range, validation', () => {
   assert.throws(() => configFromSubnet('10.0.0.0/31', 'x'), /not a usable subnet/);
 });
 
-test('clash check: routes and nameservers inside the subnet, not the default route or our bridge', () => {
+test('clash check: routes and nameservers inside the subnet, not the default route, container routes or the old bridge', () => {
   const routes = [
     { dst: 'default', dev: 'eth0' },
     { dst: '10.254.0.0/22', dev: 'dropship0' },
+    { dst: '10.254.0.2', dev: 'ds-0123456789' },
     { dst: '10.254.0.4/30', dev: 'wg0' },
     { dst: '192.0.2.0/24', dev: 'eth0' },
   ];
@@ -37,17 +38,6 @@ test('addresses: lowest free, until the subnet is full', () => {
   assert.is(allocateIp(file(lease('a', '10.254.0.2'), lease('b', '10.254.0.4')), config), '10.254.0.3');
   const full = file(...['2', '3', '4', '5', '6'].map((n) => lease(n, `10.254.0.${n}`)));
   assert.throws(() => allocateIp(full, config), /no free address left in 10.254.0.0\/29/);
-});
-
-test('host ports: explicit ones checked, the rest from the pool skipping leased and listening ports', () => {
-  const leases = file(lease('a', '10.254.0.2', [61001]));
-  assert.equal(allocatePorts(leases, [{ container: 3000 }, { host: 9000 }, {}], new Set([61002])), [
-    { host: 61003, container: 3000 },
-    { host: 9000, container: 8080 },
-    { host: 61004, container: 8080 },
-  ]);
-  assert.throws(() => allocatePorts(leases, [{ host: 61001 }], new Set()), /host port 61001 is already in use by container a/);
-  assert.throws(() => allocatePorts(leases, [{ host: 22 }], new Set([22])), /host port 22 is already in use/);
 });
 
 test('-p HOSTPORT[:CONTAINERPORT]', () => {
