@@ -19,6 +19,7 @@ export function realPushSeams(): PushSeams {
         env: input.env,
         command: input.command,
         memory: input.memoryBytes,
+        disk: input.diskBytes,
         dropletPath: input.droplet,
         // The droplet only carries the app to image build, which runs next and deletes it.
         dropletCompression: 'store',

@@ -29,6 +29,8 @@ export interface StageInput {
   env: Record<string, string>;
   command?: string;
   memoryBytes: number;
+  /** -k / disk_quota: staging's disk limit too. */
+  diskBytes: number;
   droplet: string;
   result: string;
   onLog: (line: string) => void;
@@ -160,6 +162,7 @@ export async function stagePhase(seams: PushSeams, work: PushWork, onLog: (line:
       env: plan.env,
       command: plan.command,
       memoryBytes: plan.memoryBytes,
+      diskBytes: plan.diskBytes,
       droplet: join(work.dir, 'droplet.tgz'),
       result: join(work.dir, 'result.json'),
       onLog,

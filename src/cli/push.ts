@@ -37,7 +37,7 @@ export function register(program: Command): void {
     .option('-c, --command <cmd>', 'start command for the web process')
     .option('-i, --instances <n>', 'number of web instances (default 1)')
     .option('-m, --memory <size>', 'memory limit per instance, like 256M or 1G (default 256M)')
-    .option('-k, --disk-quota <size>', 'disk quota per instance (default 1G)')
+    .option('-k, --disk-quota <size>', 'disk quota per instance, and the staging disk limit (default 1G)')
     .option('-e, --env <KEY=VALUE>', 'environment variable for staging and running (repeatable)', collect, [])
     .option('-p, --port <hostport>', "host port of the app's URL (default: kept from the last push, or one from the pool)")
     .option('--health-check-type <type>', 'port | http | process (default port)')

@@ -12,6 +12,7 @@ interface StageFlags {
   result?: string;
   timeout: string;
   memory: string;
+  disk: string;
   cache: boolean;
   network: boolean;
   json?: boolean;
@@ -178,6 +179,7 @@ export function register(program: Command): void {
     .option('--result <out.json>', 'where to write result.json (default: beside the droplet)')
     .option('--timeout <duration>', 'staging time limit', '15m')
     .option('--memory <size>', 'staging memory limit', '1G')
+    .option('--disk <size>', 'staging disk limit: build dir, deps, cache and writable layer together', '4G')
     .option('--no-cache', 'start from an empty staging cache')
     .option('--no-network', 'stage with loopback only (offline or vendored builds); default: the staging security groups')
     .option('--json', 'JSON lines: events, then the result (or the error)')
@@ -198,6 +200,7 @@ export function register(program: Command): void {
         resultPath: flags.result,
         timeout: flags.timeout,
         memory: flags.memory,
+        disk: flags.disk,
         noCache: !flags.cache,
         network: flags.network,
         signal: controller.signal,

@@ -27,12 +27,15 @@ export interface StepExit {
   timedOut: boolean;
   /** The step wrote more output than allowed and was stopped. */
   outputExceeded?: boolean;
+  /** The step failed with the staging disk full. */
+  diskFull?: boolean;
 }
 
 function describeExit(script: string, exit: StepExit, limits: Limits): string {
   if (exit.timedOut) return `${script} was still running when the staging timeout (${limits.timeout}) expired and was killed`;
   if (exit.outputExceeded) return `${script} wrote more than ${limits.output} of output and was killed`;
   if (exit.oomKilled) return `${script} ran out of memory (limit ${limits.memory}) and was killed`;
+  if (exit.diskFull) return `${script} exited with code ${exit.exitCode}: No space left (staging disk limit ${limits.disk})`;
   if (exit.signal) return `${script} was killed by ${exit.signal}`;
   return `${script} exited with code ${exit.exitCode}`;
 }
@@ -64,9 +67,11 @@ export function stepFailure(input: {
       ? 'raise --memory for staging'
       : input.exit.outputExceeded
         ? 'make the buildpack less verbose; it is probably looping'
-        : `the buildpack's last lines above say why; fix the app or the buildpack, or choose another with -b`;
+        : input.exit.diskFull
+          ? 'raise the staging disk limit: dropship stage --disk SIZE, or push -k SIZE / disk_quota in manifest.yml'
+          : `the buildpack's last lines above say why; fix the app or the buildpack, or choose another with -b`;
   return new DropshipError(
-    input.exit.timedOut ? 'STAGING_TIMEOUT' : FAILURE_CODES[input.step],
+    input.exit.timedOut ? 'STAGING_TIMEOUT' : input.exit.diskFull ? 'STAGING_DISK_FULL' : FAILURE_CODES[input.step],
     message,
     {
       hint,

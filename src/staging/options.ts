@@ -19,6 +19,7 @@ export interface NormalizedStagingOptions {
   resultPath: string;
   timeoutMs: number;
   memoryBytes: number;
+  diskBytes: number;
   maxOutputBytes: number;
   noCache: boolean;
   services: Record<string, unknown>;
@@ -57,6 +58,10 @@ export function normalizeStagingOptions(options: StagingOptions): NormalizedStag
   }
   const timeoutMs = typeof options.timeout === 'number' ? options.timeout : parseDuration(options.timeout ?? '15m', '--timeout');
   const memoryBytes = parseSize(options.memory ?? '1G', '--memory');
+  const diskBytes = parseSize(options.disk ?? '4G', '--disk');
+  if (diskBytes < 64 * 1024 ** 2) {
+    throw new DropshipError('INVALID_SIZE', `--disk: '${options.disk}' is less than the 64M staging needs`, { hint: 'e.g. --disk 4G' });
+  }
   const maxOutputBytes = parseSize(options.maxOutput ?? '256M', 'maximum staging output');
   if (timeoutMs <= 0) throw new DropshipError('INVALID_DURATION', `--timeout: '${options.timeout}' must be more than zero`, { hint: 'e.g. --timeout 15m' });
   if (memoryBytes < 16 * 1024 ** 2) {
@@ -81,6 +86,7 @@ export function normalizeStagingOptions(options: StagingOptions): NormalizedStag
     resultPath,
     timeoutMs,
     memoryBytes,
+    diskBytes,
     maxOutputBytes,
     noCache: options.noCache ?? false,
     services: options.services ?? {},
@@ -91,6 +97,6 @@ export function normalizeStagingOptions(options: StagingOptions): NormalizedStag
     rootfs: options.rootfs,
     emit: options.onEvent ?? (() => undefined),
     signal: options.signal,
-    limits: { timeout: formatDuration(timeoutMs), memory: formatBytes(memoryBytes), output: formatBytes(maxOutputBytes) },
+    limits: { timeout: formatDuration(timeoutMs), memory: formatBytes(memoryBytes), output: formatBytes(maxOutputBytes), disk: formatBytes(diskBytes) },
   };
 }

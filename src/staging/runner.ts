@@ -38,6 +38,8 @@ export interface ContainerRunnerOptions {
   maxCaptureBytes?: number;
   /** Once aborted, no further step starts (a running one is stopped by killing the container). */
   signal?: AbortSignal;
+  /** Whether the staging disk is full, asked after a step failed (see disk.ts). */
+  diskFull?: () => Promise<boolean>;
 }
 
 /**
@@ -123,12 +125,15 @@ export class ContainerStepRunner implements StepRunner {
       this.scriptsMs += Date.now() - started;
       const stdout = Buffer.concat(captured).toString('utf8');
       if (spec.captureStdout) for (const line of stdout.split('\n').slice(-10)) if (line) remember(line);
+      const failed = exit.exitCode !== 0 && !timedOut && !exit.timedOut && !exit.oomKilled && !outputExceeded;
+      const diskFull = failed && ((await this.options.diskFull?.()) ?? false);
       return {
         exitCode: exit.exitCode,
         signal: exit.signal,
         oomKilled: exit.oomKilled,
         timedOut: timedOut || exit.timedOut,
         outputExceeded,
+        ...(diskFull ? { diskFull } : {}),
         stdout,
         tail,
         durationMs: Date.now() - started,

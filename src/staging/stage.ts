@@ -1,7 +1,7 @@
 import { chown, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { detectOrder, resolveBuildpack, supportsStack, type Buildpack } from '../buildpack/index.js';
-import { createContainer, newContainerId, onInterrupt } from '../container/index.js';
+import { createContainer, isMounted, newContainerId, onInterrupt } from '../container/index.js';
 import type { BindMount, Container } from '../container/types.js';
 import { DropshipError, isDropshipError } from '../errors.js';
 import { homePaths } from '../home.js';
@@ -14,6 +14,7 @@ import { writableBuildpacks } from './buildpack-copy.js';
 import { prepareCache, saveCache, treeBytes } from './cache.js';
 import { PhaseClock } from './clock.js';
 import { readConfined } from './confined.js';
+import { diskFullError, openStagingDisk, type StagingDisk } from './disk.js';
 import { writeDroplet } from './droplet.js';
 import { namedBuildpacks } from './buildpack-env.js';
 import { buildpackEnv, isEnvName } from './env.js';
@@ -40,6 +41,8 @@ interface Live {
   container?: Container;
   /** The container whose network lease is held (taken before the container exists). */
   networkId?: string;
+  /** The staging disk, unmounted once the container is gone. */
+  disk?: StagingDisk;
 }
 
 /** What is known so far, so that result.json can be written whatever step fails. */
@@ -73,23 +76,39 @@ export async function stage(options: StagingOptions): Promise<StagingResult> {
   };
   opts.signal?.addEventListener('abort', onAbort);
   // A program that exits on Ctrl-C (installCleanupHandlers) still runs the same cleanup.
-  const forget = onInterrupt(() => stopContainer().catch(() => undefined));
+  const closeDisk = async () => {
+    const { disk } = live;
+    live.disk = undefined;
+    await disk?.close();
+  };
+  const forget = onInterrupt(() => stopContainer().then(closeDisk).catch(() => undefined));
   try {
     if (opts.signal?.aborted) throw cancelled();
     return await withLock(join(paths.locks, `staging-cache-${opts.name}.lock`), () => run(opts, work, progress, live, stopContainer), {
       timeoutMs: opts.timeoutMs,
     });
   } catch (error) {
-    const failure = opts.signal?.aborted ? cancelled() : error;
+    const failure = opts.signal?.aborted ? cancelled() : isNoSpace(error) ? diskFullError('Writing staging files', opts.limits.disk, error) : error;
     await stopContainer().catch(() => undefined);
     await writeJsonAtomic(opts.resultPath, failedResult(progress, failure)).catch(() => undefined);
     throw failure;
   } finally {
     opts.signal?.removeEventListener('abort', onAbort);
     await stopContainer().catch(() => undefined);
+    // The disk holds the cache: it must be unmounted before its mount point is removed.
+    await closeDisk().catch(() => undefined);
     forget();
-    await rm(work, { recursive: true, force: true });
+    // Never through a mount that would not go away: that would empty the app's cache.
+    if (!(await isMounted(join(work, 'disk')))) await rm(work, { recursive: true, force: true });
   }
+}
+
+/** ENOSPC, possibly wrapped by the step that hit it. */
+function isNoSpace(error: unknown): boolean {
+  for (let e = error as { code?: unknown; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
+    if (e.code === 'ENOSPC') return true;
+  }
+  return false;
 }
 
 function cancelled(): DropshipError {
@@ -152,8 +171,6 @@ async function run(
     opts.emit({ type: 'warning', message });
   };
   const owner = { uid: hostUid(opts.idMap, VCAP_UID), gid: hostGid(opts.idMap, VCAP_GID) };
-  const tree = join(work, 'droplet');
-  const envDir = join(work, 'env');
   const scratch = join(work, 'scratch');
   // Asked now: npm's answer arrives while the buildpacks are fetched.
   const hostEnv = platformStagingEnv();
@@ -189,6 +206,13 @@ async function run(
     announcePlan(opts, progress, plan);
   }
 
+  // After the buildpacks are known: a wrong -b fails before a disk is made.
+  const disk = await openStagingDisk(join(paths.cache, opts.name), join(work, 'disk'), opts.diskBytes, warn);
+  live.disk = disk;
+  const tree = join(disk.workDir, 'droplet');
+  const envDir = join(disk.workDir, 'env');
+  const writableDir = join(disk.workDir, 'container');
+  await mkdir(writableDir, { mode: 0o700 });
   await mkdir(tree);
   for (const dir of DROPLET_DIRS) {
     await mkdir(join(tree, dir));
@@ -203,7 +227,7 @@ async function run(
     }
     await writeFile(join(envDir, name), value, { mode: 0o644 });
   }
-  const cacheDir = join(paths.cache, opts.name);
+  const cacheDir = disk.cacheDir;
   const cache = await prepareCache(cacheDir, plan ? plan.map((p) => p.cacheKey) : ['final'], owner, opts.noCache);
   const [lowerDirs, buildpackDirs] = await Promise.all([
     (opts.rootfs ?? stackRootfs)(opts.stack, opts.idMap, opts.home),
@@ -240,12 +264,16 @@ async function run(
       hostname: 'staging',
       mounts,
       limits: { memoryBytes: opts.memoryBytes },
+      writableDir,
       network: 'none',
       runtime: opts.runtime,
       idMap: opts.idMap,
       labels: { role: 'staging', app: opts.name },
     }),
-    clock.run('upload', 'Copying app source', () => copyAppSource(opts.appDir, join(tree, 'app'), owner)),
+    clock.run('upload', 'Copying app source', () =>
+      copyAppSource(opts.appDir, join(tree, 'app'), owner).catch((error: unknown) => {
+        throw isNoSpace(error) ? diskFullError('Copying app source', opts.limits.disk, error) : error;
+      })),
   ]);
   if (creation.status === 'fulfilled') live.container = creation.value;
   if (copiedResult.status === 'rejected') throw copiedResult.reason;
@@ -261,6 +289,7 @@ async function run(
     deadline,
     maxOutputBytes: opts.maxOutputBytes,
     signal: opts.signal,
+    diskFull: () => disk.full(),
     onLine: (line, stream) => opts.emit({ type: 'log', line, stream }),
   });
 
@@ -337,7 +366,7 @@ async function run(
     startCommand: start!,
     processTypes: table.processTypes,
     warnings,
-    cache: { dir: cacheDir, reused: cache.reused, bytes: cacheBytes, pruned },
+    cache: { dir: disk.image, reused: cache.reused, bytes: cacheBytes, pruned },
     timings: { totalMs: Date.now() - started, scriptsMs: runner.scriptsMs, phases: clock.timings },
   };
 }

@@ -43,6 +43,11 @@ export interface StagingOptions {
   timeout?: string | number;
   /** Default 1G. A string like `1G` or bytes. */
   memory?: string | number;
+  /**
+   * Default 4G. A string like `4G` or bytes: the build dir, deps, cache and the staging
+   * container's writable layer together may not grow beyond it.
+   */
+  disk?: string | number;
   noCache?: boolean;
   /** Output one staging may print before it is stopped; default 256M. */
   maxOutput?: string | number;

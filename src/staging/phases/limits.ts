@@ -3,4 +3,5 @@ export interface Limits {
   timeout: string;
   memory: string;
   output: string;
+  disk: string;
 }

@@ -1,6 +1,7 @@
 import '../../helpers/env.js';
 import { existsSync } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { execa } from 'execa';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -79,7 +80,19 @@ test('multi-buildpack: supply then finalize, deps, profile.d, launch.yml, releas
     const third = await stageApp('multi-app', out, name, { buildpacks: [join(BUILDPACKS, 'final-finalize')], dropletPath: join(out, 'third.tgz') });
     assert.equal(third.result.cache.pruned.length, 1, 'the supply buildpack’s cache is pruned once it is not used');
     assert.ok(third.lines.includes('       Reusing cache from an earlier staging'));
-    assert.ok((await stat(join(third.result.cache.dir, 'final', 'compiled'))).isFile());
+    // The cache lives on the app's staging disk: looked at from the host, mounted read-only.
+    assert.match(third.result.cache.dir, /\/cache\/[^/]+\/disk\.img$/);
+    const look = await mkdtemp('/var/tmp/dropship-stg-cache-');
+    try {
+      await execa('mount', ['-o', 'loop,ro,nosuid,nodev,noexec', third.result.cache.dir, look]);
+      try {
+        assert.ok((await stat(join(look, 'cache', 'final', 'compiled'))).isFile());
+      } finally {
+        await execa('umount', [look]);
+      }
+    } finally {
+      await rm(look, { recursive: true, force: true });
+    }
     await assertNoContainers(name);
   });
 });

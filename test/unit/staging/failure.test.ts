@@ -2,8 +2,16 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { EXIT_CODES, noBuildpackDetected, stepFailure } from '../../../src/staging/failure.js';
 
-const limits = { timeout: '15m', memory: '1G', output: '256M' };
+const limits = { timeout: '15m', memory: '1G', output: '256M', disk: '100M' };
 const exit = { exitCode: 3, oomKilled: false, timedOut: false };
+
+test('a step that filled the staging disk says so, with the limit', () => {
+  const error = stepFailure({ step: 'compile', buildpack: 'filler', exit: { ...exit, exitCode: 1, diskFull: true }, tail: [], limits });
+  assert.is(error.message, "Failed to compile droplet: buildpack 'filler' failed in compile: bin/compile exited with code 1: No space left (staging disk limit 100M)");
+  assert.is(error.code, 'STAGING_DISK_FULL');
+  assert.is(error.exitCode, 223);
+  assert.match(error.hint!, '--disk');
+});
 
 test('exit codes are Cloud Foundry’s', () => {
   assert.equal(EXIT_CODES, { detect: 222, compile: 223, finalize: 223, release: 224, supply: 225 });

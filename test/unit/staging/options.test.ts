@@ -11,7 +11,8 @@ test('defaults: tiny, 15m, 1G, droplet.tgz and result.json beside it, name from 
   assert.is(opts.memoryBytes, 1024 ** 3);
   assert.is(opts.dropletPath, join(process.cwd(), 'droplet.tgz'));
   assert.is(opts.resultPath, join(process.cwd(), 'result.json'));
-  assert.equal(opts.limits, { timeout: '15m', memory: '1.0G', output: '256M' });
+  assert.equal(opts.limits, { timeout: '15m', memory: '1.0G', output: '256M', disk: '4.0G' });
+  assert.is(opts.diskBytes, 4 * 1024 ** 3, 'staging gets 4G of disk by default');
   assert.is(opts.network, true, 'staging gets the staging security groups unless told otherwise');
   assert.is(normalizeStagingOptions({ appDir: '/src/app', network: false }).network, false);
 });
