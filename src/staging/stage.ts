@@ -11,7 +11,7 @@ import { hostGid, hostUid, VCAP_GID, VCAP_UID } from '../security/idmap.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
 import { withLock } from '../util/lock.js';
 import { writableBuildpacks } from './buildpack-copy.js';
-import { prepareCache, saveCache, treeBytes } from './cache.js';
+import { prepareCache, saveCache, swapCache, treeBytes, workingCopy } from './cache.js';
 import { PhaseClock } from './clock.js';
 import { readConfined } from './confined.js';
 import { diskFullError, openStagingDisk, type StagingDisk } from './disk.js';
@@ -227,11 +227,14 @@ async function run(
     }
     await writeFile(join(envDir, name), value, { mode: 0o644 });
   }
-  const cacheDir = disk.cacheDir;
-  const cache = await prepareCache(cacheDir, plan ? plan.map((p) => p.cacheKey) : ['final'], owner, opts.noCache);
-  const [lowerDirs, buildpackDirs] = await Promise.all([
+  const cache = await prepareCache(disk.cacheDir, plan ? plan.map((p) => p.cacheKey) : ['final'], owner, opts.noCache);
+  // Buildpacks write to copies of the cache and of themselves, on the staging disk.
+  const [lowerDirs, buildpackDirs, cacheDir] = await Promise.all([
     (opts.rootfs ?? stackRootfs)(opts.stack, opts.idMap, opts.home),
-    writableBuildpacks(candidates, join(work, 'buildpacks'), owner),
+    writableBuildpacks(candidates, join(disk.workDir, 'buildpacks'), owner),
+    workingCopy(disk.cacheDir, join(disk.workDir, 'cache'), owner).catch((error: unknown) => {
+      throw isNoSpace(error) ? diskFullError('Copying the staging cache', opts.limits.disk, error) : error;
+    }),
   ]);
   const env = buildpackEnv({ appName: opts.name, stack: opts.stack, memoryBytes: opts.memoryBytes, userEnv: opts.env, platformEnv: await hostEnv, services: opts.services });
   const mounts: BindMount[] = [
@@ -350,8 +353,12 @@ async function run(
   await writeFile(join(tree, 'staging_info.yml'), stagingInfo(progress.detected, start!));
   const droplet = await clock.run('package', 'Packaging droplet', () => writeDroplet(tree, opts.dropletPath, { compression: opts.dropletCompression }));
   const keep = plan.map((p) => p.cacheKey);
-  const pruned = await clock.run('cache', 'Saving cache', () => saveCache(cacheDir, keep, owner));
-  const cacheBytes = await treeBytes(cacheDir);
+  const pruned = await clock.run('cache', 'Saving cache', async () => {
+    const removed = await saveCache(cacheDir, keep, owner);
+    await swapCache(cacheDir, disk.cacheDir);
+    return removed;
+  });
+  const cacheBytes = await treeBytes(disk.cacheDir);
 
   const result = resultJson({ buildpacks: progress.buildpacks, detected: progress.detected, processTypes: table.processTypes });
   await writeJsonAtomic(opts.resultPath, result);
