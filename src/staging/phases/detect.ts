@@ -1,4 +1,5 @@
 import type { Buildpack } from '../../buildpack/index.js';
+import { plainText } from '../../util/plain-text.js';
 import { CONTAINER } from '../layout.js';
 import { noBuildpackDetected, stepFailure } from '../failure.js';
 import type { StepRunner } from '../runner.js';
@@ -28,7 +29,8 @@ export async function detect(runner: StepRunner, candidates: DetectCandidate[], 
       throw stepFailure({ step: 'detect', buildpack: candidate.buildpack.name, exit: outcome, tail: outcome.tail, limits });
     }
     if (outcome.exitCode === 0) {
-      return { winner: candidate, detected: outcome.stdout.trim() || candidate.buildpack.name };
+      // detected_buildpack lands in result.json, the droplet and messages: plain text only.
+      return { winner: candidate, detected: plainText(outcome.stdout).trim() || candidate.buildpack.name };
     }
   }
   throw noBuildpackDetected(candidates.map((c) => c.buildpack.name));
