@@ -1,0 +1,50 @@
+import '../../helpers/env.js';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { homePaths } from '../../../src/home.js';
+import { TEST_HOME } from '../../helpers/env.js';
+import { APPS, assertNoContainers, BUILDPACKS, inScratch } from './helpers.js';
+
+const MAIN = fileURLToPath(new URL('../../../src/cli/main.ts', import.meta.url));
+
+/** `dropship stage` of an app whose buildpack never stops talking, its stdout sent to `redirect`. */
+async function stageInto(redirect: string, out: string, name: string) {
+  const args = ['stage', join(APPS, 'heroku-chain-app'), '--name', name, '--droplet', join(out, 'd.tgz'), '--no-network',
+    '--timeout', '2m', '-b', join(BUILDPACKS, 'chatty')];
+  const quoted = args.map((a) => `'${a}'`).join(' ');
+  // PIPESTATUS: dropship's own exit code, not the reader's.
+  return execa('bash', ['-c', `node --import tsx '${MAIN}' ${quoted} ${redirect}; exit \${PIPESTATUS[0]}`], { reject: false, env: { CI: '1' } });
+}
+
+async function assertNothingLeft(name: string): Promise<void> {
+  await assertNoContainers(name);
+  const work = (await readdir(homePaths(TEST_HOME).tmp)).filter((f) => f.startsWith(`staging-${name}-`));
+  assert.equal(work, [], 'no staging work dir left');
+  const mounts = (await execa('findmnt', ['-rno', 'TARGET'])).stdout.split('\n').filter((m) => m.includes(`staging-${name}-`));
+  assert.equal(mounts, [], 'no staging disk left mounted');
+}
+
+test('staging into a closed pipe (| head -1): one error line, exit 1, container, mounts and work dir gone', async () => {
+  await inScratch('epipe', async ({ out, name }) => {
+    const run = await stageInto('| head -1 >/dev/null', out, name);
+    assert.is(run.exitCode, 1, run.stderr);
+    assert.match(run.stderr, /^error: staging stopped: writing its output to stdout failed: its reader closed it \(EPIPE\); the staging container and its files were removed\nhint: /);
+    assert.not.match(run.stderr, /\n {4}at /, 'no stack trace');
+    await assertNothingLeft(name);
+  });
+});
+
+test('staging into a full disk (> /dev/full): ENOSPC, exit 1, nothing left', async () => {
+  await inScratch('enospc', async ({ out, name }) => {
+    const run = await stageInto('> /dev/full', out, name);
+    assert.is(run.exitCode, 1, run.stderr);
+    assert.match(run.stderr, /^error: staging stopped: writing its output to stdout failed: no space left where it goes \(ENOSPC\)/);
+    await assertNothingLeft(name);
+  });
+});
+
+test.run();
