@@ -12,3 +12,4 @@ export { EXIT_CODES, stepFailure, noBuildpackDetected, type StepName } from './f
 export { depsIndex, CONTAINER as STAGING_PATHS } from './layout.js';
 export { copyAppSource, loadIgnore } from './source.js';
 export { writeDroplet, type WrittenDroplet } from './droplet.js';
+export { gcOrphans, type OrphanReport } from './orphans.js';

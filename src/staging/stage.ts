@@ -11,6 +11,8 @@ import { hostGid, hostUid, VCAP_GID, VCAP_UID } from '../security/idmap.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
 import { withLock } from '../util/lock.js';
 import { writableBuildpacks } from './buildpack-copy.js';
+import { OWNER_FILE, OWNER_LABEL } from './orphans.js';
+import { currentOwner, formatOwner } from './owner.js';
 import { prepareCache, saveCache, swapCache, treeBytes, workingCopy } from './cache.js';
 import { PhaseClock } from './clock.js';
 import { readConfined } from './confined.js';
@@ -63,6 +65,9 @@ export async function stage(options: StagingOptions): Promise<StagingResult> {
   await checkAppDir(opts.appDir);
   await secureStore(paths.root);
   const work = await mkdtemp(join(paths.tmp, `staging-${opts.name}-`));
+  // Who owns this staging, so that `dropship gc` can remove what a kill -9 leaves (orphans.ts).
+  const owner = formatOwner(await currentOwner());
+  await writeFile(join(work, OWNER_FILE), owner);
   const live: Live = {};
   const stopContainer = async () => {
     const { container, networkId } = live;
@@ -84,7 +89,7 @@ export async function stage(options: StagingOptions): Promise<StagingResult> {
   const forget = onInterrupt(() => stopContainer().then(closeDisk).catch(() => undefined));
   try {
     if (opts.signal?.aborted) throw cancelled();
-    return await withLock(join(paths.locks, `staging-cache-${opts.name}.lock`), () => run(opts, work, progress, live, stopContainer), {
+    return await withLock(join(paths.locks, `staging-cache-${opts.name}.lock`), () => run(opts, work, owner, progress, live, stopContainer), {
       timeoutMs: opts.timeoutMs,
     });
   } catch (error) {
@@ -157,6 +162,7 @@ const STEP_TITLE: Record<string, string> = { supply: 'Supplying', finalize: 'Fin
 async function run(
   opts: NormalizedStagingOptions,
   work: string,
+  processOwner: string,
   progress: Progress,
   live: Live,
   stopContainer: () => Promise<void>,
@@ -271,7 +277,7 @@ async function run(
       network: 'none',
       runtime: opts.runtime,
       idMap: opts.idMap,
-      labels: { role: 'staging', app: opts.name },
+      labels: { role: 'staging', app: opts.name, [OWNER_LABEL]: processOwner },
     }),
     clock.run('upload', 'Copying app source', () =>
       copyAppSource(opts.appDir, join(tree, 'app'), owner).catch((error: unknown) => {

@@ -1,10 +1,11 @@
 import '../../helpers/env.js';
-import { readdir } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { listContainers } from '../../../src/container/index.js';
 import { homePaths } from '../../../src/home.js';
 import { TEST_HOME } from '../../helpers/env.js';
 import { APPS, assertNoContainers, BUILDPACKS, inScratch } from './helpers.js';
@@ -44,6 +45,32 @@ test('staging into a full disk (> /dev/full): ENOSPC, exit 1, nothing left', asy
     assert.is(run.exitCode, 1, run.stderr);
     assert.match(run.stderr, /^error: staging stopped: writing its output to stdout failed: no space left where it goes \(ENOSPC\)/);
     await assertNothingLeft(name);
+  });
+});
+
+test('dropship gc removes what a kill -9 of the staging process left: the running container, its lease, disk and work dir', async () => {
+  await inScratch('orphan', async ({ out, name }) => {
+    const args = ['stage', join(APPS, 'heroku-chain-app'), '--name', name, '--droplet', join(out, 'd.tgz'), '--timeout', '2m', '-b', join(BUILDPACKS, 'chatty')];
+    const staging = execa('node', ['--import', 'tsx', MAIN, ...args], { reject: false, env: { CI: '1' } });
+    // Killed while its buildpack runs: wait for the buildpack's first line, streamed.
+    await new Promise<void>((resolve) => {
+      staging.stdout!.on('data', (chunk: Buffer) => {
+        if (chunk.toString().includes('-----> Chatty')) resolve();
+      });
+    });
+    staging.kill('SIGKILL');
+    await staging;
+    const left = (await listContainers()).filter((c) => c.labels.app === name);
+    assert.is(left.length, 1, 'the killed staging left its container running');
+    const id = left[0]!.id;
+    assert.ok((await readFile(join(homePaths(TEST_HOME).network, 'leases.json'), 'utf8')).includes(id), 'and its network lease');
+
+    const gc = await execa('node', ['--import', 'tsx', MAIN, 'gc'], { reject: false });
+    assert.is(gc.exitCode, 0, gc.stderr);
+    assert.ok(gc.stdout.includes(`removed container ${id} (its owner process is gone)`), gc.stdout);
+    assert.match(gc.stdout, new RegExp(`removed staging work dir .*staging-${name}-\\w+ \\(its owner process is gone\\)`));
+    await assertNothingLeft(name);
+    assert.not.ok((await readFile(join(homePaths(TEST_HOME).network, 'leases.json'), 'utf8')).includes(id), 'lease released');
   });
 });
 
