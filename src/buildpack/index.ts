@@ -7,3 +7,4 @@ export { fetchBuildpack, isBuildpackUrl, parseBuildpackUrl, downloadFile, urlCac
 export { createBuildpack, updateBuildpack, deleteBuildpack, listBuildpacks, readOrder, type RegistryEntry } from './registry.js';
 export { resolveBuildpack, detectOrder, supportsStack, type ResolveOptions } from './resolve.js';
 export { requireExecutable, hasFile } from './check.js';
+export { fetchGitBuildpack, isGitBuildpackUrl, parseGitBuildpackUrl } from './git.js';

@@ -1,5 +1,5 @@
 /** Where a buildpack came from, as the user named it. */
-export type BuildpackSource = 'builtin' | 'registered' | 'directory' | 'archive' | 'url';
+export type BuildpackSource = 'builtin' | 'registered' | 'directory' | 'archive' | 'url' | 'git';
 
 /** A buildpack ready to mount: a local directory with `bin/`. */
 export interface Buildpack {
@@ -12,6 +12,8 @@ export interface Buildpack {
   source: BuildpackSource;
   /** Host directory holding `bin/`. */
   dir: string;
+  /** For a git buildpack: the commit its ref resolved to. */
+  commit?: string;
 }
 
 /** One row of `dropship buildpacks`: the detect order. */

@@ -141,7 +141,7 @@ function failedResult(progress: Progress, error: unknown): ResultJson {
 }
 
 function records(plan: PlannedBuildpack[]): BuildpackRecord[] {
-  return plan.map((p) => ({ key: p.buildpack.key, name: p.buildpack.name, version: p.buildpack.version }));
+  return plan.map((p) => ({ key: p.buildpack.key, name: p.buildpack.name, version: p.buildpack.version, ...(p.buildpack.commit ? { commit: p.buildpack.commit } : {}) }));
 }
 
 function stepsOf(p: PlannedBuildpack): StagingPhase[] {
