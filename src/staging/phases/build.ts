@@ -14,7 +14,8 @@ export interface BuildHooks {
  * Heroku's multi-buildpack rule: before a buildpack runs, the `export` file that each earlier one
  * may have written into its own directory is sourced, in order, so what they installed is on PATH
  * (and in any variable they exported). The files are the buildpacks' own shell, run inside the
- * staging container as the step's user, never read by the host.
+ * staging container as the step's user, never read by the host. Sourced by bash, as on Heroku:
+ * heroku-buildpack-apt writes bash's `export` listing (`declare -x PATH=…`).
  */
 const SOURCE_EXPORTS = 'n=$1; shift; while [ "$n" -gt 0 ]; do if [ -f "$1" ]; then . "$1"; fi; shift; n=$((n - 1)); done; exec "$@"';
 
@@ -22,7 +23,7 @@ const SOURCE_EXPORTS = 'n=$1; shift; while [ "$n" -gt 0 ]; do if [ -f "$1" ]; th
 export function afterExports(plan: PlannedBuildpack[], index: number, args: string[]): string[] {
   const exports = plan.slice(0, index).map((p) => `${p.mount}/export`);
   if (exports.length === 0) return args;
-  return ['/bin/sh', '-c', SOURCE_EXPORTS, 'sh', String(exports.length), ...exports, ...args];
+  return ['/usr/bin/env', 'bash', '-c', SOURCE_EXPORTS, 'bash', String(exports.length), ...exports, ...args];
 }
 
 async function runStep(runner: StepRunner, step: StepName, planned: PlannedBuildpack, args: string[], limits: Limits, hooks: BuildHooks): Promise<void> {

@@ -17,8 +17,8 @@ test('later steps source every earlier export that exists, in order, then exec t
   const dir = await mkdtemp(join(tmpdir(), 'exports-'));
   try {
     await writeFile(join(dir, 'a'), 'export SEEN="a"\nexport ORDER="a"\n');
-    // '2' is missing: skipped. 'c' runs after 'a', so it wins.
-    await writeFile(join(dir, 'c'), 'export ORDER="$ORDER c"\n');
+    // 'b' has none: skipped. 'c' runs after 'a', so it wins; it is bash's 'export' listing (declare -x), as heroku-buildpack-apt writes.
+    await writeFile(join(dir, 'c'), 'declare -x ORDER="$ORDER c"\n');
     const plan = [planned(`${dir}/a-bp`), planned(`${dir}/b-bp`), planned(`${dir}/c-bp`), planned(`${dir}/d-bp`)];
     const args = afterExports(plan, 3, ['/bin/sh', '-c', 'printf "%s|%s|%s|%s" "$SEEN" "$ORDER" "$1" "$2"', 'script', 'one arg', '']);
     // The mounts' export files, for the test: <dir>/<x>-bp/export → <dir>/<x>.
