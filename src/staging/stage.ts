@@ -11,6 +11,7 @@ import { hostGid, hostUid, VCAP_GID, VCAP_UID } from '../security/idmap.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
 import { withLock } from '../util/lock.js';
 import { writableBuildpacks } from './buildpack-copy.js';
+import { isTinyMiss, withStackHint } from './stack-hint.js';
 import { OWNER_FILE, OWNER_LABEL } from './orphans.js';
 import { currentOwner, formatOwner } from './owner.js';
 import { prepareCache, saveCache, swapCache, treeBytes, workingCopy } from './cache.js';
@@ -51,6 +52,8 @@ interface Live {
 interface Progress {
   buildpacks: BuildpackRecord[];
   detected?: string;
+  /** A buildpack printed what busybox says to GNU options (stack-hint.ts). */
+  tinyMiss: boolean;
 }
 
 /**
@@ -61,7 +64,7 @@ interface Progress {
 export async function stage(options: StagingOptions): Promise<StagingResult> {
   const opts = normalizeStagingOptions(options);
   const paths = homePaths(opts.home);
-  const progress: Progress = { buildpacks: [] };
+  const progress: Progress = { buildpacks: [], tinyMiss: false };
   await checkAppDir(opts.appDir);
   await secureStore(paths.root);
   const work = await mkdtemp(join(paths.tmp, `staging-${opts.name}-`));
@@ -93,7 +96,7 @@ export async function stage(options: StagingOptions): Promise<StagingResult> {
       timeoutMs: opts.timeoutMs,
     });
   } catch (error) {
-    const failure = opts.signal?.aborted ? cancelled() : isNoSpace(error) ? diskFullError('Writing staging files', opts.limits.disk, error) : error;
+    const failure = opts.signal?.aborted ? cancelled() : isNoSpace(error) ? diskFullError('Writing staging files', opts.limits.disk, error) : withStackHint(error, opts.stack, progress.tinyMiss);
     await stopContainer().catch(() => undefined);
     await writeJsonAtomic(opts.resultPath, failedResult(progress, failure)).catch(() => undefined);
     throw failure;
@@ -299,7 +302,10 @@ async function run(
     maxOutputBytes: opts.maxOutputBytes,
     signal: opts.signal,
     diskFull: () => disk.full(),
-    onLine: (line, stream) => opts.emit({ type: 'log', line, stream }),
+    onLine: (line, stream) => {
+      if (opts.stack === 'tiny' && !progress.tinyMiss && isTinyMiss(line)) progress.tinyMiss = true;
+      opts.emit({ type: 'log', line, stream });
+    },
   });
 
   if (!plan) {
