@@ -25,6 +25,7 @@ export function register(program: Command): void {
       const verb = result.dryRun ? 'would remove' : 'removed';
       for (const id of orphans.containers) process.stdout.write(`${verb} container ${id} (its owner process is gone)\n`);
       for (const dir of orphans.workDirs) process.stdout.write(`${verb} staging work dir ${dir} (its owner process is gone)\n`);
+      for (const name of orphans.caches) process.stdout.write(`${verb} staging cache of ${name} (no such app)\n`);
       for (const b of result.blobs) process.stdout.write(`${verb} blob ${b.digest} ${formatBytes(b.size)}\n`);
       for (const u of result.unpacked) process.stdout.write(`${verb} unpacked layer ${u.path} ${formatBytes(u.size)}\n`);
       for (const p of result.inUse) process.stdout.write(`kept unpacked layer ${p}: a mounted container uses it\n`);

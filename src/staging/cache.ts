@@ -1,6 +1,8 @@
 import { lstat, mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { homePaths } from '../home.js';
 import { copyTreeNoFollow } from '../util/copy-tree.js';
+import { withLock } from '../util/lock.js';
 import { atDir, mkdirNoFollow, openDirNoFollow, sanitizeTree, type Owner } from '../util/no-follow.js';
 
 export interface CacheState {
@@ -71,6 +73,20 @@ export async function swapCache(copy: string, dir: string): Promise<void> {
   await rename(dir, old);
   await rename(copy, dir);
   await rm(old, { recursive: true, force: true });
+}
+
+/**
+ * `dropship delete` and `gc`: the app's staging cache (its quota disk image) goes, under the app's
+ * staging lock so that no staging of it is running (the disk is mounted only while one is).
+ */
+export async function removeStagingCache(app: string, home?: string): Promise<boolean> {
+  const paths = homePaths(home);
+  const dir = join(paths.cache, app);
+  return withLock(join(paths.locks, `staging-cache-${app}.lock`), async () => {
+    const existed = (await lstat(dir).catch(() => undefined)) !== undefined;
+    await rm(dir, { recursive: true, force: true });
+    return existed;
+  }, { timeoutMs: 60_000 });
 }
 
 /** Bytes under `dir`, symlinks not followed: shown so a cache that does nothing is visible. */

@@ -13,3 +13,4 @@ export { depsIndex, CONTAINER as STAGING_PATHS } from './layout.js';
 export { copyAppSource, loadIgnore } from './source.js';
 export { writeDroplet, type WrittenDroplet } from './droplet.js';
 export { gcOrphans, type OrphanReport } from './orphans.js';
+export { removeStagingCache } from './cache.js';

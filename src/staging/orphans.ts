@@ -1,8 +1,9 @@
-import { readdir, readFile, rm } from 'node:fs/promises';
+import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cleanupContainer, isMounted, listContainers, unmount } from '../container/index.js';
 import { homePaths } from '../home.js';
 import { teardownNetwork } from '../network/index.js';
+import { removeStagingCache } from './cache.js';
 import { ownerAlive, parseOwner } from './owner.js';
 
 /** The file in a staging's work dir that names its owner. */
@@ -15,15 +16,18 @@ export interface OrphanReport {
   containers: string[];
   /** Staging work dirs (with the staging disk mounted in them) whose owner is gone. */
   workDirs: string[];
+  /** Staging caches of names that are no app (deleted apps; `dropship stage --name X` never pushed). */
+  caches: string[];
 }
 
 /**
  * What a staging (or a task) killed with -9 leaves: its container (mount, cgroups, bundle), its
  * network lease, its work dir with the staging disk mounted in it. Each records the process that
  * owns it; this removes those whose owner is no longer running. A live owner's are never touched.
+ * Then the staging caches of names that are not apps (each under its staging lock).
  */
 export async function gcOrphans(options: { home?: string; dryRun?: boolean } = {}): Promise<OrphanReport> {
-  const report: OrphanReport = { containers: [], workDirs: [] };
+  const report: OrphanReport = { containers: [], workDirs: [], caches: [] };
   for (const container of await listContainers()) {
     const owner = parseOwner(container.labels[OWNER_LABEL]);
     if (!owner || (await ownerAlive(owner))) continue;
@@ -43,6 +47,12 @@ export async function gcOrphans(options: { home?: string; dryRun?: boolean } = {
     // The staging disk is mounted inside; rm must never descend into it (or into a cache it holds).
     if (await isMounted(join(dir, 'disk'))) await unmount(join(dir, 'disk'));
     await rm(dir, { recursive: true, force: true });
+  }
+  const paths = homePaths(options.home);
+  for (const name of (await readdir(paths.cache).catch(() => [] as string[])).sort()) {
+    if (await stat(join(paths.apps, name)).catch(() => undefined)) continue;
+    report.caches.push(name);
+    if (!options.dryRun) await removeStagingCache(name, options.home);
   }
   return report;
 }

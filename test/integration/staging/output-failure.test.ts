@@ -1,5 +1,5 @@
 import '../../helpers/env.js';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
@@ -53,13 +53,22 @@ test('dropship gc removes what a kill -9 of the staging process left: the runnin
     const args = ['stage', join(APPS, 'heroku-chain-app'), '--name', name, '--droplet', join(out, 'd.tgz'), '--timeout', '2m', '-b', join(BUILDPACKS, 'chatty')];
     const staging = execa('node', ['--import', 'tsx', MAIN, ...args], { reject: false, env: { CI: '1' } });
     // Killed while its buildpack runs: wait for the buildpack's first line, streamed.
-    await new Promise<void>((resolve) => {
+    let seen = '';
+    const started = await new Promise<boolean>((resolve) => {
       staging.stdout!.on('data', (chunk: Buffer) => {
-        if (chunk.toString().includes('-----> Chatty')) resolve();
+        seen += chunk.toString();
+        if (seen.includes('-----> Chatty')) resolve(true);
       });
+      // A staging that ends before its buildpack ran fails the test below instead of hanging it.
+      staging.once('exit', () => resolve(false));
     });
+    assert.ok(started, `the staging ended before its buildpack ran:\n${seen}`);
+    const exited = new Promise((resolve) => staging.once('exit', resolve));
     staging.kill('SIGKILL');
-    await staging;
+    // The exit, not the end of its output: what the killed process left running may hold its pipes.
+    await exited;
+    staging.stdout!.destroy();
+    staging.stderr!.destroy();
     const left = (await listContainers()).filter((c) => c.labels.app === name);
     assert.is(left.length, 1, 'the killed staging left its container running');
     const id = left[0]!.id;
@@ -71,6 +80,9 @@ test('dropship gc removes what a kill -9 of the staging process left: the runnin
     assert.match(gc.stdout, new RegExp(`removed staging work dir .*staging-${name}-\\w+ \\(its owner process is gone\\)`));
     await assertNothingLeft(name);
     assert.not.ok((await readFile(join(homePaths(TEST_HOME).network, 'leases.json'), 'utf8')).includes(id), 'lease released');
+    // No app of that name exists (it was only ever staged): its staging cache goes too.
+    assert.ok(gc.stdout.includes(`removed staging cache of ${name} (no such app)`), gc.stdout);
+    assert.is(await stat(join(homePaths(TEST_HOME).cache, name)).catch(() => undefined), undefined);
   });
 });
 
