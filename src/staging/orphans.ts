@@ -28,7 +28,10 @@ export interface OrphanReport {
  */
 export async function gcOrphans(options: { home?: string; dryRun?: boolean } = {}): Promise<OrphanReport> {
   const report: OrphanReport = { containers: [], workDirs: [], caches: [] };
+  const containers = homePaths(options.home).containers;
   for (const container of await listContainers()) {
+    // The runtime lists every store's containers: another store's are its own gc's business.
+    if (!container.bundle.startsWith(`${containers}/`)) continue;
     const owner = parseOwner(container.labels[OWNER_LABEL]);
     if (!owner || (await ownerAlive(owner))) continue;
     report.containers.push(container.id);
