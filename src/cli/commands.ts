@@ -19,6 +19,7 @@ import { register as push } from './push.js';
 import { register as stage } from './stage.js';
 import { register as buildpack } from './buildpack.js';
 import { register as securityGroup } from './security-group.js';
+import { register as kube } from './kube.js';
 
 // One line per command file; each file registers its command(s) and imports the library lazily.
 const registrars: Array<(program: Command) => void> = [
@@ -30,6 +31,7 @@ const registrars: Array<(program: Command) => void> = [
   push,
   stage, buildpack,
   securityGroup,
+  kube,
 ];
 
 export function registerCommands(program: Command): void {
