@@ -15,13 +15,10 @@ const CRUN_WRAPPER = 'umount /sys/fs/cgroup/unified 2>/dev/null; exec crun "$@"'
 /**
  * Debian's crun 1.8.1 re-owns the files it is given as stdio to the container's user — the
  * host's /dev/null and a task's stdin file included (fixed upstream in 2025). So crun is only
- * ever handed pipes: stdin is a pipe this process feeds (or closes at once), stdout and stderr
- * are pipes anyway. runc leaves files whose owner is not mapped into the container alone.
+ * ever handed pipes: stdin is a pipe this process feeds from its own stdin ('inherit') or closes
+ * at once ('ignore'); stdout and stderr are pipes anyway. runc, in the foreground without a
+ * terminal, already puts pipes of its own between the caller's files and the container.
  */
-export function stdinFor(runtime: RuntimeName, wanted: 'inherit' | 'ignore'): 'inherit' | 'ignore' | 'pipe' {
-  return runtime === 'crun' ? 'pipe' : wanted;
-}
-
 function feedStdin(subprocess: { stdin: NodeJS.WritableStream | null; once(event: 'exit', fn: () => void): unknown }, wanted: 'inherit' | 'ignore'): void {
   const stdin = subprocess.stdin;
   if (!stdin) return;
@@ -144,7 +141,7 @@ function spawnStreaming(runtime: RuntimeName, args: string[], options: StreamOpt
   const subprocess = execa(cmd.file, cmd.args, {
     reject: false,
     buffer: false,
-    stdin: stdinFor(runtime, options.stdin),
+    stdin: runtime === 'crun' ? 'pipe' : options.stdin,
     stdout: 'pipe',
     stderr: 'pipe',
     encoding: 'buffer',

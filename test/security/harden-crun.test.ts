@@ -45,7 +45,7 @@ async function restoreDevNull(): Promise<void> {
   if (now.mode !== '666') await chmod('/dev/null', 0o666);
 }
 
-test('crun: /dev/null and a task\'s stdin file keep their owner and mode', async () => {
+test('crun and runc: /dev/null and a task\'s stdin file keep their owner and mode', async () => {
   if (!isRoot) return console.log('  (skipped: needs root)');
   if (!hasCrun) return console.log('  (skipped: crun is not installed; apt-get install crun)');
   const dir = await mkdtemp('/var/tmp/dropship-harden-stdin-');
@@ -57,19 +57,24 @@ test('crun: /dev/null and a task\'s stdin file keep their owner and mode', async
     assert.is(quiet.exitCode, 0);
     assert.equal(await owner('/dev/null'), DEV_NULL, '/dev/null after a crun task without stdin');
 
-    // A task run from the CLI with its stdin redirected from a file, as in `dropship run-task … < input.txt`.
+    // A task run from the CLI with its stdin redirected from a file, as in `dropship run-task … < input.txt`;
+    // owned by an id inside the container's map (which the container's root could chown). runc is
+    // checked too: it must keep copying through pipes of its own.
     await writeFile(stdinFile, 'from a file\n', { mode: 0o640 });
+    await chown(stdinFile, 1_000_005, 1_000_005);
     const before = await owner(stdinFile);
-    const fd = await open(stdinFile, 'r');
-    try {
-      const result = await withStdinFile(fd.fd, ['--import', 'tsx', MAIN, 'run-task', '--stack', 'tiny', '--runtime', 'crun', '--', '/bin/sh', '-c', 'cat; ls -ln /proc/self/fd/0']);
-      assert.is(result.exitCode, 0, result.stderr);
-      assert.match(result.stdout, /^from a file$/m, 'the task read its stdin');
-      assert.match(result.stdout, /-> (pipe|socket):\[/, `crun was given a pipe (a socket pair from node), not the file: ${result.stdout}`);
-    } finally {
-      await fd.close();
+    for (const runtime of ['crun', 'runc']) {
+      const fd = await open(stdinFile, 'r');
+      try {
+        const result = await withStdinFile(fd.fd, ['--import', 'tsx', MAIN, 'run-task', '--stack', 'tiny', '--runtime', runtime, '--', '/bin/sh', '-c', 'cat; ls -ln /proc/self/fd/0']);
+        assert.is(result.exitCode, 0, result.stderr);
+        assert.match(result.stdout, /^from a file$/m, `${runtime}: the task read its stdin`);
+        assert.match(result.stdout, /-> (pipe|socket):\[/, `${runtime} was given a pipe (a socket pair from node), not the file: ${result.stdout}`);
+      } finally {
+        await fd.close();
+      }
+      assert.equal(await owner(stdinFile), before, `${runtime}: the stdin file keeps its owner`);
     }
-    assert.equal(await owner(stdinFile), before, 'the stdin file keeps its owner');
     assert.equal(await owner('/dev/null'), DEV_NULL, '/dev/null after a crun task with a stdin file');
   } finally {
     await restoreDevNull();
