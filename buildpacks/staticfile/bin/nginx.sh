@@ -38,16 +38,21 @@ fi
 # Names the map could not quote safely just get no validator.
 etags="$out/etags.conf"
 {
+  # volatile: looked up again after the internal redirect of / to /index.html (or a pushstate route).
   echo 'map $uri $dropship_etag {'
+  echo '  volatile;'
   echo '  default "";'
   (cd "$build/$root" && find . -type f ! -path './.dropship-nginx/*' -print0 | xargs -0r sha256sum) | while read -r sum path; do
     case "$sum$path" in *[\\\"\$\{\}\;]*) continue ;; esac
     printf '  "%s" "W/\\"%s\\"";\n' "${path#.}" "$(printf '%s' "$sum" | cut -c1-32)"
   done
   echo '}'
-  echo 'map "$http_if_none_match|$dropship_etag" $dropship_not_modified {'
-  echo '  default 0;'
-  echo '  "~^(W/\"[0-9a-f]+\")\|\1$" 1;'
+  # What If-None-Match must equal for a 304. A URI without a validator gets this request's random id,
+  # which no client can send, so it never matches (nor does a request without the header).
+  echo 'map $dropship_etag $dropship_etag_match {'
+  echo '  volatile;'
+  echo '  "" $request_id;'
+  echo '  default $dropship_etag;'
   echo '}'
 } >"$etags"
 
@@ -115,7 +120,7 @@ CONF
   [ ! -f "$build/$root/50x.html" ] || printf '    error_page 500 502 503 504 /50x.html;\n'
   printf '\n    location / {\n'
   printf '      add_header ETag $dropship_etag;\n      add_header Last-Modified "";\n'
-  printf '      if ($dropship_not_modified) {\n        return 304;\n      }\n'
+  printf '      if ($http_if_none_match = $dropship_etag_match) {\n        return 304;\n      }\n'
   ! sf_on "$build" directory off || printf '      autoindex on;\n'
   ! sf_on "$build" ssi off || printf '      ssi on;\n'
   ! sf_on "$build" pushstate off || printf '      try_files $uri $uri/ /index.html;\n'
