@@ -1,9 +1,10 @@
 import { stat } from 'node:fs/promises';
-import { join, resolve as resolvePath } from 'node:path';
+import { basename, join, resolve as resolvePath } from 'node:path';
 import { DropshipError } from '../errors.js';
 import { extractBuildpackArchive } from './archive.js';
 import { requireBin } from './check.js';
 import { fetchBuildpack, isBuildpackUrl, type FetchOptions } from './fetch.js';
+import { fetchGitBuildpack, isGitBuildpackUrl } from './git.js';
 import { readBuildpackMetadata } from './metadata.js';
 import { entryDir, readOrder, type RegistryEntry } from './registry.js';
 import type { Buildpack, BuildpackSource } from './types.js';
@@ -26,10 +27,19 @@ function fromEntry(entry: RegistryEntry): Promise<Buildpack> {
 }
 
 /**
- * Turn one `-b` value into a local buildpack: a URL (fetched, cached by URL), a registered or
+ * Turn one `-b` value into a local buildpack: a git repository URL (`….git#ref`, cached by commit),
+ * an archive URL (fetched, cached by URL), a registered or
  * built-in name, a directory with bin/, or a .tgz/.zip file. A plain word is a name first.
  */
 export async function resolveBuildpack(value: string, index: number, options: ResolveOptions): Promise<Buildpack> {
+  if (isGitBuildpackUrl(value)) {
+    const fetched = await fetchGitBuildpack(value, { ...options.fetch, home: options.home });
+    await requireBin(fetched.dir, `buildpack ${value} has no bin/ directory at commit ${fetched.commit}`);
+    const described = await describe(fetched.dir, value, 'git');
+    // Without a manifest naming it, a checkout would be named after its commit: use the repository's name.
+    const name = described.name === basename(fetched.dir) ? basename(fetched.url).replace(/\.git\/?$/i, '') : described.name;
+    return { ...described, name, commit: fetched.commit };
+  }
   if (isBuildpackUrl(value)) {
     const fetched = await fetchBuildpack(value, { ...options.fetch, home: options.home });
     await requireBin(fetched.dir, `buildpack ${value} has no bin/ directory`);

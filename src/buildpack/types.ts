@@ -1,5 +1,5 @@
 /** Where a buildpack came from, as the user named it. */
-export type BuildpackSource = 'builtin' | 'registered' | 'directory' | 'archive' | 'url';
+export type BuildpackSource = 'builtin' | 'registered' | 'directory' | 'archive' | 'url' | 'git';
 
 /** A buildpack ready to mount: a local directory with `bin/`. */
 export interface Buildpack {
@@ -14,6 +14,8 @@ export interface Buildpack {
   dir: string;
   /** `v2` (or absent), or the Buildpack API of a Cloud Native Buildpack (it has buildpack.toml). */
   api?: string;
+  /** For a git buildpack: the commit its ref resolved to. */
+  commit?: string;
 }
 
 /** One row of `dropship buildpacks`: the detect order. */

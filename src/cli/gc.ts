@@ -4,7 +4,7 @@ import { printJson } from './output.js';
 export function register(program: Command): void {
   program
     .command('gc')
-    .description("remove blobs and unpacked layers that no image tag, app release or current stack build references, and network leftovers of containers that no longer exist")
+    .description('remove blobs and unpacked layers that no image tag, app release or current stack build references, containers and staging work dirs whose owner process is gone, and network leftovers of containers that no longer exist')
     .option('--dry-run', 'only print what would be removed')
     .option('--json', 'machine-readable output')
     .action(async (flags: { dryRun?: boolean; json?: boolean }) => {
@@ -14,6 +14,9 @@ export function register(program: Command): void {
       const { listContainers } = await import('../container/index.js');
       const { gcNetwork } = await import('../network/index.js');
       const { referencedImageDigests } = await import('../apps/index.js');
+      const { gcOrphans } = await import('../staging/index.js');
+      // First what a killed staging left (container, lease, disk, work dir), so its layers and lease count as free below.
+      const orphans = await gcOrphans({ dryRun: flags.dryRun });
       const keep = (await listStacks()).map((s) => s.digest);
       // Every release of an app keeps its image, so a rollback finds it after its tag moved on.
       const keepImages = (await referencedImageDigests()) as Array<`sha256:${string}`>;
@@ -21,8 +24,11 @@ export function register(program: Command): void {
       // Containers the runtime still knows keep their network; leases of any other (a kill -9 of dropship) go.
       const live = (await listContainers()).filter((c) => c.status !== 'orphaned').map((c) => c.id);
       const network = await gcNetwork(live, { dryRun: flags.dryRun });
-      if (flags.json) return printJson({ ...result, network });
+      if (flags.json) return printJson({ ...result, network, orphans });
       const verb = result.dryRun ? 'would remove' : 'removed';
+      for (const id of orphans.containers) process.stdout.write(`${verb} container ${id} (its owner process is gone)\n`);
+      for (const dir of orphans.workDirs) process.stdout.write(`${verb} staging work dir ${dir} (its owner process is gone)\n`);
+      for (const name of orphans.caches) process.stdout.write(`${verb} staging cache of ${name} (no such app)\n`);
       for (const b of result.blobs) process.stdout.write(`${verb} blob ${b.digest} ${formatBytes(b.size)}\n`);
       for (const u of result.unpacked) process.stdout.write(`${verb} unpacked layer ${u.path} ${formatBytes(u.size)}\n`);
       for (const p of result.inUse) process.stdout.write(`kept unpacked layer ${p}: a mounted container uses it\n`);

@@ -22,7 +22,9 @@ program.hook('preAction', async (_program, action) => {
 });
 
 // `dropship image ls | head` closes our stdout early: that is the reader's choice, not an error.
+// A command that must clean up first (stage: a running container) adds its own listener and handles it.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (process.stdout.listenerCount('error') > 1) return;
   if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
   throw error;
 });

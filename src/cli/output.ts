@@ -1,14 +1,18 @@
 import { isDropshipError } from '../errors.js';
+import { plainText } from '../util/plain-text.js';
 
-/** Print an error the way every command does (`error:` / `hint:`) and return the exit code. */
+/**
+ * Print an error the way every command does (`error:` / `hint:`) and return the exit code.
+ * Messages may quote what a buildpack or a container printed: no escape of theirs reaches the terminal.
+ */
 export function reportError(error: unknown): number {
   if (isDropshipError(error)) {
-    process.stderr.write(`error: ${error.message}\n`);
-    if (error.hint) process.stderr.write(`hint: ${error.hint}\n`);
+    process.stderr.write(`error: ${plainText(error.message)}\n`);
+    if (error.hint) process.stderr.write(`hint: ${plainText(error.hint)}\n`);
     if (process.env.DROPSHIP_DEBUG && error.cause) process.stderr.write(`cause: ${String((error.cause as Error).stack ?? error.cause)}\n`);
     return error.exitCode;
   }
-  const message = error instanceof Error ? error.message : String(error);
+  const message = plainText(error instanceof Error ? error.message : String(error));
   process.stderr.write(`error: ${message}\n`);
   process.stderr.write('hint: this is a bug in dropship; run again with DROPSHIP_DEBUG=1 and report the output\n');
   if (process.env.DROPSHIP_DEBUG && error instanceof Error) process.stderr.write(`${error.stack}\n`);

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { StagingEvent, StagingResult } from '../staging/index.js';
+import { DropshipError } from '../errors.js';
 import { collect } from './output.js';
 
 interface StageFlags {
@@ -19,6 +20,44 @@ interface StageFlags {
 }
 
 const TAG = '[STG/0]';
+
+interface OutputFailure {
+  stream: 'stdout' | 'stderr';
+  error: NodeJS.ErrnoException;
+}
+
+/**
+ * stdout or stderr failing (a reader that closed the pipe, `| head`; a full disk) ends the staging the
+ * way Ctrl-C does — container, network lease, mounts and work dir removed — and the command then
+ * fails with one line, instead of dying mid-staging with a stack trace and leaving them behind.
+ */
+function watchOutput(stop: () => void): () => OutputFailure | undefined {
+  let failure: OutputFailure | undefined;
+  for (const stream of ['stdout', 'stderr'] as const) {
+    // Kept for the life of the process: a later write to a dead pipe must not crash it either.
+    process[stream].on('error', (error: NodeJS.ErrnoException) => {
+      failure ??= { stream, error };
+      process.exitCode = 1;
+      stop();
+    });
+  }
+  return () => failure;
+}
+
+function outputError(failure: OutputFailure): DropshipError {
+  const code = failure.error.code ?? 'an error';
+  const why = code === 'EPIPE' ? 'its reader closed it (EPIPE)' : code === 'ENOSPC' ? 'no space left where it goes (ENOSPC)' : code;
+  return new DropshipError('OUTPUT_FAILED', `staging stopped: writing its output to ${failure.stream} failed: ${why}; the staging container and its files were removed`, {
+    hint: code === 'EPIPE' ? 'let the reader take all of the output (| tail, > FILE) or use --json' : `make room where ${failure.stream} goes, or send it elsewhere`,
+    exitCode: 1,
+    cause: failure.error,
+  });
+}
+
+/** Resolves once what was written to `stream` has been handed to the system (or failed). */
+function flushed(stream: NodeJS.WriteStream): Promise<void> {
+  return new Promise((resolve) => stream.write('', () => resolve()));
+}
 
 /** Settles when a phase's `done`/`failed`/`skipped` event arrives, whichever side comes first. */
 class PhaseWaiter {
@@ -189,6 +228,7 @@ export function register(program: Command): void {
       const onSigint = () => controller.abort();
       process.on('SIGINT', onSigint);
       process.on('SIGTERM', onSigint);
+      const outputFailed = watchOutput(() => controller.abort());
       const options = {
         appDir,
         buildpacks: flags.buildpack,
@@ -212,15 +252,29 @@ export function register(program: Command): void {
             const result = await lib.stage({ ...options, onEvent: (e) => line(e.type === 'log' ? { ...e, source: 'STG/0' } : e) });
             line({ type: 'result', ...result });
           } catch (error) {
+            const failed = outputFailed();
+            if (failed) throw outputError(failed);
             const e = error as { code?: string; message?: string; hint?: string; exitCode?: number };
             line({ type: 'error', code: e.code ?? 'ERROR', message: e.message ?? String(error), hint: e.hint, exit_code: e.exitCode ?? 1 });
             process.exitCode = e.exitCode ?? 1;
           }
+          await flushed(process.stdout);
+          const failed = outputFailed();
+          if (failed) throw outputError(failed);
           return;
         }
         const tty = Boolean(process.stdout.isTTY) && !process.env.CI;
-        const result = tty ? await withListr((onEvent) => lib.stage({ ...options, onEvent })) : await lib.stage({ ...options, onEvent: plainEvent });
+        let result: StagingResult;
+        try {
+          result = tty ? await withListr((onEvent) => lib.stage({ ...options, onEvent })) : await lib.stage({ ...options, onEvent: plainEvent });
+        } catch (error) {
+          const failed = outputFailed();
+          throw failed ? outputError(failed) : error;
+        }
         process.stdout.write(summary(result));
+        await flushed(process.stdout);
+        const failed = outputFailed();
+        if (failed) throw outputError(failed);
       } finally {
         process.off('SIGINT', onSigint);
         process.off('SIGTERM', onSigint);

@@ -1,5 +1,8 @@
-import { lstat, mkdir, readdir, rm } from 'node:fs/promises';
+import { lstat, mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { homePaths } from '../home.js';
+import { copyTreeNoFollow } from '../util/copy-tree.js';
+import { withLock } from '../util/lock.js';
 import { atDir, mkdirNoFollow, openDirNoFollow, sanitizeTree, type Owner } from '../util/no-follow.js';
 
 export interface CacheState {
@@ -50,6 +53,40 @@ export async function saveCache(dir: string, keep: string[], owner: Owner): Prom
   }
   await sanitizeTree(dir, { owner });
   return removed.sort();
+}
+
+/**
+ * This staging's own copy of the cache (at `to`, beside the cache on the staging disk): the
+ * buildpacks write to the copy, and only a staging that succeeds swaps it in (`swapCache`), so a
+ * failed or killed one leaves the cache exactly as the last good staging saved it. Links are copied
+ * as links, never followed.
+ */
+export async function workingCopy(dir: string, to: string, owner: Owner): Promise<string> {
+  await copyTreeNoFollow(dir, to, { owner, mode: (mode, isDirectory) => (mode & 0o777) | (isDirectory ? 0o700 : 0o600) });
+  return to;
+}
+
+/** On success: the saved working copy replaces the cache (two renames on one filesystem). */
+export async function swapCache(copy: string, dir: string): Promise<void> {
+  const old = `${dir}.old`;
+  await rm(old, { recursive: true, force: true });
+  await rename(dir, old);
+  await rename(copy, dir);
+  await rm(old, { recursive: true, force: true });
+}
+
+/**
+ * `dropship delete` and `gc`: the app's staging cache (its quota disk image) goes, under the app's
+ * staging lock so that no staging of it is running (the disk is mounted only while one is).
+ */
+export async function removeStagingCache(app: string, home?: string): Promise<boolean> {
+  const paths = homePaths(home);
+  const dir = join(paths.cache, app);
+  return withLock(join(paths.locks, `staging-cache-${app}.lock`), async () => {
+    const existed = (await lstat(dir).catch(() => undefined)) !== undefined;
+    await rm(dir, { recursive: true, force: true });
+    return existed;
+  }, { timeoutMs: 60_000 });
 }
 
 /** Bytes under `dir`, symlinks not followed: shown so a cache that does nothing is visible. */

@@ -6,7 +6,10 @@ export interface StagingEnvInput {
   stack: string;
   memoryBytes: number;
   diskBytes?: number;
+  /** The app's env (-e, manifest): the only thing in ENV_DIR. */
   userEnv: Record<string, string>;
+  /** The platform's values for this host (npm registry, extra CAs): environment only, under the user's. */
+  platformEnv?: Record<string, string>;
   services?: Record<string, unknown>;
   appId?: string;
 }
@@ -18,6 +21,7 @@ export function memoryLimitValue(bytes: number): string {
 /**
  * The environment every buildpack step sees (the platform's side of the contract). User env
  * comes first so that it can set LANG or proxies, but cannot fake the platform's own variables.
+ * `CF_STACK` for Cloud Foundry buildpacks and `STACK` for Heroku ones both name the stack.
  */
 export function buildpackEnv(input: StagingEnvInput): Record<string, string> {
   const memoryMb = Math.max(1, Math.floor(input.memoryBytes / 1024 ** 2));
@@ -36,8 +40,10 @@ export function buildpackEnv(input: StagingEnvInput): Record<string, string> {
     USER: 'vcap',
     TMPDIR: '/tmp',
     LANG: 'en_US.UTF-8',
+    ...input.platformEnv,
     ...input.userEnv,
     CF_STACK: input.stack,
+    STACK: input.stack,
     MEMORY_LIMIT: memoryLimitValue(input.memoryBytes),
     VCAP_APPLICATION: JSON.stringify(vcapApplication),
     VCAP_SERVICES: JSON.stringify(input.services ?? {}),

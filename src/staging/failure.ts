@@ -1,4 +1,5 @@
 import { DropshipError } from '../errors.js';
+import { plainText } from '../util/plain-text.js';
 import type { Limits } from './phases/limits.js';
 
 export type StepName = 'detect' | 'supply' | 'finalize' | 'compile' | 'release';
@@ -59,7 +60,9 @@ export function stepFailure(input: {
     compile: 'Failed to compile droplet',
     release: 'Failed to build droplet release',
   }[input.step];
-  const tail = input.tail.length ? `\nlast lines of output:\n${input.tail.map((l) => `  ${l}`).join('\n')}` : '';
+  // The buildpack's colours stay in the logs; the error names the failure in plain text.
+  const lines = input.tail.map(plainText);
+  const tail = lines.length ? `\nlast lines of output:\n${lines.map((l) => `  ${l}`).join('\n')}` : '';
   const message = `${what}: buildpack '${input.buildpack}' failed in ${input.step}: ${describeExit(script, input.exit, input.limits)}${tail}`;
   const hint = input.exit.timedOut
     ? 'raise --timeout if the buildpack needs longer, or find where it hangs in the output above'
@@ -76,7 +79,7 @@ export function stepFailure(input: {
     {
       hint,
       exitCode: EXIT_CODES[input.step],
-      details: { buildpack: input.buildpack, step: input.step, exitCode: input.exit.exitCode, signal: input.exit.signal, tail: input.tail },
+      details: { buildpack: input.buildpack, step: input.step, exitCode: input.exit.exitCode, signal: input.exit.signal, tail: lines },
     },
   );
 }

@@ -16,3 +16,5 @@ export { writeDroplet, type WrittenDroplet } from './droplet.js';
 export { ContainerStepRunner, type StepRunner, type StepSpec, type StepOutcome } from './runner.js';
 export { stackRootfs } from './stack-rootfs.js';
 export { isEnvName } from './env.js';
+export { gcOrphans, type OrphanReport } from './orphans.js';
+export { removeStagingCache } from './cache.js';

@@ -7,6 +7,8 @@ export interface BuildpackRecord {
   key: string;
   name: string;
   version: string;
+  /** dropship's addition for a git buildpack: the commit it was staged with. */
+  commit?: string;
 }
 
 export interface StagingFailureRecord {

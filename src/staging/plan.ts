@@ -12,6 +12,11 @@ export interface PlannedBuildpack {
   /** Sub-directory of the app cache: `final`, or a digest of the key for supply buildpacks. */
   cacheKey: string;
   final: boolean;
+  /**
+   * Runs Heroku-style before the last buildpack: `bin/compile` (no `bin/supply`), its `export`
+   * sourced by every later step, its `bin/release` process types merged under the later ones.
+   */
+  herokuChain: boolean;
   has: { supply: boolean; finalize: boolean; compile: boolean; release: boolean };
 }
 
@@ -27,18 +32,23 @@ async function scripts(bp: Buildpack): Promise<PlannedBuildpack['has']> {
 }
 
 /**
- * Named buildpacks: all but the last supply, the last finalizes (or compiles). Checked before
- * any container starts, so a wrong buildpack fails in milliseconds with the reason.
+ * Named buildpacks: all but the last supply (Cloud Foundry) or compile (Heroku: a buildpack with
+ * bin/compile and no bin/supply), the last finalizes (or compiles). Checked before any container
+ * starts, so a wrong buildpack fails in milliseconds with the reason.
  */
 export async function planBuildpacks(buildpacks: Buildpack[], mountBase = 0): Promise<PlannedBuildpack[]> {
   const planned: PlannedBuildpack[] = [];
   for (const [i, bp] of buildpacks.entries()) {
     const final = i === buildpacks.length - 1;
     const has = await scripts(bp);
-    if (!final) {
+    const herokuChain = !final && !has.supply && has.compile;
+    if (herokuChain) {
+      await requireExecutable(bp, 'bin/compile', 'a buildpack before the last one runs (Heroku-style, it has no bin/supply)');
+      if (has.release) await requireExecutable(bp, 'bin/release', 'a Heroku-style buildpack runs after bin/compile');
+    } else if (!final) {
       if (!has.supply) {
-        throw new DropshipError('BUILDPACK_NOT_SUPPLY', `buildpack '${bp.name}' is not the last one named, but one of the buildpacks chosen to supply dependencies does not support multi-buildpack apps: it has no bin/supply`, {
-          hint: `name '${bp.name}' last (it becomes the final buildpack), or use a buildpack with bin/supply`,
+        throw new DropshipError('BUILDPACK_NOT_SUPPLY', `buildpack '${bp.name}' is not the last one named, but one of the buildpacks chosen to supply dependencies does not support multi-buildpack apps: it has neither bin/supply nor bin/compile`, {
+          hint: `name '${bp.name}' last (it becomes the final buildpack), or use a buildpack with bin/supply (Cloud Foundry) or bin/compile (Heroku)`,
           exitCode: 225,
           details: { buildpack: bp.key, step: 'supply' },
         });
@@ -65,6 +75,7 @@ export async function planBuildpacks(buildpacks: Buildpack[], mountBase = 0): Pr
       depsIdx: depsIndex(i, buildpacks.length),
       cacheKey: final ? 'final' : supplyCacheKey(bp.key),
       final,
+      herokuChain,
       has,
     });
   }

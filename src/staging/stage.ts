@@ -10,11 +10,16 @@ import { attachNetwork, prepareNetwork, teardownNetwork } from '../network/index
 import { hostGid, hostUid, VCAP_GID, VCAP_UID } from '../security/idmap.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
 import { withLock } from '../util/lock.js';
-import { prepareCache, saveCache, treeBytes } from './cache.js';
+import { writableBuildpacks } from './buildpack-copy.js';
+import { isTinyMiss, withStackHint } from './stack-hint.js';
+import { OWNER_FILE, OWNER_LABEL } from './orphans.js';
+import { currentOwner, formatOwner } from './owner.js';
+import { prepareCache, saveCache, swapCache, treeBytes, workingCopy } from './cache.js';
 import { PhaseClock } from './clock.js';
 import { readConfined } from './confined.js';
 import { diskFullError, openStagingDisk, type StagingDisk } from './disk.js';
 import { writeDroplet } from './droplet.js';
+import { namedBuildpacks } from './buildpack-env.js';
 import { buildpackEnv, isEnvName } from './env.js';
 import { buildpackMount, CONTAINER } from './layout.js';
 import { configVarsScript, resultJson, stagingInfo, type BuildpackRecord, type ResultJson } from './metadata.js';
@@ -47,6 +52,8 @@ interface Live {
 interface Progress {
   buildpacks: BuildpackRecord[];
   detected?: string;
+  /** A buildpack printed what busybox says to GNU options (stack-hint.ts). */
+  tinyMiss: boolean;
 }
 
 /**
@@ -57,10 +64,13 @@ interface Progress {
 export async function stage(options: StagingOptions): Promise<StagingResult> {
   const opts = normalizeStagingOptions(options);
   const paths = homePaths(opts.home);
-  const progress: Progress = { buildpacks: [] };
+  const progress: Progress = { buildpacks: [], tinyMiss: false };
   await checkAppDir(opts.appDir);
   await secureStore(paths.root);
   const work = await mkdtemp(join(paths.tmp, `staging-${opts.name}-`));
+  // Who owns this staging, so that `dropship gc` can remove what a kill -9 leaves (orphans.ts).
+  const owner = formatOwner(await currentOwner());
+  await writeFile(join(work, OWNER_FILE), owner);
   const live: Live = {};
   const stopContainer = async () => {
     const { container, networkId } = live;
@@ -82,11 +92,11 @@ export async function stage(options: StagingOptions): Promise<StagingResult> {
   const forget = onInterrupt(() => stopContainer().then(closeDisk).catch(() => undefined));
   try {
     if (opts.signal?.aborted) throw cancelled();
-    return await withLock(join(paths.locks, `staging-cache-${opts.name}.lock`), () => run(opts, work, progress, live, stopContainer), {
+    return await withLock(join(paths.locks, `staging-cache-${opts.name}.lock`), () => run(opts, work, owner, progress, live, stopContainer), {
       timeoutMs: opts.timeoutMs,
     });
   } catch (error) {
-    const failure = opts.signal?.aborted ? cancelled() : isNoSpace(error) ? diskFullError('Writing staging files', opts.limits.disk, error) : error;
+    const failure = opts.signal?.aborted ? cancelled() : isNoSpace(error) ? diskFullError('Writing staging files', opts.limits.disk, error) : withStackHint(error, opts.stack, progress.tinyMiss);
     await stopContainer().catch(() => undefined);
     await writeJsonAtomic(opts.resultPath, failedResult(progress, failure)).catch(() => undefined);
     throw failure;
@@ -134,10 +144,11 @@ function failedResult(progress: Progress, error: unknown): ResultJson {
 }
 
 function records(plan: PlannedBuildpack[]): BuildpackRecord[] {
-  return plan.map((p) => ({ key: p.buildpack.key, name: p.buildpack.name, version: p.buildpack.version }));
+  return plan.map((p) => ({ key: p.buildpack.key, name: p.buildpack.name, version: p.buildpack.version, ...(p.buildpack.commit ? { commit: p.buildpack.commit } : {}) }));
 }
 
 function stepsOf(p: PlannedBuildpack): StagingPhase[] {
+  if (p.herokuChain) return ['compile'];
   if (!p.final) return ['supply'];
   if (p.has.finalize) return p.has.supply ? ['supply', 'finalize'] : ['finalize'];
   return ['compile'];
@@ -154,6 +165,7 @@ const STEP_TITLE: Record<string, string> = { supply: 'Supplying', finalize: 'Fin
 async function run(
   opts: NormalizedStagingOptions,
   work: string,
+  processOwner: string,
   progress: Progress,
   live: Live,
   stopContainer: () => Promise<void>,
@@ -174,18 +186,20 @@ async function run(
 
   // Buildpacks first: a wrong -b fails in milliseconds, before anything is copied.
   const { named, candidates } = await clock.run('download', 'Downloading buildpacks', async () => {
-    if (opts.buildpacks.length === 0) {
+    const named = namedBuildpacks(opts.buildpacks, opts.env);
+    if (named.values.length === 0) {
       // Cloud Native Buildpacks in the order are the cnb room's (dropship build), not V2 detect's.
       const order = (await detectOrder(opts.stack, opts.home)).filter((bp) => (bp.api ?? 'v2') === 'v2');
       await checkDetectable(order);
       return { named: undefined, candidates: order };
     }
     const resolved: Buildpack[] = [];
-    for (const [i, value] of opts.buildpacks.entries()) {
+    const fromApp = opts.buildpacksFrom ?? named.fromEnv;
+    for (const [i, value] of named.values.entries()) {
       const bp = await resolveBuildpack(value, i, {
         home: opts.home,
         scratchDir: scratch,
-        ...(opts.buildpacksFrom ? { fetch: { fromApp: opts.buildpacksFrom } } : {}),
+        ...(fromApp ? { fetch: { fromApp } } : {}),
       });
       if (!supportsStack(bp, opts.stack)) {
         throw new DropshipError('BUILDPACK_STACK_UNSUPPORTED', `buildpack '${bp.name}' does not support stack '${opts.stack}' (it supports: ${bp.stacks.join(', ')})`, {
@@ -215,25 +229,31 @@ async function run(
     await chown(join(tree, dir), owner.uid, owner.gid);
   }
   await mkdir(envDir, { mode: 0o755 });
-  // The user's -e wins over the platform's env.
-  const userEnv = { ...(await hostEnv), ...opts.env };
-  for (const [name, value] of Object.entries(userEnv)) {
+  // ENV_DIR holds the app's env only (Heroku's contract); the platform's values travel in the
+  // environment, under the app's.
+  for (const [name, value] of Object.entries(opts.env)) {
     if (!isEnvName(name)) {
       throw new DropshipError('INVALID_ENV', `env: '${name}' is not a valid variable name`, { hint: 'use letters, digits and underscores' });
     }
     await writeFile(join(envDir, name), value, { mode: 0o644 });
   }
-  const cacheDir = disk.cacheDir;
-  const cache = await prepareCache(cacheDir, plan ? plan.map((p) => p.cacheKey) : ['final'], owner, opts.noCache);
-  const lowerDirs = await (opts.rootfs ?? stackRootfs)(opts.stack, opts.idMap, opts.home);
-  const env = buildpackEnv({ appName: opts.name, stack: opts.stack, memoryBytes: opts.memoryBytes, userEnv, services: opts.services });
+  const cache = await prepareCache(disk.cacheDir, plan ? plan.map((p) => p.cacheKey) : ['final'], owner, opts.noCache);
+  // Buildpacks write to copies of the cache and of themselves, on the staging disk.
+  const [lowerDirs, buildpackDirs, cacheDir] = await Promise.all([
+    (opts.rootfs ?? stackRootfs)(opts.stack, opts.idMap, opts.home),
+    writableBuildpacks(candidates, join(disk.workDir, 'buildpacks'), owner),
+    workingCopy(disk.cacheDir, join(disk.workDir, 'cache'), owner).catch((error: unknown) => {
+      throw isNoSpace(error) ? diskFullError('Copying the staging cache', opts.limits.disk, error) : error;
+    }),
+  ]);
+  const env = buildpackEnv({ appName: opts.name, stack: opts.stack, memoryBytes: opts.memoryBytes, userEnv: opts.env, platformEnv: await hostEnv, services: opts.services });
   const mounts: BindMount[] = [
     { source: join(tree, 'app'), destination: CONTAINER.build },
     { source: join(tree, 'deps'), destination: CONTAINER.deps },
     { source: join(tree, 'profile.d'), destination: CONTAINER.profileD },
     { source: envDir, destination: CONTAINER.envDir, readonly: true },
     { source: cacheDir, destination: CONTAINER.cache },
-    ...candidates.map((bp, i) => ({ source: bp.dir, destination: buildpackMount(i), readonly: true })),
+    ...buildpackDirs.map((dir, i) => ({ source: dir, destination: buildpackMount(i) })),
   ];
   // The address is leased before the container exists, so that /etc/hosts and /etc/resolv.conf
   // are bind-mounted; the cleanup path owns the lease from here on.
@@ -261,7 +281,7 @@ async function run(
       network: 'none',
       runtime: opts.runtime,
       idMap: opts.idMap,
-      labels: { role: 'staging', app: opts.name },
+      labels: { role: 'staging', app: opts.name, [OWNER_LABEL]: processOwner },
     }),
     clock.run('upload', 'Copying app source', () =>
       copyAppSource(opts.appDir, join(tree, 'app'), owner).catch((error: unknown) => {
@@ -283,7 +303,10 @@ async function run(
     maxOutputBytes: opts.maxOutputBytes,
     signal: opts.signal,
     diskFull: () => disk.full(),
-    onLine: (line, stream) => opts.emit({ type: 'log', line, stream }),
+    onLine: (line, stream) => {
+      if (opts.stack === 'tiny' && !progress.tinyMiss && isTinyMiss(line)) progress.tinyMiss = true;
+      opts.emit({ type: 'log', line, stream });
+    },
   });
 
   if (!plan) {
@@ -303,8 +326,8 @@ async function run(
     onStepDone: (step, p, outcome) => clock.end(step, `${STEP_TITLE[step]} ${p.buildpack.name}`, outcome.exitCode === 0 && !outcome.timedOut, p.buildpack.name),
   };
   await supply(runner, plan, opts.limits, hooks);
-  await finalize(runner, final, opts.limits, hooks);
-  const released = await clock.run('release', 'Releasing', () => release(runner, final, opts.limits));
+  await finalize(runner, plan, opts.limits, hooks);
+  const released = await clock.run('release', 'Releasing', () => release(runner, plan, opts.limits));
   // Nothing of the staging may run while the host reads what it wrote: once init is dead the
   // kernel has killed every process of its pid namespace. The rest of the teardown overlaps.
   await container.kill('SIGKILL');
@@ -343,8 +366,12 @@ async function run(
   await writeFile(join(tree, 'staging_info.yml'), stagingInfo(progress.detected, start!));
   const droplet = await clock.run('package', 'Packaging droplet', () => writeDroplet(tree, opts.dropletPath, { compression: opts.dropletCompression }));
   const keep = plan.map((p) => p.cacheKey);
-  const pruned = await clock.run('cache', 'Saving cache', () => saveCache(cacheDir, keep, owner));
-  const cacheBytes = await treeBytes(cacheDir);
+  const pruned = await clock.run('cache', 'Saving cache', async () => {
+    const removed = await saveCache(cacheDir, keep, owner);
+    await swapCache(cacheDir, disk.cacheDir);
+    return removed;
+  });
+  const cacheBytes = await treeBytes(disk.cacheDir);
 
   const result = resultJson({ buildpacks: progress.buildpacks, detected: progress.detected, processTypes: table.processTypes });
   await writeJsonAtomic(opts.resultPath, result);

@@ -1,4 +1,5 @@
 import '../../helpers/env.js';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { execa } from 'execa';
 import { join } from 'node:path';
@@ -49,7 +50,8 @@ test('multi-buildpack: supply then finalize, deps, profile.d, launch.yml, releas
     assert.ok(lines.includes('-----> Final Buildpack 1'));
     assert.ok(lines.includes('       found tools in 0/bin'));
     assert.ok(lines.includes('       Cold cache'));
-    assert.ok(lines.includes('       buildpack dir is read-only'));
+    assert.ok(lines.includes('       buildpack dir is writable'));
+    assert.not.ok(existsSync(join(BUILDPACKS, 'final-finalize', '.probe')), 'the buildpack wrote to its own copy, not to the registered directory');
     assert.ok(lines.includes('       network interfaces: lo '));
     assert.equal(result.processTypes, {
       clock: 'echo tick',

@@ -2,7 +2,7 @@ import '../../helpers/env.js';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { readFile, rm } from 'node:fs/promises';
+import { cp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -11,7 +11,7 @@ import * as assert from 'uvu/assert';
 import { TEST_HOME, uniqueName } from '../../helpers/env.js';
 import { createBuildpack, deleteBuildpack, parseBuildpackUrl, updateBuildpack, urlCacheKey } from '../../../src/buildpack/index.js';
 import { homePaths } from '../../../src/home.js';
-import { BUILDPACKS, dropletEntries, inScratch, scratch, stageApp } from './helpers.js';
+import { APPS, BUILDPACKS, dropletEntries, inScratch, scratch, stageApp } from './helpers.js';
 
 test('buildpacks from a .tgz (nested top dir) and a .zip (flat)', async () => {
   await inScratch('archives', async ({ out, name }) => {
@@ -64,9 +64,17 @@ test('the detect order: a registered buildpack ahead of the built-ins, then move
     const first = await stageApp('legacy-app', out, name);
     assert.is(first.result.detectedBuildpack, 'Legacy');
     assert.is(first.result.result.lifecycle_metadata.buildpack_key, registered);
+    // Behind the built-ins, it still wins over staticfile's weak match on a bare index.html
+    // (staticfile takes that only when nothing else detects)...
     await updateBuildpack(registered, { position: 999, home: TEST_HOME });
     const second = await stageApp('legacy-app', out, name, { dropletPath: join(out, 'second.tgz') });
-    assert.is(second.result.detectedBuildpack, 'staticfile');
+    assert.is(second.result.detectedBuildpack, 'Legacy');
+    // ...but not over a Staticfile, which staticfile, now ahead of it, detects at once.
+    const app = join(out, 'with-staticfile');
+    await cp(join(APPS, 'legacy-app'), app, { recursive: true });
+    await writeFile(join(app, 'Staticfile'), '');
+    const third = await stageApp(app, out, name, { dropletPath: join(out, 'third.tgz') });
+    assert.is(third.result.detectedBuildpack, 'staticfile');
   } finally {
     await deleteBuildpack(registered, { home: TEST_HOME }).catch(() => undefined);
     await cleanup();

@@ -22,6 +22,18 @@ test('user env cannot fake the platform variables', () => {
   assert.is(env.LANG, 'en_US.UTF-8');
 });
 
+test('STACK beside CF_STACK; platform values under the user env, the platform variables over both', () => {
+  const env = buildpackEnv({
+    appName: 'a', stack: 'bookworm', memoryBytes: 256 * 1024 ** 2,
+    platformEnv: { NPM_CONFIG_REGISTRY: 'http://platform/', DROPSHIP_EXTRA_CA_CERTS: 'pem', STACK: 'fake' },
+    userEnv: { NPM_CONFIG_REGISTRY: 'http://mine/', STACK: 'heroku-22' },
+  });
+  assert.is(env.STACK, 'bookworm');
+  assert.is(env.CF_STACK, 'bookworm');
+  assert.is(env.NPM_CONFIG_REGISTRY, 'http://mine/');
+  assert.is(env.DROPSHIP_EXTRA_CA_CERTS, 'pem');
+});
+
 test('MEMORY_LIMIT is whole megabytes', () => {
   assert.is(memoryLimitValue(512 * 1024 ** 2 + 5), '512m');
 });

@@ -32,10 +32,20 @@ test('all but the last supply, the last finalizes; deps indexes, mounts and cach
   assert.equal(plan[1]!.has, { supply: true, finalize: true, compile: false, release: true });
 });
 
-test('a supply buildpack without bin/supply: Cloud Foundry’s message, exit 225', async () => {
-  const error = await failure(async () => planBuildpacks([await bp('legacy-compile'), await bp('final-finalize')]));
+test('a buildpack before the last with neither bin/supply nor bin/compile: Cloud Foundry’s message, exit 225', async () => {
+  const error = await failure(async () => planBuildpacks([await bp('finalize-only'), await bp('final-finalize')]));
   assert.match(error.message, /one of the buildpacks chosen to supply dependencies does not support multi-buildpack apps/);
   assert.is(error.exitCode, 225);
+});
+
+test('a buildpack before the last with bin/compile and no bin/supply runs Heroku-style; supply ones do not', async () => {
+  const plan = await planBuildpacks([await bp('supply-tool'), await bp('legacy-compile'), await bp('final-finalize')]);
+  assert.equal(plan.map((p) => [p.buildpack.name, p.herokuChain, p.final]), [
+    ['supply-tool', false, false],
+    ['legacy-compile', true, false],
+    ['final-finalize', false, true],
+  ]);
+  assert.is(plan[1]!.cacheKey, supplyCacheKey(join(FIXTURES, 'legacy-compile')));
 });
 
 test('a final buildpack with neither finalize nor compile: exit 223', async () => {

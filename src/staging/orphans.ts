@@ -1,0 +1,61 @@
+import { readdir, readFile, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { cleanupContainer, isMounted, listContainers, unmount } from '../container/index.js';
+import { homePaths } from '../home.js';
+import { teardownNetwork } from '../network/index.js';
+import { removeStagingCache } from './cache.js';
+import { ownerAlive, parseOwner } from './owner.js';
+
+/** The file in a staging's work dir that names its owner. */
+export const OWNER_FILE = 'owner';
+/** Label of containers whose life is one process's (staging, tasks): `pid:start` of that process. */
+export const OWNER_LABEL = 'owner';
+
+export interface OrphanReport {
+  /** Containers (with their network lease) whose owner is gone. */
+  containers: string[];
+  /** Staging work dirs (with the staging disk mounted in them) whose owner is gone. */
+  workDirs: string[];
+  /** Staging caches of names that are no app (deleted apps; `dropship stage --name X` never pushed). */
+  caches: string[];
+}
+
+/**
+ * What a staging (or a task) killed with -9 leaves: its container (mount, cgroups, bundle), its
+ * network lease, its work dir with the staging disk mounted in it. Each records the process that
+ * owns it; this removes those whose owner is no longer running. A live owner's are never touched.
+ * Then the staging caches of names that are not apps (each under its staging lock).
+ */
+export async function gcOrphans(options: { home?: string; dryRun?: boolean } = {}): Promise<OrphanReport> {
+  const report: OrphanReport = { containers: [], workDirs: [], caches: [] };
+  const containers = homePaths(options.home).containers;
+  for (const container of await listContainers()) {
+    // The runtime lists every store's containers: another store's are its own gc's business.
+    if (!container.bundle.startsWith(`${containers}/`)) continue;
+    const owner = parseOwner(container.labels[OWNER_LABEL]);
+    if (!owner || (await ownerAlive(owner))) continue;
+    report.containers.push(container.id);
+    if (options.dryRun) continue;
+    await cleanupContainer(container.id);
+    await teardownNetwork(container.id).catch(() => undefined);
+  }
+  const tmp = homePaths(options.home).tmp;
+  for (const name of (await readdir(tmp).catch(() => [] as string[])).sort()) {
+    if (!name.startsWith('staging-')) continue;
+    const dir = join(tmp, name);
+    const owner = parseOwner(await readFile(join(dir, OWNER_FILE), 'utf8').catch(() => undefined));
+    if (!owner || (await ownerAlive(owner))) continue;
+    report.workDirs.push(dir);
+    if (options.dryRun) continue;
+    // The staging disk is mounted inside; rm must never descend into it (or into a cache it holds).
+    if (await isMounted(join(dir, 'disk'))) await unmount(join(dir, 'disk'));
+    await rm(dir, { recursive: true, force: true });
+  }
+  const paths = homePaths(options.home);
+  for (const name of (await readdir(paths.cache).catch(() => [] as string[])).sort()) {
+    if (await stat(join(paths.apps, name)).catch(() => undefined)) continue;
+    report.caches.push(name);
+    if (!options.dryRun) await removeStagingCache(name, options.home);
+  }
+  return report;
+}
