@@ -44,7 +44,9 @@ function ownLines(saved: SavedTables, short: string): { nat: string[]; filter: s
  */
 export function setBackendsScript(saved: SavedTables, path: DataPath): RestoreScript {
   const chain = dpChain(path.short);
-  const script = emptyScript();
+  // The caller holds the host-wide reservation of the port, so any other data path still on it
+  // is stale (a store deleted or crashed without its teardown) and would catch the traffic first.
+  const script = removeScript(saved, staleOnPort(saved, path));
   script.nat.push(`:${chain} - [0:0]`, ...balanceLines(chain, path.backends));
   script.filter.push(`:${chain} - [0:0]`);
   if (!path.backends.length) script.filter.push(`-A ${chain} -p tcp -j REJECT --reject-with tcp-reset`);
@@ -58,6 +60,18 @@ export function setBackendsScript(saved: SavedTables, path: DataPath): RestoreSc
     script.filter.push(...own.filter.map((line) => line.replace(/^-A /, '-D ')), `-I ${INPUT_CHAIN} 1 ${jumpSpec(path)}`);
   }
   return script;
+}
+
+/** Data paths other than `path` whose jumps catch `path`'s host port. */
+function staleOnPort(saved: SavedTables, path: DataPath): Set<string> {
+  const stale = new Set<string>();
+  for (const table of ['nat', 'filter'] as const) {
+    for (const line of saved.rules[table] ?? []) {
+      const short = DP_TAG_PATTERN.exec(line)?.[1];
+      if (short && short !== path.short && line.includes(`--dport ${path.hostPort} `)) stale.add(short);
+    }
+  }
+  return stale;
 }
 
 /** Remove the data paths `shorts` (jumps and chains), whatever is left of them. */

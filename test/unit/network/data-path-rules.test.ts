@@ -48,4 +48,15 @@ test('first set: chains declared and jumps added; a later set only refills the c
   assert.equal(removeScript(saved, new Set(['aaaaaaaaaa'])), { raw: [], filter: [], nat: [] });
 });
 
+test("another store's data path left on the port is removed in the same transaction", () => {
+  const stale = '-p tcp -m tcp --dport 61005 -m comment --comment "dropship-dp:9999999999:00000000" -j DROPSHIP-DP-9999999999';
+  const other = '-p tcp -m tcp --dport 61007 -m comment --comment "dropship-dp:8888888888:00000000" -j DROPSHIP-DP-8888888888';
+  const saved = parseSave(['*nat', ':DROPSHIP-DP-9999999999 - [0:0]', ':DROPSHIP-DP-8888888888 - [0:0]', `-A DROPSHIP-PREROUTING ${stale}`, `-A DROPSHIP-PREROUTING ${other}`, 'COMMIT'].join('\n'));
+  const script = setBackendsScript(saved, path);
+  assert.ok(script.nat.some((line) => line.startsWith('-D DROPSHIP-PREROUTING') && line.includes('9999999999')), 'the stale jump goes');
+  assert.ok(script.nat.includes('-X DROPSHIP-DP-9999999999'), 'and its chain');
+  assert.not.ok(script.nat.some((line) => line.includes('8888888888')), 'a data path on another port stays');
+  assert.ok(script.nat.indexOf('-X DROPSHIP-DP-9999999999') < script.nat.findIndex((line) => line.startsWith('-A DROPSHIP-PREROUTING')), 'removed before ours is added');
+});
+
 test.run();
