@@ -11,7 +11,8 @@ if [ "$(id -u)" != 0 ]; then
 fi
 
 packages=(runc crun conmon tini umoci skopeo docker-registry debootstrap busybox-static bash-static
-  iptables iproute2 apparmor attr e2fsprogs util-linux pigz xfsprogs curl ca-certificates)
+  iptables iproute2 apparmor attr e2fsprogs util-linux pigz xfsprogs curl ca-certificates
+  podman catatonit wrk git unzip gcc libc6-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
