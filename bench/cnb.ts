@@ -20,7 +20,7 @@ export async function benchCnb(): Promise<Row[]> {
   const name = `bench-cnb-${process.pid}`;
   const tag = `${name}:latest`;
   const build = () => cnbBuild({
-    appDir: join(FIXTURES, 'apps/hello'), name, tag, network: false,
+    appDir: join(FIXTURES, 'apps/hello'), name, tag, stack: 'tiny', network: false,
     buildpacks: [join(FIXTURES, 'buildpacks/provider'), join(FIXTURES, 'buildpacks/consumer')],
   });
   try {

@@ -5,7 +5,7 @@ import { DropshipError, isDropshipError } from '../errors.js';
 import { homePaths } from '../home.js';
 import { buildImage, openStore } from '../oci/index.js';
 import { stage } from '../staging/index.js';
-import { ensureStack } from '../stack/index.js';
+import { DEFAULT_STACK, ensureStack } from '../stack/index.js';
 import { cnbBuild, type CnbBuildOptions } from './lifecycle.js';
 
 export interface AppImage {
@@ -58,7 +58,7 @@ export async function buildApp(options: CnbBuildOptions): Promise<AppImage> {
   const home = options.home ?? homePaths().root;
   await mkdir(homePaths(home).tmp, { recursive: true });
   if (options.buildpacks.length === 0) {
-    const order = await detectOrder(options.stack ?? 'tiny', home);
+    const order = await detectOrder(options.stack ?? DEFAULT_STACK, home);
     const cnb = order.filter((b) => b.api !== undefined && b.api !== 'v2');
     if (cnb.length > 0) {
       try {

@@ -22,7 +22,7 @@ export function cnbScratch(prefix: string) {
     },
     build(options: Omit<CnbBuildOptions, 'name' | 'home'> & { lines?: string[] }): Promise<CnbBuildResult> {
       const { lines, ...rest } = options;
-      return cnbBuild({ network: false, ...rest, name, home: TEST_HOME, onEvent: (e) => { if (e.type === 'log') lines?.push(e.line); } });
+      return cnbBuild({ network: false, stack: 'tiny', ...rest, name, home: TEST_HOME, onEvent: (e) => { if (e.type === 'log') lines?.push(e.line); } });
     },
     async cleanup() {
       for (const ref of tags) await removeImage(ref).catch(() => undefined);

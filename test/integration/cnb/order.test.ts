@@ -23,7 +23,7 @@ test('no -b: registered CNB buildpacks of the detect order are tried as groups o
   assert.equal(listed.filter((b) => b.name === consumer || b.name === provider).map((b) => [b.position, b.api]), [[1, '0.11'], [2, '0.12']]);
   assert.ok(listed.some((b) => b.api === 'v2'), 'V2 buildpacks show their API as v2');
   // The consumer alone requires what nobody provides; the provider alone passes through its [[or]].
-  const image = await buildApp({ appDir: join(CNB_APPS, 'hello'), buildpacks: [], tag: s.tag('v1'), name: s.name, network: false, home: TEST_HOME });
+  const image = await buildApp({ appDir: join(CNB_APPS, 'hello'), buildpacks: [], tag: s.tag('v1'), name: s.name, stack: 'tiny', network: false, home: TEST_HOME });
   assert.equal([image.kind, image.buildpacks], ['cnb', [{ id: 'fixture/provider', version: '1.0.0' }]]);
 });
 

@@ -23,7 +23,7 @@ test.after(async () => {
 
 test('dropship build → dropship run: the CNB image runs hardened, as vcap, with PORT and VCAP_* from the platform', async () => {
   const tag = s.tag('v1');
-  const built = await dropship(['build', join(CNB_APPS, 'hello'), '-t', tag, '-b', bp('httpd'), '--name', s.name, '--no-network', '--json']);
+  const built = await dropship(['build', join(CNB_APPS, 'hello'), '-t', tag, '-b', bp('httpd'), '--name', s.name, '--stack', 'tiny', '--no-network', '--json']);
   assert.is(built.exitCode, 0, built.stderr);
   const result = JSON.parse(built.stdout.trim().split('\n').pop()!);
   assert.equal([result.type, result.kind, result.defaultProcess], ['result', 'cnb', 'web']);
@@ -42,7 +42,7 @@ test('dropship build --publish pushes the image; a fresh store pulls the same di
   const fresh = await tempDir('cnb-publish');
   try {
     const target = `${registry.host}/cnb/${s.name}:v1`;
-    const built = await dropship(['build', join(CNB_APPS, 'hello'), '-t', s.tag('pub'), '-b', bp('httpd'), '--name', s.name, '--no-network', '--json', '--publish', target, '--insecure']);
+    const built = await dropship(['build', join(CNB_APPS, 'hello'), '-t', s.tag('pub'), '-b', bp('httpd'), '--name', s.name, '--stack', 'tiny', '--no-network', '--json', '--publish', target, '--insecure']);
     assert.is(built.exitCode, 0, built.stderr);
     const result = JSON.parse(built.stdout.trim().split('\n').pop()!);
     assert.is(result.published.reference, target);

@@ -12,7 +12,7 @@ const s = cnbScratch('v2');
 test.after(() => s.cleanup());
 
 test('dropship build with V2 buildpacks goes through a droplet to the same kind of image as image build', async () => {
-  const image = await buildApp({ appDir: `${APPS}static-site`, buildpacks: ['staticfile'], tag: s.tag('v1'), name: s.name, network: false, home: TEST_HOME });
+  const image = await buildApp({ appDir: `${APPS}static-site`, buildpacks: ['staticfile'], tag: s.tag('v1'), name: s.name, stack: 'tiny', network: false, home: TEST_HOME });
   assert.equal([image.kind, image.defaultProcess, image.buildpacks.map((b) => b.id)], ['v2', 'web', ['staticfile']]);
   assert.match(image.processTypes.web!, /httpd/);
   const inspected = await inspectImage(s.tag('v1'));
@@ -21,7 +21,7 @@ test('dropship build with V2 buildpacks goes through a droplet to the same kind 
 });
 
 test('one build never mixes V2 and Cloud Native Buildpacks', async () => {
-  const error = await buildApp({ appDir: `${APPS}static-site`, buildpacks: ['staticfile', bp('provider')], tag: s.tag('mixed'), name: s.name, network: false, home: TEST_HOME })
+  const error = await buildApp({ appDir: `${APPS}static-site`, buildpacks: ['staticfile', bp('provider')], tag: s.tag('mixed'), name: s.name, stack: 'tiny', network: false, home: TEST_HOME })
     .then(() => undefined, (e: unknown) => e);
   assert.ok(isDropshipError(error));
   assert.is(error.code, 'BUILD_MIXED_BUILDPACKS');

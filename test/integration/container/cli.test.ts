@@ -35,7 +35,7 @@ test('run-task: bad flags name the flag and the fix', async () => {
   const badUser = await dropship(['run-task', '--stack', 'tiny', '--user', 'admin', '--', 'true']);
   assert.match(String(badUser.stderr), "error: --user: 'admin' is not one of vcap, root");
   const badMemory = await dropship(['run-task', '--stack', 'tiny', '--memory', 'lots', '--', 'true']);
-  assert.match(String(badMemory.stderr), "error: --memory: 'lots' is not a size");
+  assert.match(String(badMemory.stderr), "error: -m: 'lots' is not a size");
   const stackFlagsOnApp = await dropship(['run-task', 'some-app', '--pids', '5', '--user', 'root', '--', 'true']);
   assert.is(stackFlagsOnApp.exitCode, 1);
   assert.match(String(stackFlagsOnApp.stderr), 'error: run-task some-app: --user, --pids only apply to a task on a bare stack');
