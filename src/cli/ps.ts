@@ -56,18 +56,11 @@ export function register(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (name: string | undefined, options: { json?: boolean }) => {
       const { listApps } = await import('../apps/index.js');
-      const { repavePlan } = await import('../repave/index.js');
-      const [apps, plan] = await Promise.all([listApps(name), repavePlan()]);
-      // Apps whose release runs an older build of its stack (dropship repave moves them).
-      const outdated = new Map(plan.todo.map((i) => [i.app, { stack: i.stack, build: i.stackDiffId, current: i.target, behind: i.behind }]));
-      if (options.json) printJson(apps.map((a) => ({ ...a, stackOutdated: outdated.get(a.name) })));
+      // Only the daemon's view: ps must not load image or stack code (issue 11). Which apps run an
+      // older stack build is `dropship stack ls` (OUTDATED APPS) and `dropship repave --dry-run`.
+      const apps = await listApps(name);
+      if (options.json) printJson(apps);
       else if (apps.length === 0) process.stdout.write('no apps; start one with `dropship run IMAGE --name APP`\n');
-      else {
-        printApps(apps);
-        for (const a of apps.filter((x) => outdated.has(x.name))) {
-          const o = outdated.get(a.name)!;
-          process.stdout.write(`${a.name}: outdated stack build ${o.stack} ${shortDigest(o.build)} (current ${shortDigest(o.current)}); \`dropship repave --stack ${o.stack}\` moves it\n`);
-        }
-      }
+      else printApps(apps);
     });
 }

@@ -128,7 +128,6 @@ test('after a stack update, repave moves every running instance onto the new bui
   assert.equal((JSON.parse(dry.stdout).todo as Array<{ app: string; behind: number }>).map((i) => [i.app, i.behind]), [...apps].sort().map((a) => [a, 1]));
   const outdatedCount = async () => (JSON.parse((await dropship('stack', 'ls', '--json')).stdout) as Array<{ name: string; appsOnOlderBuilds: number }>).find((x) => x.name === 'tiny')!.appsOnOlderBuilds;
   assert.is(await outdatedCount(), 3);
-  assert.match((await dropship('ps', appA)).stdout, `\n${appA}: outdated stack build tiny ${old.diffId.slice(7, 19)} (current ${current.diffId.slice(7, 19)}); \`dropship repave --stack tiny\` moves it`);
   const releasesBefore = Object.fromEntries(await Promise.all(apps.map(async (a) => [a, (await readAppSpec(a))!.release] as const)));
 
   const stop = pollApps(apps);
@@ -153,7 +152,8 @@ test('after a stack update, repave moves every running instance onto the new bui
     assert.equal((await instancesOf(app)).map((i) => [i.release, i.imageDigest]), [[last.version, last.imageDigest], [last.version, last.imageDigest]]);
   }
   assert.is(await outdatedCount(), 1, 'only the broken app is left on the older build');
-  assert.equal((JSON.parse((await dropship('ps', '--json')).stdout) as Array<{ name: string; stackOutdated?: unknown }>).filter((a) => a.stackOutdated).map((a) => a.name), [fragile]);
+  const after = await dropship('repave', '--dry-run', '--json');
+  assert.equal((JSON.parse(after.stdout).todo as Array<{ app: string }>).map((i) => i.app), [fragile]);
   // The broken app: a repave release, then back to what it ran, its instances never left the old build.
   assert.equal(await markersSeen(fragile), [oldMarker, oldMarker]);
   const fragileReleases = await listReleases(fragile);
