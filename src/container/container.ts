@@ -1,5 +1,5 @@
 import { watch } from 'node:fs';
-import { access, mkdir, readFile, rm } from 'node:fs/promises';
+import { access, chmod, mkdir, readFile, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { constants as osConstants } from 'node:os';
 import { DropshipError } from '../errors.js';
@@ -171,6 +171,11 @@ export class RuntimeContainer implements MonitoredContainer {
     });
     const [conmon, init] = await Promise.all([identify(pids.conmonPid), identify(pids.initPid)]);
     this.monitorState = { conmon, init };
+    // conmon's stdout/stderr pipes belong to host root with mode 0600, and `runc create` hands
+    // them on as they are: an app user that reopens them (nginx's `access_log /dev/stdout`) gets
+    // EACCES. A pipe can only be reopened through /proc/PID/fd, which needs ptrace rights over the
+    // container's processes, so opening the mode to everyone gives nobody else a way in.
+    await Promise.all([1, 2].map((fd) => chmod(`/proc/${pids.initPid}/fd/${fd}`, 0o666)));
     await runtimeStart(this.runtime, this.id);
   }
 
