@@ -60,7 +60,7 @@ export async function rebaseImage(nameTag: string, stack: BaseLayer, options: Re
     const history = (image.config.history ?? []).slice(runLayers);
     const config: ImageConfig = {
       ...image.config,
-      config: { ...image.config.config, Labels: { ...withoutStackLabels(labels), ...stackLabels(stack), ...(cnb ? { [CNB_LIFECYCLE_LABEL]: cnb.relabel(stack) } : {}) } },
+      config: { ...image.config.config, Labels: { ...restacked(labels, stack), ...(cnb ? { [CNB_LIFECYCLE_LABEL]: cnb.relabel(stack) } : {}) } },
       rootfs: { type: 'layers', diff_ids: [stack.diffId, ...image.config.rootfs.diff_ids.slice(runLayers)] },
       history: [stackHistory(stack, image.config.created), ...history],
     };
@@ -100,9 +100,15 @@ function cnbRunImage(ref: string, labels: Record<string, string>, diffIds: Diges
   };
 }
 
-/** An SBOM label of the old build must not survive onto a build that has none. */
-function withoutStackLabels(labels: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.entries(labels).filter(([key]) => !STACK_LABELS.includes(key)));
+/**
+ * The labels with the old build's stack labels replaced by the new one's, in place: an SBOM label
+ * of the old build does not survive onto a build that has none, and the order of the other keys
+ * stays, so rebasing back onto the original build gives the original config byte for byte.
+ */
+function restacked(labels: Record<string, string>, stack: BaseLayer): Record<string, string> {
+  const next = stackLabels(stack);
+  const kept = Object.entries(labels).filter(([key]) => !STACK_LABELS.includes(key) || key in next);
+  return { ...Object.fromEntries(kept), ...next };
 }
 
 /** The image at a manifest digest, named `nameTag` for messages and for the tag it may move. */

@@ -18,13 +18,15 @@ const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 // Absolute, so the CLI can run with the app directory as its working directory.
 const TSX = import.meta.resolve('tsx');
 
-async function snapshot(root: string): Promise<string[]> {
+/** Everything under `root` but the store (`skip`), which the CLI sets up on its first run. */
+async function snapshot(root: string, skip = join(root, 'home')): Promise<string[]> {
   const out: string[] = [];
   for (const name of (await readdir(root)).sort()) {
     const path = join(root, name);
+    if (path === skip) continue;
     const s = await lstat(path);
     out.push(`${path} ${s.mode.toString(8)} ${s.isDirectory() ? '-' : s.size}`);
-    if (s.isDirectory()) out.push(...(await snapshot(path)));
+    if (s.isDirectory()) out.push(...(await snapshot(path, skip)));
   }
   return out;
 }
