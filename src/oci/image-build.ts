@@ -5,7 +5,7 @@ import { DropshipError } from '../errors.js';
 import { VCAP_GID, VCAP_UID } from '../security/idmap.js';
 import { type Descriptor, type Digest, sha256Digest } from './digest.js';
 import { launcherTail, writeDropletLayer } from './droplet-layer.js';
-import { type ImageConfig, type ImageManifest, type ImageName, Label, commitImage, imageArchitecture, imageManifest, jsonBytes, parseImageName, readManifest } from './image.js';
+import { type ImageConfig, type ImageManifest, type ImageName, Label, commitImage, configBytes, imageArchitecture, imageManifest, jsonBytes, parseImageName, readManifest } from './image.js';
 import { APP_DIR, LAUNCHER_PATH } from './launcher.js';
 import { type Store, openStore } from './layout.js';
 import { MediaType } from './media-types.js';
@@ -208,8 +208,8 @@ async function reusableImage(store: Store, name: ImageName, options: BuildImageO
   if (!(await store.blobs.has(dropletLayer.digest)) || !(await endsWithLauncher(store.blobs.path(dropletLayer.digest), epoch))) return undefined;
   const sourceDigest = await fileDigest(options.droplet);
   const config = imageConfig({ stack: options.stack, created, diffId: dropletLayer.digest, sourceDigest, processTypes, result, detected });
-  const configBytes = jsonBytes(config);
-  const expected = imageManifest({ digest: sha256Digest(configBytes), size: configBytes.length }, [
+  const bytes = configBytes(config);
+  const expected = imageManifest({ digest: sha256Digest(bytes), size: bytes.length }, [
     base,
     { mediaType: MediaType.layer, digest: dropletLayer.digest, size: dropletLayer.size },
   ]);

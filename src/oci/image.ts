@@ -151,9 +151,21 @@ export async function commitImage(store: Store, ref: string, layers: Descriptor[
   return descriptor;
 }
 
+/**
+ * The bytes of an image config, labels in key order: whoever wrote them (a build, a CNB export,
+ * a rebase that swapped the stack's labels), the same labels give the same digest, so rebasing
+ * back onto a stack build gives the original image.
+ */
+export function configBytes(config: ImageConfig): Buffer {
+  const labels = config.config?.Labels;
+  if (!labels) return jsonBytes(config);
+  const sorted = Object.fromEntries(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  return jsonBytes({ ...config, config: { ...config.config, Labels: sorted } });
+}
+
 /** Write the config and an OCI manifest over `layers`, untagged. */
 export async function writeImage(store: Store, layers: Descriptor[], config: ImageConfig): Promise<Descriptor> {
-  const configBlob = await store.blobs.writeBytes(jsonBytes(config));
+  const configBlob = await store.blobs.writeBytes(configBytes(config));
   const manifest = imageManifest(configBlob, layers);
   const manifestBlob = await store.blobs.writeBytes(jsonBytes(manifest));
   return { mediaType: MediaType.manifest, digest: manifestBlob.digest, size: manifestBlob.size };
