@@ -108,6 +108,8 @@ test.before(async () => {
 
 test.after(async () => {
   if (isRoot) await removeApp(app).catch((error: Error) => console.error(`cleanup of ${app}: ${error.message}`));
+  // The store's daemon goes with the store.
+  if (isRoot) await dropship('daemon', 'stop');
   await rm(home, { recursive: true, force: true });
   process.env.DROPSHIP_HOME = sharedHome;
 });
