@@ -18,7 +18,9 @@ import { dropship, httpGet, removeApp } from '../app/helpers.js';
 // A store of its own: this file moves the tiny stack to a new build.
 const home = await mkdtemp('/var/tmp/dropship-repave-it-');
 await chmod(home, 0o755);
-process.env.DROPSHIP_HOME = home;
+// Set for this suite only, in before(): uvu imports every test file before it runs any, so a
+// top-level assignment would be overwritten by files imported later.
+const sharedHome = process.env.DROPSHIP_HOME;
 const previousAptConfig = process.env.APT_CONFIG;
 const NEW_CA = /^ca-certificates_2025/;
 const MARKER = STACK_MARKER;
@@ -77,6 +79,7 @@ async function markerOf(stack: StackInfo): Promise<string> {
 const packagesLine = (marker: string) => marker.split('\n').find((l) => l.startsWith('DROPSHIP_STACK_PACKAGES='))!;
 
 test.before(async () => {
+  process.env.DROPSHIP_HOME = home;
   if (skip) return console.log(`skipping repave tests: ${skip}`);
   const made = makeAptFixture(join(home, 'apt'), ['bash-static', 'busybox-static', 'ca-certificates=20230311+deb12u1', 'ca-certificates']);
   if (typeof made === 'string' || !made.pool.some((d) => NEW_CA.test(d))) {
@@ -95,6 +98,7 @@ test.after(async () => {
   if (previousAptConfig === undefined) delete process.env.APT_CONFIG;
   else process.env.APT_CONFIG = previousAptConfig;
   await rm(home, { recursive: true, force: true });
+  process.env.DROPSHIP_HOME = sharedHome;
 });
 
 test('three apps on tiny; with every app on the current build, repave says so and exits 0', async () => {
