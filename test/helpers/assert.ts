@@ -1,4 +1,5 @@
 import * as assert from 'uvu/assert';
+import { DropshipError } from '../../src/errors.js';
 
 /** Assert that `fn` rejects with a message matching `pattern`; the error is returned for further checks. */
 export async function rejects(fn: () => Promise<unknown>, pattern: RegExp): Promise<Error> {
@@ -24,4 +25,15 @@ export function skipUnlessRoot(why: string): boolean {
   if (process.getuid?.() === 0) return false;
   console.log(`skipped: ${why}`);
   return true;
+}
+
+/** The DropshipError `fn` throws (synchronously); fails the test when it throws nothing or something else. */
+export function refused(fn: () => unknown): DropshipError {
+  try {
+    fn();
+  } catch (error) {
+    assert.instance(error, DropshipError);
+    return error as DropshipError;
+  }
+  throw new Error('expected an error');
 }

@@ -7,16 +7,7 @@ import { parseManifest } from '../../../src/push/manifest.js';
 import { parseVarFlags, readVarsFile } from '../../../src/push/manifest-vars.js';
 import { manifestVars } from '../../../src/push/push-options.js';
 import { DropshipError } from '../../../src/errors.js';
-
-function refused(fn: () => unknown): DropshipError {
-  try {
-    fn();
-  } catch (error) {
-    assert.instance(error, DropshipError);
-    return error as DropshipError;
-  }
-  throw new Error('expected an error');
-}
+import { refused } from '../../helpers/assert.js';
 
 const MANIFEST = `applications:
 - name: ((app))-web

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseManifest } from '../../../src/push/manifest.js';
 import { manifestPathFor, planPush, PUSH_DEFAULTS } from '../../../src/push/push-options.js';
-import { DropshipError } from '../../../src/errors.js';
+import { refused } from '../../helpers/assert.js';
 
 let root = '';
 test.before(async () => {
@@ -15,16 +15,6 @@ test.before(async () => {
   await writeFile(join(root, 'site', 'manifest.yml'), 'applications:\n- name: site\n');
 });
 test.after(() => rm(root, { recursive: true, force: true }));
-
-function refused(fn: () => unknown): DropshipError {
-  try {
-    fn();
-  } catch (error) {
-    assert.instance(error, DropshipError);
-    return error as DropshipError;
-  }
-  throw new Error('expected an error');
-}
 
 test('defaults: name from the directory, bookworm, instances left to the app (1 when new, else kept), port health check', () => {
   const [plan] = planPush({ path: 'api' }, undefined, root);
