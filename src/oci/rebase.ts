@@ -101,14 +101,13 @@ function cnbRunImage(ref: string, labels: Record<string, string>, diffIds: Diges
 }
 
 /**
- * The labels with the old build's stack labels replaced by the new one's, in place: an SBOM label
- * of the old build does not survive onto a build that has none, and the order of the other keys
- * stays, so rebasing back onto the original build gives the original config byte for byte.
+ * The labels with the old build's stack labels replaced by the new one's: an SBOM label of the old
+ * build does not survive onto a build that has none. Key order needs no care here: configBytes
+ * writes labels sorted, so rebasing back onto the original build gives the original config.
  */
 function restacked(labels: Record<string, string>, stack: BaseLayer): Record<string, string> {
-  const next = stackLabels(stack);
-  const kept = Object.entries(labels).filter(([key]) => !STACK_LABELS.includes(key) || key in next);
-  return { ...Object.fromEntries(kept), ...next };
+  const kept = Object.entries(labels).filter(([key]) => !STACK_LABELS.includes(key));
+  return { ...Object.fromEntries(kept), ...stackLabels(stack) };
 }
 
 /** The image at a manifest digest, named `nameTag` for messages and for the tag it may move. */
