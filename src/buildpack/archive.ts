@@ -3,10 +3,12 @@ import { join } from 'node:path';
 import { DropshipError } from '../errors.js';
 import { isDirectory } from '../util/fs.js';
 import { readableByAll, sanitizeTree } from '../util/no-follow.js';
+import { ARCHIVE_LIMITS } from './archive-limits.js';
 import { extractTar } from './extract-tar.js';
 import { extractZip } from './extract-zip.js';
 
 export type ArchiveKind = 'tgz' | 'zip' | 'tar';
+
 
 /** Tell an archive by its first bytes, not its name: URLs often have no extension. */
 export async function sniffArchive(file: string): Promise<ArchiveKind | undefined> {
@@ -27,10 +29,10 @@ export async function sniffArchive(file: string): Promise<ArchiveKind | undefine
  * itself or its one top-level directory (archives made with `zip -r bp.zip bp/` nest everything
  * once). The archive may come from anyone (a URL in an app's manifest): members that would land
  * outside `dest` are refused, and what is kept is made safe for a host whose root extracted it:
- * owned by root, no setuid/setgid bits, no devices or fifos, readable but not writable by others.
- * On any failure nothing of `dest` is left.
+ * owned by root, no setuid/setgid bits, no devices or fifos, readable but not writable by others,
+ * and no more of it than `limits` allow. On any failure nothing of `dest` is left.
  */
-export async function extractBuildpackArchive(file: string, dest: string, label = file): Promise<string> {
+export async function extractBuildpackArchive(file: string, dest: string, label = file, limits = ARCHIVE_LIMITS): Promise<string> {
   const kind = await sniffArchive(file);
   if (!kind) {
     throw new DropshipError('BUILDPACK_ARCHIVE_INVALID', `${label} is not a .tgz, .tar or .zip archive`, {
@@ -40,8 +42,8 @@ export async function extractBuildpackArchive(file: string, dest: string, label 
   await mkdir(dest, { recursive: true, mode: 0o700 });
   await chmod(dest, 0o700);
   try {
-    if (kind === 'zip') await extractZip(file, dest, label);
-    else await extractTar(file, dest, kind === 'tgz', label);
+    if (kind === 'zip') await extractZip(file, dest, label, limits);
+    else await extractTar(file, dest, kind === 'tgz', label, limits);
     await sanitizeTree(dest, { owner: processOwner(), mode: readableByAll });
     return await buildpackRoot(dest);
   } catch (error) {

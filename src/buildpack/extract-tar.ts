@@ -5,6 +5,7 @@ import { PassThrough } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { extract } from 'tar-stream';
+import { expansionBudget, type ArchiveLimits } from './archive-limits.js';
 import { memberSegments, unsafeMember } from './member-path.js';
 
 const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = constants;
@@ -18,8 +19,11 @@ const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = constants;
  * and devices, fifos and other special entries are dropped (their names are returned).
  * Modes and owners are fixed afterwards by sanitizeTree.
  */
-export async function extractTar(file: string, dest: string, gzipped: boolean, label: string): Promise<string[]> {
+export async function extractTar(file: string, dest: string, gzipped: boolean, label: string, limits: ArchiveLimits): Promise<string[]> {
   const dropped: string[] = [];
+  // Counted from the headers before each entry is written: tar-stream reads exactly `size` bytes
+  // of a member, so a header cannot understate what lands on disk.
+  const take = expansionBudget(label, limits);
   const tar = extract();
   const reading = pipeline(createReadStream(file), gzipped ? createGunzip() : new PassThrough(), tar);
   // A failed read surfaces through the iterator below; this only keeps it from being unhandled.
@@ -47,6 +51,7 @@ export async function extractTar(file: string, dest: string, gzipped: boolean, l
   for await (const entry of tar) {
     const { name, type } = entry.header;
     try {
+      take(entry.header.size ?? 0);
       const segments = memberSegments(label, name);
       if (segments.length === 0) continue;
       const target = join(await parentOf(segments, name), segments[segments.length - 1]!);

@@ -2,6 +2,7 @@ import { lstat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { DropshipError } from '../errors.js';
+import { expansionBudget, type ArchiveLimits } from './archive-limits.js';
 import { memberSegments, unsafeMember } from './member-path.js';
 
 /**
@@ -11,10 +12,12 @@ import { memberSegments, unsafeMember } from './member-path.js';
  * symlink of the same archive. It rewrites absolute and `..` names instead of refusing them, so
  * the member list is checked first, as is every member's parent (no member may sit under a file or
  * symlink member); after extraction no member may sit under a symlink either (belt and braces).
- * Modes and owners are then fixed by sanitizeTree.
+ * Modes and owners are then fixed by sanitizeTree. Sizes are judged from the central directory
+ * before anything is written, and since a header can understate what a member inflates to, unzip
+ * runs with no file allowed beyond the largest declared size (RLIMIT_FSIZE).
  */
-export async function extractZip(file: string, dest: string, label: string): Promise<void> {
-  const listing = await execa('unzip', ['-Z1', file], { reject: false, all: true });
+export async function extractZip(file: string, dest: string, label: string, limits: ArchiveLimits): Promise<void> {
+  const listing = await execa('unzip', ['-Z1', file], { reject: false, all: true, stdin: 'ignore' });
   if (listing.failed && (listing as { code?: string }).code === 'ENOENT') {
     throw new DropshipError('UNZIP_MISSING', `cannot extract ${label}: unzip is not installed`, { hint: 'apt-get install unzip' });
   }
@@ -35,7 +38,15 @@ export async function extractZip(file: string, dest: string, label: string): Pro
       if (leaves.has(prefix)) throw unsafeMember(label, name, `goes through '${prefix}', a file or symlink of the archive`);
     }
   }
-  const run = await execa('unzip', ['-qq', '-o', file, '-d', dest], { reject: false, all: true });
+  const largest = declaredSizes(label, limits, (await execa('unzip', ['-Zl', file], { reject: false, stdin: 'ignore' })).stdout, names.length);
+  // stdin closed: on a write error unzip asks "Continue? (y/n)" and would wait for ever. Node
+  // ignores SIGXFSZ and its children inherit that, so the limit shows as such a write error (50).
+  const run = await execa('prlimit', [`--fsize=${Math.max(largest, 1)}`, 'unzip', '-qq', '-o', file, '-d', dest], { reject: false, all: true, stdin: 'ignore' });
+  if (run.exitCode === 50) {
+    throw new DropshipError('BUILDPACK_ARCHIVE_INVALID', `could not extract ${label}: a member inflates to more than its header says, or the disk is full`, {
+      hint: 'check the archive (a header that understates a member is a decompression bomb) and the free space of the store (df)',
+    });
+  }
   for (const { name, segments } of members) {
     for (let i = 1; i < segments.length; i++) {
       const prefix = segments.slice(0, i).join('/');
@@ -45,6 +56,19 @@ export async function extractZip(file: string, dest: string, label: string): Pro
     }
   }
   if (run.exitCode !== 0) throw unreadable(label, String(run.all));
+}
+
+/**
+ * Each member's uncompressed size from `unzip -Zl` ("-rw-r--r--  3.0 unx  3000 bx  20 defN …"),
+ * charged to the archive's budget; returns the largest. A listing that does not account for every
+ * member is not trusted.
+ */
+function declaredSizes(label: string, limits: ArchiveLimits, listing: string, members: number): number {
+  const take = expansionBudget(label, limits);
+  const sizes = [...listing.matchAll(/^\S{10}\s+\S+\s+\S+\s+(\d+)\s/gm)].map((m) => Number(m[1]));
+  if (sizes.length !== members) throw unreadable(label, 'its member list and their sizes disagree');
+  for (const size of sizes) take(size);
+  return sizes.reduce((a, b) => Math.max(a, b), 0);
 }
 
 function unreadable(label: string, output: string): DropshipError {

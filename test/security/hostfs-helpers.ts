@@ -4,7 +4,7 @@ import { createWriteStream, readFileSync } from 'node:fs';
 import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { crc32, createGzip } from 'node:zlib';
+import { crc32, createGzip, deflateRawSync } from 'node:zlib';
 import { pack, type Header } from 'tar-stream';
 
 /** One member of a hostile archive, as an attacker would write it. */
@@ -18,6 +18,8 @@ export interface HostileEntry {
   linkname?: string;
   devmajor?: number;
   devminor?: number;
+  /** zip only: deflate the body (method 8), and say in both headers that it inflates to this. */
+  deflatedClaiming?: number;
 }
 
 /** A real .tgz with exactly these members, in this order (tar-stream writes what it is told). */
@@ -49,22 +51,27 @@ export function hostileZip(path: string, entries: HostileEntry[]): string {
   for (const e of entries) {
     const name = Buffer.from(e.name);
     const typeBits = e.type === 'directory' ? 0o040000 : e.type === 'symlink' ? 0o120000 : e.type === 'character-device' ? 0o020000 : 0o100000;
-    const data = Buffer.from(e.type === 'symlink' ? e.linkname ?? '' : e.body ?? '');
-    const crc = crc32(data);
+    const plain = Buffer.from(e.type === 'symlink' ? e.linkname ?? '' : e.body ?? '');
+    const crc = crc32(plain);
+    const deflated = e.deflatedClaiming !== undefined;
+    const data = deflated ? deflateRawSync(plain) : plain;
+    const size = deflated ? e.deflatedClaiming! : plain.length;
     const local = Buffer.alloc(30);
     local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(10, 4);
+    local.writeUInt16LE(deflated ? 20 : 10, 4);
+    local.writeUInt16LE(deflated ? 8 : 0, 8);
     local.writeUInt32LE(crc, 14);
     local.writeUInt32LE(data.length, 18);
-    local.writeUInt32LE(data.length, 22);
+    local.writeUInt32LE(size, 22);
     local.writeUInt16LE(name.length, 26);
     const central = Buffer.alloc(46);
     central.writeUInt32LE(0x02014b50, 0);
     central.writeUInt16LE(0x031e, 4); // made by Unix, so the mode bits count
-    central.writeUInt16LE(10, 6);
+    central.writeUInt16LE(deflated ? 20 : 10, 6);
+    central.writeUInt16LE(deflated ? 8 : 0, 10);
     central.writeUInt32LE(crc, 16);
     central.writeUInt32LE(data.length, 20);
-    central.writeUInt32LE(data.length, 24);
+    central.writeUInt32LE(size, 24);
     central.writeUInt16LE(name.length, 28);
     central.writeUInt32LE(((typeBits | e.mode) * 0x10000 + (e.type === 'directory' ? 0x10 : 0)) >>> 0, 38);
     central.writeUInt32LE(offset, 42);
