@@ -157,18 +157,26 @@ async function plugVeth(lease: Lease, pid: number, config: NetworkConfig): Promi
     // (there are no ip6tables rules behind it).
     existsSync('/proc/sys/net/ipv6') ? sysctl(`net/ipv6/conf/${veth}/disable_ipv6`, '1') : undefined,
     sysctl(`net/ipv4/conf/${veth}/route_localnet`, '1'),
-    // A /32 and a route to the gateway: every packet, even to a neighbour, passes the host's rules.
-    run('nsenter', ['-t', String(pid), '-n', 'ip', '-batch', '-'], {
-      step: `configuring eth0 inside container ${lease.containerId} (pid ${pid})`,
-      input: [
-        `addr add ${lease.ip}/32 dev eth0`,
-        'link set eth0 up',
-        `route add ${config.gateway}/32 dev eth0 scope link`,
-        `route add default via ${config.gateway} dev eth0`,
-        '',
-      ].join('\n'),
-    }),
   ]);
+}
+
+/**
+ * The container's side, last: its default route is what a task waits for before it runs
+ * (awaitingNetwork), so by then the host side and the rules must be complete — a task that exits
+ * at once takes the veth with it, and one that connects at once must meet its security groups.
+ * A /32 and a route to the gateway: every packet, even to a neighbour, passes the host's rules.
+ */
+async function configureEth0(lease: Lease, pid: number, config: NetworkConfig): Promise<void> {
+  await run('nsenter', ['-t', String(pid), '-n', 'ip', '-batch', '-'], {
+    step: `configuring eth0 inside container ${lease.containerId} (pid ${pid})`,
+    input: [
+      `addr add ${lease.ip}/32 dev eth0`,
+      'link set eth0 up',
+      `route add ${config.gateway}/32 dev eth0 scope link`,
+      `route add default via ${config.gateway} dev eth0`,
+      '',
+    ].join('\n'),
+  });
 }
 
 /**
@@ -197,6 +205,7 @@ export async function attachNetwork(options: AttachOptions & { pid: number }): P
           `adding iptables rules for container ${lease.containerId}`,
         ),
       ]);
+      await configureEth0(lease, options.pid, config);
       return { lease, warnings };
     });
   } catch (error) {

@@ -1,6 +1,6 @@
-import { TEST_HOME, uniqueName } from '../helpers/env.js';
+import { uniqueName } from '../helpers/env.js';
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -16,7 +16,9 @@ import { SPOOF_SOURCE } from './network-spoof-source.js';
  * Everything is asserted from the host (ip neigh, ip route, a listener outside the containers).
  */
 
-const helperDir = join(TEST_HOME, 'security-network-spoof');
+// Outside the store: the store's top level is private (0700 where container root need not pass),
+// and the container's root must reach this bind mount.
+const helperDir = join('/var/tmp', uniqueName('dropship-spoof'));
 const helper = join(helperDir, 'network-spoof');
 const UDP_PORT = 9999;
 
@@ -81,7 +83,8 @@ async function start(name: string, args: string[]): Promise<{ container: Contain
 
 test.before(async () => {
   if (!hasGcc) return;
-  mkdirSync(helperDir, { recursive: true, mode: 0o755 });
+  mkdirSync(helperDir, { mode: 0o755 });
+  chmodSync(helperDir, 0o755);
   writeFileSync(`${helper}.c`, SPOOF_SOURCE);
   execFileSync('gcc', ['-static', '-Os', '-o', helper, `${helper}.c`]);
   chmodSync(helper, 0o755);
@@ -110,6 +113,7 @@ test.after(async () => {
   listener?.kill('SIGKILL');
   await deleteSecurityGroup(group).catch(() => undefined);
   await world?.destroy();
+  rmSync(helperDir, { recursive: true, force: true });
 });
 
 async function victimAnswers(): Promise<string> {
