@@ -15,6 +15,7 @@ export { writeDroplet, type WrittenDroplet } from './droplet.js';
 // Seams for the cnb room, which runs its phases in the same hardened staging container.
 export { ContainerStepRunner, type StepRunner, type StepSpec, type StepOutcome } from './runner.js';
 export { stackRootfs } from './stack-rootfs.js';
+export { withStagingSession, type StagingSession, type StagingContainer } from './session.js';
 export { isEnvName } from './env.js';
 export { gcOrphans, type OrphanReport } from './orphans.js';
 export { removeStagingCache } from './cache.js';
