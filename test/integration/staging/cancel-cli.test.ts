@@ -53,10 +53,10 @@ async function processesIn(netns: string): Promise<number[]> {
 }
 
 /**
- * Start the CLI, wait until the buildpack prints `line`, send `signal`; returns the exit and
- * what the staging container was while it ran (id, netns).
+ * Start the CLI, wait until the buildpack prints `line`, send `signal`; returns the exit (none
+ * for SIGKILL) and what the staging container was while it ran (id, netns).
  */
-async function interrupt(args: string[], name: string, line: string, signal: 'SIGTERM' | 'SIGINT') {
+async function interrupt(args: string[], name: string, line: string, signal: 'SIGTERM' | 'SIGINT' | 'SIGKILL') {
   const child = execa(process.execPath, [BIN, ...args], { reject: false, env: { CI: '1' } });
   let seen = '';
   const running = await new Promise<boolean>((resolve) => {
@@ -77,9 +77,16 @@ async function interrupt(args: string[], name: string, line: string, signal: 'SI
   assert.is.not(netns, await netnsOf(process.pid), 'a namespace of its own');
   const leases = await readFile(join(homePaths(TEST_HOME).network, 'leases.json'), 'utf8');
   assert.ok(leases.includes(container.id), 'it has a network lease while it runs');
+  const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill(signal);
-  const run = await child;
-  return { run, id: container.id, netns: netns!, seen };
+  // The exit, not the end of its output: what a killed process left running may hold its pipes.
+  await exited;
+  if (signal === 'SIGKILL') {
+    child.stdout!.destroy();
+    child.stderr!.destroy();
+    return { id: container.id, netns: netns! };
+  }
+  return { run: await child, id: container.id, netns: netns! };
 }
 
 /** Nothing of the staging container `id` of app `name` is left on the host. */
@@ -109,6 +116,7 @@ async function removeLeftovers(name: string): Promise<void> {
   }
 }
 
+const cnbArgs = (name: string) => ['build', join(CNB_APPS, 'hello'), '-t', `${name}:v1`, '--stack', 'tiny', '--name', name, '--timeout', '2m', '-b', bpDir];
 const CANCELLED = /^error: staging was cancelled; the staging container and its files were removed\nhint: /m;
 const EXIT = { SIGINT: 130, SIGTERM: 143 };
 
@@ -123,6 +131,7 @@ function cancelCase(title: string, c: { signal: 'SIGINT' | 'SIGTERM'; line: stri
     const { out, name, cleanup } = await scratch(c.signal.toLowerCase());
     try {
       const { run, id, netns } = await interrupt(c.args(name, out), name, c.line, c.signal);
+      assert.ok(run);
       assert.is(run.exitCode, EXIT[c.signal], `${run.stdout}\n${run.stderr}`);
       assert.match(String(run.stderr), CANCELLED);
       await assertNothingLeft(name, id, netns);
@@ -149,7 +158,7 @@ cancelCase('SIGTERM to `dropship stage` (V2) mid-build: exit 143, nothing left o
 cancelCase('Ctrl-C (SIGINT) to `dropship build` (CNB) mid-build: exit 130, nothing left on the host', {
   signal: 'SIGINT',
   line: 'building forever',
-  args: (name) => ['build', join(CNB_APPS, 'hello'), '-t', `${name}:v1`, '--stack', 'tiny', '--name', name, '--timeout', '2m', '-b', bpDir],
+  args: cnbArgs,
   after: async (name) => {
     assert.not.ok(String((await execa(process.execPath, [BIN, 'image', 'ls'])).stdout).includes(name), 'no image made');
   },
@@ -159,6 +168,27 @@ cancelCase('SIGTERM to `dropship build` of V2 buildpacks (through a droplet): ex
   signal: 'SIGTERM',
   line: '-----> Chatty',
   args: (name) => ['build', join(APPS, 'heroku-chain-app'), '-t', `${name}:v1`, '--stack', 'tiny', '--name', name, '--timeout', '2m', '-b', join(BUILDPACKS, 'chatty')],
+});
+
+test('kill -9 of `dropship build` (CNB): the build is owned like a staging, and `dropship gc` removes all it left', async () => {
+  if (!isRoot) return;
+  const { name, cleanup } = await scratch('kill9');
+  try {
+    const { id, netns } = await interrupt(cnbArgs(name), name, 'building forever', 'SIGKILL');
+    const left = (await listContainers()).filter((c) => c.labels.app === name);
+    assert.equal(left.map((c) => c.id), [id], 'the killed build left its container running');
+    assert.match(left[0]!.labels.owner ?? '', /^\d+:\d+$/, 'labelled with its owner process');
+    const work = (await readdir(homePaths(TEST_HOME).tmp)).filter((f) => f.startsWith(`staging-${name}-`));
+    assert.is(work.length, 1, 'and its work dir, where gc looks');
+    const gc = await execa(process.execPath, [BIN, 'gc'], { reject: false });
+    assert.is(gc.exitCode, 0, gc.stderr);
+    assert.ok(gc.stdout.includes(`removed container ${id} (its owner process is gone)`), gc.stdout);
+    assert.ok(gc.stdout.includes(`staging-${name}-`), gc.stdout);
+    await assertNothingLeft(name, id, netns);
+  } finally {
+    await removeLeftovers(name);
+    await cleanup();
+  }
 });
 
 test.run();
