@@ -3,6 +3,10 @@
 //     → container | network → security → util, errors.ts, home.ts
 // Inside the top row: push may use apps and daemon, daemon reads the desired state of apps, apps
 // uses neither (it is the desired state and the client of the daemon).
+// Inside the build row: staging and cnb run their containers as sandboxes, and the sandbox knows
+// neither (it also needs stack and oci, so it cannot sit a whole row lower). Their containers'
+// network is the sandbox's: staging and cnb never lease, attach or tear one down themselves, so a
+// second lifecycle with its own teardown cannot grow back there.
 // A room's index.ts is its face: other rooms import only that (util/ is a toolbox and has none).
 // Deep imports kept on purpose, each with its reason; new ones belong in a face instead.
 const KNOWN_DEEP_IMPORTS = [
@@ -52,6 +56,8 @@ module.exports = {
     below('base-below-all', BASE, '^src/(?!(util/|errors[.]ts$|home[.]ts$))'),
     below('apps-below-push-and-daemon', '^src/apps/', '^src/(push|daemon|repave)/'),
     below('daemon-below-push', '^src/daemon/', '^src/push/'),
+    below('sandbox-below-staging-and-cnb', '^src/sandbox/', '^src/(staging|cnb)/'),
+    below('staging-networks-through-sandbox', '^src/(staging|cnb)/', '^src/network/'),
     {
       name: 'rooms-through-their-face',
       severity: 'error',

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { StagingEvent } from '../staging/index.js';
+import { cancellable } from './cancel.js';
 import { collect } from './output.js';
 
 interface BuildFlags {
@@ -43,11 +44,12 @@ export function register(program: Command): void {
         else if (event.type === 'warning') process.stderr.write(`warning: ${event.message}\n`);
         else if (event.type === 'phase' && event.status !== 'start') process.stdout.write(`${event.status === 'failed' ? '✖' : '✔'} ${event.title}${event.durationMs !== undefined ? ` (${(event.durationMs / 1000).toFixed(2)}s)` : ''}\n`);
       };
-      const image = await buildApp({
+      // Ctrl-C or SIGTERM cancels the build: its container, network and work dir go first.
+      const image = await cancellable(({ signal }) => buildApp({
         appDir, tag: flags.tag, buildpacks: flags.buildpack ?? [], stack: flags.stack, name: flags.name,
         env: parseEnvAssignments(flags.env ?? []), clearCache: flags.clearCache, network: flags.network,
-        timeout: flags.timeout, memory: flags.memory, onEvent,
-      });
+        timeout: flags.timeout, memory: flags.memory, onEvent, signal,
+      }));
       // JSON lines: the result is the last line, like the events before it.
       let published: { reference: string; digest: string } | undefined;
       if (flags.publish) {

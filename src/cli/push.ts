@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { PushPlan, PushSeams, PushSummary } from '../push/index.js';
 import { DropshipError } from '../errors.js';
+import { cancellable } from './cancel.js';
 import { collect, printJson, printTable } from './output.js';
 
 interface Flags {
@@ -85,23 +86,15 @@ export function register(program: Command): void {
       const manifest = manifestPath ? await room.readManifest(manifestPath, await room.manifestVars(pushFlags)) : undefined;
       const plans = room.planPush(pushFlags, manifest);
       const seams = room.realPushSeams();
-      const summaries = [];
+      const summaries: PushSummary[] = [];
       // Ctrl-C cancels staging cleanly (container, network, temp files); a started app stays.
-      // `on`, not `once`: execa's signal-exit re-raises a signal that has no listener left.
-      const controller = new AbortController();
-      const cancel = () => controller.abort();
-      process.on('SIGINT', cancel);
-      process.on('SIGTERM', cancel);
-      try {
+      await cancellable(async ({ signal }) => {
         for (const plan of plans) {
-          const summary = await pushOne(room, seams, plan, flags.json ?? false, controller.signal);
+          const summary = await pushOne(room, seams, plan, flags.json ?? false, signal);
           summaries.push(summary);
           if (!flags.json) printSummary(summary);
         }
-      } finally {
-        process.off('SIGINT', cancel);
-        process.off('SIGTERM', cancel);
-      }
+      });
       if (flags.json) printJson(plans.length === 1 ? summaries[0] : summaries);
       const failed = summaries.filter((s, i) => !room.pushSucceeded(s, plans[i]!));
       if (failed.length > 0) {

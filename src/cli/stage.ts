@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { StagingEvent, StagingResult } from '../staging/index.js';
 import { DropshipError } from '../errors.js';
+import { cancellable } from './cancel.js';
 import { collect } from './output.js';
 
 interface StageFlags {
@@ -224,28 +225,24 @@ export function register(program: Command): void {
     .option('--json', 'JSON lines: events, then the result (or the error)')
     .action(async (appDir: string, flags: StageFlags) => {
       const lib = await import('../staging/index.js');
-      const controller = new AbortController();
-      const onSigint = () => controller.abort();
-      process.on('SIGINT', onSigint);
-      process.on('SIGTERM', onSigint);
-      const outputFailed = watchOutput(() => controller.abort());
-      const options = {
-        appDir,
-        buildpacks: flags.buildpack,
-        stack: flags.stack,
-        name: flags.name,
-        env: lib.parseEnvAssignments(flags.env ?? []),
-        command: flags.command,
-        dropletPath: flags.droplet,
-        resultPath: flags.result,
-        timeout: flags.timeout,
-        memory: flags.memory,
-        disk: flags.disk,
-        noCache: !flags.cache,
-        network: flags.network,
-        signal: controller.signal,
-      };
-      try {
+      await cancellable(async (controller) => {
+        const outputFailed = watchOutput(() => controller.abort());
+        const options = {
+          appDir,
+          buildpacks: flags.buildpack,
+          stack: flags.stack,
+          name: flags.name,
+          env: lib.parseEnvAssignments(flags.env ?? []),
+          command: flags.command,
+          dropletPath: flags.droplet,
+          resultPath: flags.result,
+          timeout: flags.timeout,
+          memory: flags.memory,
+          disk: flags.disk,
+          noCache: !flags.cache,
+          network: flags.network,
+          signal: controller.signal,
+        };
         if (flags.json) {
           const line = (value: unknown) => process.stdout.write(JSON.stringify(value) + '\n');
           try {
@@ -275,9 +272,6 @@ export function register(program: Command): void {
         await flushed(process.stdout);
         const failed = outputFailed();
         if (failed) throw outputError(failed);
-      } finally {
-        process.off('SIGINT', onSigint);
-        process.off('SIGTERM', onSigint);
-      }
+      });
     });
 }

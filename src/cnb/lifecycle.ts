@@ -1,19 +1,16 @@
-import { chown, mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { chown, mkdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { resolveBuildpack } from '../buildpack/index.js';
-import { createContainer, newContainerId, onInterrupt } from '../container/index.js';
-import type { BindMount, Container } from '../container/types.js';
+import type { BindMount } from '../container/types.js';
 import { DropshipError } from '../errors.js';
 import { homePaths } from '../home.js';
-import { attachNetwork, prepareNetwork, teardownNetwork } from '../network/index.js';
 import { openStore, reproducibleMtime } from '../oci/index.js';
 import { hostGid, hostUid, VCAP_GID, VCAP_UID } from '../security/idmap.js';
 import {
-  buildpackEnv, copyAppSource, ContainerStepRunner, isEnvName, normalizeStagingOptions, platformStagingEnv, stackRootfs,
-  type StagingEvent, type StepOutcome,
+  buildpackEnv, copyAppSource, isEnvName, normalizeStagingOptions, platformStagingEnv, stackRootfs, withStagingSession,
+  type NormalizedStagingOptions, type StagingEvent, type StagingSession, type StepOutcome,
 } from '../staging/index.js';
 import { ensureStack } from '../stack/index.js';
-import { withLock } from '../util/lock.js';
 import { recordLaunchLayers, restoreCache } from './cache.js';
 import { readDescriptor, supportsTarget, type RunTarget } from './descriptor.js';
 import { applyEnvChanges, envChanges, layerPathChanges, type EnvChange } from './env-files.js';
@@ -114,56 +111,24 @@ function describeExit(o: StepOutcome): string {
 /** Stands for the step's marker in a wrapper's argument list. */
 const MARKER = '\0marker';
 
-interface Live {
-  container?: Container;
-  networkId?: string;
-}
-
 /**
  * Build an app with Cloud Native Buildpacks into an image: detect (20/21), restore the cache,
  * build (51), export. The buildpacks run in the hardened staging container as vcap; the host
  * orchestrates, reads what they wrote through the container, and packs the image once the
- * container is gone. One cleanup path removes the container, its network and the work dir.
+ * container is gone. The staging session's one cleanup removes the container, its network and the work dir.
  */
 export async function cnbBuild(options: CnbBuildOptions): Promise<CnbBuildResult> {
   const opts = normalizeStagingOptions({
     appDir: options.appDir, stack: options.stack, name: options.name, env: options.env, timeout: options.timeout, memory: options.memory,
     network: options.network, home: options.home, onEvent: options.onEvent, signal: options.signal, noCache: options.clearCache,
   });
-  const paths = homePaths(opts.home);
-  await mkdir(paths.tmp, { recursive: true });
-  const work = await mkdtemp(join(paths.tmp, `cnb-${opts.name}-`));
-  const live: Live = {};
-  const stop = async () => {
-    const { container, networkId } = live;
-    live.container = undefined;
-    live.networkId = undefined;
-    if (networkId) await teardownNetwork(networkId).catch(() => undefined);
-    await container?.destroy();
-  };
-  const forget = onInterrupt(() => stop().catch(() => undefined));
-  const onAbort = () => void live.container?.kill('SIGKILL').catch(() => undefined);
-  opts.signal?.addEventListener('abort', onAbort);
-  try {
-    return await withLock(join(paths.locks, `staging-cache-${opts.name}.lock`), () => run(opts, options, work, live, stop), { timeoutMs: opts.timeoutMs });
-  } finally {
-    opts.signal?.removeEventListener('abort', onAbort);
-    await stop().catch(() => undefined);
-    forget();
-    await rm(work, { recursive: true, force: true });
-  }
+  return withStagingSession(opts, (session) => run(opts, options, session));
 }
 
-type Opts = ReturnType<typeof normalizeStagingOptions>;
-
-async function run(opts: Opts, options: CnbBuildOptions, work: string, live: Live, stop: () => Promise<void>): Promise<CnbBuildResult> {
+async function run(opts: NormalizedStagingOptions, options: CnbBuildOptions, session: StagingSession): Promise<CnbBuildResult> {
   const started = Date.now();
   const paths = homePaths(opts.home);
-  const warnings: string[] = [];
-  const warn = (message: string) => {
-    warnings.push(message);
-    opts.emit({ type: 'warning', message });
-  };
+  const { work, warn } = session;
   const log = (line: string) => opts.emit({ type: 'log', line, stream: 'platform' });
   const owner = { uid: hostUid(opts.idMap, VCAP_UID), gid: hostGid(opts.idMap, VCAP_GID) };
   const target = targetOf();
@@ -210,34 +175,14 @@ async function run(opts: Opts, options: CnbBuildOptions, work: string, live: Liv
     { source: scratchDir, destination: CNB_PATHS.scratch },
     ...named.map((bp, i) => ({ source: bp.dir, destination: buildpackMount(i), readonly: true })),
   ];
-  const id = newContainerId();
-  const networkOptions = { containerId: id, kind: 'staging' as const, app: opts.name, hostname: 'build' };
-  if (opts.network) {
-    live.networkId = id;
-    const prepared = await prepareNetwork(networkOptions);
-    for (const message of prepared.warnings) warn(`build network: ${message}`);
-    mounts.push(...prepared.mounts);
-  }
-  const [creation, copied] = await Promise.allSettled([
-    createContainer({
-      id, lowerDirs, args: ['/bin/sleep', '2147483647'], user: 'vcap', env: baseEnv, cwd: CNB_PATHS.app, hostname: 'build', mounts,
-      limits: { memoryBytes: opts.memoryBytes }, network: 'none', idMap: opts.idMap, labels: { role: 'staging', app: opts.name },
-    }),
-    copyAppSource(opts.appDir, appDir, owner),
-  ]);
-  if (creation.status === 'fulfilled') live.container = creation.value;
-  if (copied.status === 'rejected') throw copied.reason;
-  if (creation.status === 'rejected') throw creation.reason;
-  const container = live.container!;
-  if (opts.network) await attachNetwork({ ...networkOptions, pid: await container.pid() });
   const capture = new StepCapture();
-  const runner = new ContainerStepRunner(container, {
-    env: baseEnv, cwd: CNB_PATHS.app, deadline: started + opts.timeoutMs, maxOutputBytes: opts.maxOutputBytes, signal: opts.signal,
+  const { sandbox, runner } = await session.start({
+    hostname: 'build', lowerDirs, env: baseEnv, cwd: CNB_PATHS.app, mounts,
     onLine: (line, stream) => {
       if (stream === 'stderr') opts.emit({ type: 'log', line, stream });
       else for (const l of capture.line(line)) opts.emit({ type: 'log', line: l, stream });
     },
-  });
+  }, () => copyAppSource(opts.appDir, appDir, owner));
   /** Run a wrapped step; its dump (after the marker) comes back apart from its log lines. */
   const runCaptured = async (spec: Parameters<typeof runner.run>[0], marker: string) => {
     const out = await runner.run({ ...spec, args: spec.args.map((a) => (a === MARKER ? marker : a)) });
@@ -377,9 +322,8 @@ async function run(opts: Opts, options: CnbBuildOptions, work: string, live: Liv
   if (processes.length === 0) warn('no buildpack defined a process type (launch.toml [[processes]]): the image runs only a command given to it');
 
   // Nothing of the build may run while the host packs what it wrote.
-  await container.kill('SIGKILL');
-  await container.wait();
-  await stop();
+  await session.halt();
+  await sandbox.destroy();
 
   const exportStarted = Date.now();
   opts.emit({ type: 'phase', phase: 'package', status: 'start', title: `Exporting ${options.tag}` });
@@ -394,7 +338,7 @@ async function run(opts: Opts, options: CnbBuildOptions, work: string, live: Liv
   return {
     app: opts.name, stack: opts.stack, image,
     group: chosen.group.map((m) => ({ id: m.bp.descriptor.id, version: m.bp.descriptor.version })),
-    processes, ...(defaultType ? { defaultProcess: defaultType } : {}), warnings,
+    processes, ...(defaultType ? { defaultProcess: defaultType } : {}), warnings: session.warnings,
     cache: { dir: cache.root, restored: cache.restored },
     timings: { totalMs: Date.now() - started, detectMs, buildMs, exportMs },
   };

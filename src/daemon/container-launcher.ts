@@ -55,10 +55,9 @@ export async function containerLauncher(spec: AppSpec): Promise<InstanceLauncher
     imageDigest: image.digest,
     async start(request: StartRequest): Promise<InstanceHandle> {
       const id = `dropship-${spec.name}-${request.index}-${request.guid.slice(0, 8)}`;
-      const hostname = request.guid;
       const sandbox = await createSandbox({
         id,
-        network: { kind: 'running', app: spec.name, hostname },
+        network: { kind: 'running', app: spec.name },
         lowerDirs: image.lowerDirs,
         args,
         // The address is only known once leased: the env is made from what the sandbox is given.
@@ -81,7 +80,7 @@ export async function containerLauncher(spec: AppSpec): Promise<InstanceLauncher
           }),
         cwd: image.config.WorkingDir || '/',
         user,
-        hostname,
+        hostname: request.guid,
         limits: { memoryBytes: spec.memoryBytes, diskBytes: spec.diskBytes, nofile: DEFAULT_NOFILE },
         idMap,
         // What a later daemon needs to adopt the instance: whose it is, which one, its address.

@@ -1,4 +1,4 @@
-// The sandbox room: one container with its network and init, for tasks and app instances.
+// The sandbox room: one container with its network and init, for staging, tasks and app instances.
 // The face stays light (`ps`, `stop` import it): the container runtime, the network and the
 // stack load on the first call of a function that needs them.
 import type { IdMap } from '../security/idmap.js';
@@ -26,6 +26,11 @@ export async function stackLowerDirs(stack: string, idMap?: IdMap): Promise<stri
 /** A container with its network and init, removed by one idempotent `destroy` (see sandbox.ts). */
 export async function createSandbox(options: SandboxOptions): Promise<Sandbox> {
   return (await import('./sandbox.js')).createSandbox(options);
+}
+
+/** Remove the sandboxes of these ids (left by an owner that is gone): network, then container. */
+export async function removeSandboxes(ids: Iterable<string>): Promise<void> {
+  return (await import('./orphans.js')).removeSandboxes(ids);
 }
 
 /** Remove the containers labelled `label=value` and the `known` ids, with their networks. */

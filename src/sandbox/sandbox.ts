@@ -3,6 +3,8 @@ import type { AttachOptions, HostPort } from '../network/index.js';
 
 export interface SandboxOptions extends Omit<ContainerOptions, 'id' | 'network' | 'env' | 'labels'> {
   id: string;
+  /** The container's host name, and the name its /etc/hosts gives its address (default: the id). */
+  hostname?: string;
   /** Or made from the sandbox's address, which is known only once it is leased (CF_INSTANCE_IP). */
   env?: Record<string, string> | ((ip: string) => Record<string, string>);
   /** The same for labels (a monitored container's address, for whoever adopts it). */
@@ -12,7 +14,12 @@ export interface SandboxOptions extends Omit<ContainerOptions, 'id' | 'network' 
    * /etc/resolv.conf are bind-mounted), the veth is plugged in once the container's init runs.
    * Without it the sandbox has loopback only.
    */
-  network?: Omit<AttachOptions, 'containerId'>;
+  network?: Omit<AttachOptions, 'containerId' | 'hostname'>;
+  /**
+   * Things the user should know about the network (e.g. no usable nameserver), told as soon as
+   * the address is leased: before the container is created.
+   */
+  onWarning?: (message: string) => void;
 }
 
 /** A running container with its network; `destroy` removes both and is safe to call twice. */
@@ -23,21 +30,21 @@ export interface Sandbox {
   /** The sandbox's own address (127.0.0.1 without a network). */
   readonly ip: string;
   readonly hostPorts: HostPort[];
-  /** Things the user should know about the network (e.g. no usable nameserver). */
-  readonly warnings: string[];
   destroy(): Promise<void>;
 }
 
 /**
- * The one lifecycle of a container, its network and its init, for tasks and app instances:
+ * The one lifecycle of a container, its network and its init, for staging, tasks and app instances:
  * lease → create → attach, one straight sequence, and one cleanup (network out first, then the
  * container) that every failure runs, that Ctrl-C runs, and that can run twice.
  */
 export async function createSandbox(options: SandboxOptions): Promise<Sandbox> {
-  const { network: networkOptions, env: _env, labels: _labels, ...containerOptions } = options;
+  const { network: networkOptions, env: _env, labels: _labels, onWarning, ...containerOptions } = options;
+  // One name for both: the container's uts name and what its /etc/hosts calls its address.
+  const hostname = options.hostname ?? options.id.slice(0, 63);
   // The network room loads only for a sandbox that has a network.
   const network = networkOptions ? await import('../network/index.js') : undefined;
-  const attach = { ...networkOptions, containerId: options.id } as AttachOptions;
+  const attach = { ...networkOptions, containerId: options.id, hostname } as AttachOptions;
   let container: Container | undefined;
   let destroying: Promise<void> | undefined;
   const destroy = () =>
@@ -53,9 +60,11 @@ export async function createSandbox(options: SandboxOptions): Promise<Sandbox> {
   const forget = onInterrupt(() => destroy().catch(() => undefined));
   try {
     const prepared = await network?.prepareNetwork(attach);
+    for (const message of prepared?.warnings ?? []) onWarning?.(message);
     container = await createContainer({
       ...containerOptions,
       id: options.id,
+      hostname,
       env: typeof options.env === 'function' ? options.env(prepared?.ip ?? '127.0.0.1') : options.env,
       labels: typeof options.labels === 'function' ? options.labels(prepared?.ip ?? '127.0.0.1') : options.labels,
       mounts: [...(options.mounts ?? []), ...(prepared?.mounts ?? [])],
@@ -71,7 +80,6 @@ export async function createSandbox(options: SandboxOptions): Promise<Sandbox> {
       pid,
       ip: attached?.ip ?? '127.0.0.1',
       hostPorts: attached?.hostPorts ?? [],
-      warnings: prepared?.warnings ?? [],
       destroy,
     };
   } catch (error) {

@@ -13,8 +13,9 @@ export { depsIndex, CONTAINER as STAGING_PATHS } from './layout.js';
 export { copyAppSource, loadIgnore } from './source.js';
 export { writeDroplet, type WrittenDroplet } from './droplet.js';
 // Seams for the cnb room, which runs its phases in the same hardened staging container.
-export { ContainerStepRunner, type StepRunner, type StepSpec, type StepOutcome } from './runner.js';
+export type { StepOutcome } from './runner.js';
 export { stackRootfs } from './stack-rootfs.js';
+export { withStagingSession, type StagingSession } from './session.js';
 export { isEnvName } from './env.js';
 export { gcOrphans, type OrphanReport } from './orphans.js';
 export { removeStagingCache } from './cache.js';

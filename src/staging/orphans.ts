@@ -1,8 +1,8 @@
 import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { cleanupContainer, isMounted, listContainers, unmount } from '../container/index.js';
+import { isMounted, listContainers, unmount } from '../container/index.js';
 import { homePaths } from '../home.js';
-import { teardownNetwork } from '../network/index.js';
+import { removeSandboxes } from '../sandbox/index.js';
 import { removeStagingCache } from './cache.js';
 import { ownerAlive, parseOwner } from './owner.js';
 
@@ -35,10 +35,8 @@ export async function gcOrphans(options: { home?: string; dryRun?: boolean } = {
     const owner = parseOwner(container.labels[OWNER_LABEL]);
     if (!owner || (await ownerAlive(owner))) continue;
     report.containers.push(container.id);
-    if (options.dryRun) continue;
-    await cleanupContainer(container.id);
-    await teardownNetwork(container.id).catch(() => undefined);
   }
+  if (!options.dryRun) await removeSandboxes(report.containers);
   const tmp = homePaths(options.home).tmp;
   for (const name of (await readdir(tmp).catch(() => [] as string[])).sort()) {
     if (!name.startsWith('staging-')) continue;

@@ -1,23 +1,17 @@
-import { chown, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chown, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { detectOrder, resolveBuildpack, supportsStack, type Buildpack } from '../buildpack/index.js';
-import { createContainer, isMounted, newContainerId, onInterrupt } from '../container/index.js';
-import type { BindMount, Container } from '../container/types.js';
+import type { BindMount } from '../container/types.js';
 import { DropshipError, isDropshipError } from '../errors.js';
 import { homePaths } from '../home.js';
-import { secureStore } from '../store-modes.js';
-import { attachNetwork, prepareNetwork, teardownNetwork } from '../network/index.js';
 import { hostGid, hostUid, VCAP_GID, VCAP_UID } from '../security/idmap.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
-import { withLock } from '../util/lock.js';
 import { writableBuildpacks } from './buildpack-copy.js';
 import { isTinyMiss, withStackHint } from './stack-hint.js';
-import { OWNER_FILE, OWNER_LABEL } from './orphans.js';
-import { currentOwner, formatOwner } from './owner.js';
 import { prepareCache, saveCache, swapCache, treeBytes, workingCopy } from './cache.js';
 import { PhaseClock } from './clock.js';
 import { readConfined } from './confined.js';
-import { diskFullError, openStagingDisk, type StagingDisk } from './disk.js';
+import { diskFullError, openStagingDisk } from './disk.js';
 import { writeDroplet } from './droplet.js';
 import { namedBuildpacks } from './buildpack-env.js';
 import { buildpackEnv, isEnvName } from './env.js';
@@ -32,21 +26,12 @@ import { checkDetectable, planBuildpacks, type PlannedBuildpack } from './plan.j
 import { mergeProcesses, startCommand } from './processes.js';
 import { parseProcfile } from './procfile.js';
 import { parseLaunchYaml, type LaunchProcess } from './release.js';
-import { ContainerStepRunner } from './runner.js';
+import { withStagingSession, type StagingSession } from './session.js';
 import { checkAppDir, copyAppSource } from './source.js';
 import { stackRootfs } from './stack-rootfs.js';
 import type { StagingOptions, StagingPhase, StagingResult } from './types.js';
 
 const DROPLET_DIRS = ['app', 'deps', 'profile.d', 'tmp', 'logs'];
-
-/** What the single cleanup path must tear down; emptied as it is, so the cleanup can run twice. */
-interface Live {
-  container?: Container;
-  /** The container whose network lease is held (taken before the container exists). */
-  networkId?: string;
-  /** The staging disk, unmounted once the container is gone. */
-  disk?: StagingDisk;
-}
 
 /** What is known so far, so that result.json can be written whatever step fails. */
 interface Progress {
@@ -63,51 +48,15 @@ interface Progress {
  */
 export async function stage(options: StagingOptions): Promise<StagingResult> {
   const opts = normalizeStagingOptions(options);
-  const paths = homePaths(opts.home);
   const progress: Progress = { buildpacks: [], tinyMiss: false };
   await checkAppDir(opts.appDir);
-  await secureStore(paths.root);
-  const work = await mkdtemp(join(paths.tmp, `staging-${opts.name}-`));
-  // Who owns this staging, so that `dropship gc` can remove what a kill -9 leaves (orphans.ts).
-  const owner = formatOwner(await currentOwner());
-  await writeFile(join(work, OWNER_FILE), owner);
-  const live: Live = {};
-  const stopContainer = async () => {
-    const { container, networkId } = live;
-    live.container = undefined;
-    live.networkId = undefined;
-    if (networkId) await teardownNetwork(networkId).catch(() => undefined);
-    await container?.destroy();
-  };
-  const onAbort = () => {
-    live.container?.kill('SIGKILL').catch(() => undefined);
-  };
-  opts.signal?.addEventListener('abort', onAbort);
-  // A program that exits on Ctrl-C (installCleanupHandlers) still runs the same cleanup.
-  const closeDisk = async () => {
-    const { disk } = live;
-    live.disk = undefined;
-    await disk?.close();
-  };
-  const forget = onInterrupt(() => stopContainer().then(closeDisk).catch(() => undefined));
   try {
-    if (opts.signal?.aborted) throw cancelled();
-    return await withLock(join(paths.locks, `staging-cache-${opts.name}.lock`), () => run(opts, work, owner, progress, live, stopContainer), {
-      timeoutMs: opts.timeoutMs,
-    });
+    return await withStagingSession(opts, (session) => run(opts, session, progress));
   } catch (error) {
-    const failure = opts.signal?.aborted ? cancelled() : isNoSpace(error) ? diskFullError('Writing staging files', opts.limits.disk, error) : withStackHint(error, opts.stack, progress.tinyMiss);
-    await stopContainer().catch(() => undefined);
+    // A cancelled staging is reported as such by the session, whatever step it stopped.
+    const failure = opts.signal?.aborted ? error : isNoSpace(error) ? diskFullError('Writing staging files', opts.limits.disk, error) : withStackHint(error, opts.stack, progress.tinyMiss);
     await writeJsonAtomic(opts.resultPath, failedResult(progress, failure)).catch(() => undefined);
     throw failure;
-  } finally {
-    opts.signal?.removeEventListener('abort', onAbort);
-    await stopContainer().catch(() => undefined);
-    // The disk holds the cache: it must be unmounted before its mount point is removed.
-    await closeDisk().catch(() => undefined);
-    forget();
-    // Never through a mount that would not go away: that would empty the app's cache.
-    if (!(await isMounted(join(work, 'disk')))) await rm(work, { recursive: true, force: true });
   }
 }
 
@@ -117,13 +66,6 @@ function isNoSpace(error: unknown): boolean {
     if (e.code === 'ENOSPC') return true;
   }
   return false;
-}
-
-function cancelled(): DropshipError {
-  return new DropshipError('STAGING_CANCELLED', 'staging was cancelled; the staging container and its files were removed', {
-    hint: 'run the staging again',
-    exitCode: 130,
-  });
 }
 
 function failedResult(progress: Progress, error: unknown): ResultJson {
@@ -162,23 +104,11 @@ function announcePlan(opts: NormalizedStagingOptions, progress: Progress, plan: 
 
 const STEP_TITLE: Record<string, string> = { supply: 'Supplying', finalize: 'Finalizing', compile: 'Compiling' };
 
-async function run(
-  opts: NormalizedStagingOptions,
-  work: string,
-  processOwner: string,
-  progress: Progress,
-  live: Live,
-  stopContainer: () => Promise<void>,
-): Promise<StagingResult> {
+async function run(opts: NormalizedStagingOptions, session: StagingSession, progress: Progress): Promise<StagingResult> {
   const started = Date.now();
-  const deadline = started + opts.timeoutMs;
   const paths = homePaths(opts.home);
   const clock = new PhaseClock(opts.emit);
-  const warnings: string[] = [];
-  const warn = (message: string) => {
-    warnings.push(message);
-    opts.emit({ type: 'warning', message });
-  };
+  const { work, warn } = session;
   const owner = { uid: hostUid(opts.idMap, VCAP_UID), gid: hostGid(opts.idMap, VCAP_GID) };
   const scratch = join(work, 'scratch');
   // Asked now: npm's answer arrives while the buildpacks are fetched.
@@ -217,8 +147,9 @@ async function run(
   }
 
   // After the buildpacks are known: a wrong -b fails before a disk is made.
-  const disk = await openStagingDisk(join(paths.cache, opts.name), join(work, 'disk'), opts.diskBytes, warn);
-  live.disk = disk;
+  const disk = await openStagingDisk(join(paths.cache, opts.name), session.diskDir, opts.diskBytes, warn);
+  // The disk holds the cache: it is unmounted after the container is gone, before the work dir goes.
+  session.closeLast(disk);
   const tree = join(disk.workDir, 'droplet');
   const envDir = join(disk.workDir, 'env');
   const writableDir = join(disk.workDir, 'container');
@@ -255,59 +186,25 @@ async function run(
     { source: cacheDir, destination: CONTAINER.cache },
     ...buildpackDirs.map((dir, i) => ({ source: dir, destination: buildpackMount(i) })),
   ];
-  // The address is leased before the container exists, so that /etc/hosts and /etc/resolv.conf
-  // are bind-mounted; the cleanup path owns the lease from here on.
-  const id = newContainerId();
-  const networkOptions = { containerId: id, kind: 'staging' as const, app: opts.name, hostname: 'staging' };
-  if (opts.network) {
-    live.networkId = id;
-    const prepared = await prepareNetwork(networkOptions);
-    for (const message of prepared.warnings) warn(`staging network: ${message}`);
-    mounts.push(...prepared.mounts);
-  }
   // The container starts while the app is copied into its (already bind-mounted) build dir.
-  const [creation, copiedResult] = await Promise.allSettled([
-    createContainer({
-      id,
-      lowerDirs,
-      args: ['/bin/sleep', '2147483647'],
-      user: 'vcap',
-      env,
-      cwd: CONTAINER.build,
-      hostname: 'staging',
-      mounts,
-      limits: { memoryBytes: opts.memoryBytes },
-      writableDir,
-      network: 'none',
-      runtime: opts.runtime,
-      idMap: opts.idMap,
-      labels: { role: 'staging', app: opts.name, [OWNER_LABEL]: processOwner },
-    }),
-    clock.run('upload', 'Copying app source', () =>
-      copyAppSource(opts.appDir, join(tree, 'app'), owner).catch((error: unknown) => {
-        throw isNoSpace(error) ? diskFullError('Copying app source', opts.limits.disk, error) : error;
-      })),
-  ]);
-  if (creation.status === 'fulfilled') live.container = creation.value;
-  if (copiedResult.status === 'rejected') throw copiedResult.reason;
-  if (creation.status === 'rejected') throw creation.reason;
-  const copied = copiedResult.value;
-  if (copied.skipped.length) warn(`not copied (sockets, fifos or devices): ${copied.skipped.join(', ')}`);
-  const container = live.container!;
-  // Before any buildpack step runs, so no step can race the default route.
-  if (opts.network) await attachNetwork({ ...networkOptions, pid: await container.pid() });
-  const runner = new ContainerStepRunner(container, {
+  const { sandbox, runner, alongside: copied } = await session.start({
+    hostname: 'staging',
+    lowerDirs,
     env,
     cwd: CONTAINER.build,
-    deadline,
-    maxOutputBytes: opts.maxOutputBytes,
-    signal: opts.signal,
+    mounts,
+    writableDir,
     diskFull: () => disk.full(),
     onLine: (line, stream) => {
       if (opts.stack === 'tiny' && !progress.tinyMiss && isTinyMiss(line)) progress.tinyMiss = true;
       opts.emit({ type: 'log', line, stream });
     },
-  });
+  }, () =>
+    clock.run('upload', 'Copying app source', () =>
+      copyAppSource(opts.appDir, join(tree, 'app'), owner).catch((error: unknown) => {
+        throw isNoSpace(error) ? diskFullError('Copying app source', opts.limits.disk, error) : error;
+      })));
+  if (copied.skipped.length) warn(`not copied (sockets, fifos or devices): ${copied.skipped.join(', ')}`);
 
   if (!plan) {
     const detection = await clock.run('detect', 'Detecting', () =>
@@ -328,11 +225,9 @@ async function run(
   await supply(runner, plan, opts.limits, hooks);
   await finalize(runner, plan, opts.limits, hooks);
   const released = await clock.run('release', 'Releasing', () => release(runner, plan, opts.limits));
-  // Nothing of the staging may run while the host reads what it wrote: once init is dead the
-  // kernel has killed every process of its pid namespace. The rest of the teardown overlaps.
-  await container.kill('SIGKILL');
-  await container.wait();
-  const teardown = stopContainer();
+  // Nothing of the staging may run while the host reads what it wrote; the rest of the teardown overlaps.
+  await session.halt();
+  const teardown = sandbox.destroy();
 
   const launch: LaunchProcess[][] = [];
   for (const p of plan) {
@@ -385,7 +280,7 @@ async function run(
     detectedBuildpack: progress.detected,
     startCommand: start!,
     processTypes: table.processTypes,
-    warnings,
+    warnings: session.warnings,
     cache: { dir: disk.image, reused: cache.reused, bytes: cacheBytes, pruned },
     timings: { totalMs: Date.now() - started, scriptsMs: runner.scriptsMs, phases: clock.timings },
   };

@@ -24,12 +24,13 @@ async function leftovers(id: string): Promise<string[]> {
   return found;
 }
 
-test('a sandbox with a network: address, veth, and one destroy that removes all and can run twice', async () => {
+test('a sandbox with a network: address, one host name, veth, and one destroy that removes all and can run twice', async () => {
   if (!isRoot) return console.log('skip: needs root for runc and network namespaces');
   const id = uniqueName('dropship-sbx');
   const sandbox = await createSandbox({
     id,
-    network: { kind: 'running', hostname: 'sbx' },
+    network: { kind: 'running' },
+    hostname: 'sbx',
     lowerDirs: await tinyLowerDirs(),
     args: ['/bin/sleep', '600'],
     user: 'vcap',
@@ -39,9 +40,11 @@ test('a sandbox with a network: address, veth, and one destroy that removes all 
     assert.match(sandbox.ip, /^\d+\.\d+\.\d+\.\d+$/);
     assert.is.not(sandbox.ip, '127.0.0.1');
     let out = '';
-    const inside = await sandbox.container.exec(['/bin/sh', '-c', 'echo "env $MY_IP"; ip -4 addr show eth0'], { onStdout: (c) => (out += c) });
+    const inside = await sandbox.container.exec(['/bin/sh', '-c', 'echo "env $MY_IP"; echo "uts $(hostname)"; grep -c "sbx$" /etc/hosts; ip -4 addr show eth0'], { onStdout: (c) => (out += c) });
     assert.is(inside.exitCode, 0);
     assert.match(out, `env ${sandbox.ip}\n`);
+    // The one hostname is the container's uts name and the name /etc/hosts gives its address.
+    assert.match(out, 'uts sbx\n1\n');
     assert.match(out, `inet ${sandbox.ip}/32`);
     assert.ok((await leftovers(id)).includes('lease'));
   } finally {
