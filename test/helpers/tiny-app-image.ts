@@ -13,9 +13,33 @@ export const STACK_MARKER = 'etc/dropship-stack-build';
  * busybox httpd. With `pinnedLine`, it refuses to start unless the stack marker holds that
  * exact line: an app that a stack update breaks.
  */
-export async function tinyAppImage(app: string, stack: StackInfo, pinnedLine?: string): Promise<string> {
+/**
+ * Commit `appDir` as /app on the tiny stack's layer, run as vcap (2000) with /app/web.sh serving
+ * $PORT (or as mapped root with `root`): the image the app, daemon and repave tests start.
+ * Returns the manifest digest.
+ */
+export async function commitTinyApp(tag: string, stack: StackInfo, appDir: string, options: { labels?: Record<string, string>; root?: boolean } = {}): Promise<string> {
   const store = openStore();
   await store.layout.ensure();
+  const layer = await writeLayer(appDir, store, { pack: { prefix: 'app/' } });
+  const config: ImageConfig = {
+    architecture: 'amd64',
+    os: 'linux',
+    config: {
+      ...(options.root ? {} : { User: '2000:2000' }),
+      Env: ['PATH=/bin'],
+      Cmd: ['/bin/sh', '/app/web.sh'],
+      WorkingDir: '/app',
+      ExposedPorts: { '8080/tcp': {} },
+      ...(options.labels ? { Labels: options.labels } : {}),
+    },
+    rootfs: { type: 'layers', diff_ids: [stack.diffId, layer.diffId] },
+  };
+  const base = { mediaType: stack.mediaType, digest: stack.digest, size: stack.size };
+  return (await commitImage(store, tag, [base, layer.descriptor], config)).digest;
+}
+
+export async function tinyAppImage(app: string, stack: StackInfo, pinnedLine?: string): Promise<string> {
   await mkdir(homePaths().tmp, { recursive: true });
   const work = await mkdtemp(join(homePaths().tmp, 'app-image-'));
   try {
@@ -23,22 +47,8 @@ export async function tinyAppImage(app: string, stack: StackInfo, pinnedLine?: s
     const guard = pinnedLine ? `grep -qx '${pinnedLine}' /${STACK_MARKER} || { echo "not the stack build I know"; exit 3; }\n` : '';
     await writeFile(join(work, 'app/web.sh'), `#!/bin/sh\n${guard}mkdir -p /tmp/www/cgi-bin && cp /app/cgi/* /tmp/www/cgi-bin/\ntrap 'kill $child; exit 0' TERM\nhttpd -f -p "$PORT" -h /tmp/www &\nchild=$!\nwait $child\n`, { mode: 0o755 });
     await writeFile(join(work, 'app/cgi/index'), `#!/bin/sh\nprintf 'Content-Type: text/plain\\r\\n\\r\\n${app} %s\\n' "$INSTANCE_INDEX"\n`, { mode: 0o755 });
-    const layer = await writeLayer(join(work, 'app'), store, { pack: { prefix: 'app/' } });
-    const config: ImageConfig = {
-      architecture: 'amd64',
-      os: 'linux',
-      config: {
-        User: '2000:2000',
-        Env: ['PATH=/bin'],
-        Cmd: ['/bin/sh', '/app/web.sh'],
-        WorkingDir: '/app',
-        ExposedPorts: { '8080/tcp': {} },
-        Labels: { 'io.dropship.stack': stack.name, 'io.dropship.stack.digest': stack.diffId },
-      },
-      rootfs: { type: 'layers', diff_ids: [stack.diffId, layer.diffId] },
-    };
-    const base = { mediaType: stack.mediaType, digest: stack.digest, size: stack.size };
-    return (await commitImage(store, `dropship-apps/${app}:latest`, [base, layer.descriptor], config)).digest;
+    const labels = { 'io.dropship.stack': stack.name, 'io.dropship.stack.digest': stack.diffId };
+    return await commitTinyApp(`dropship-apps/${app}:latest`, stack, join(work, 'app'), { labels });
   } finally {
     await rm(work, { recursive: true, force: true });
   }

@@ -1,9 +1,8 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openStore, writeLayer } from '../../../src/oci/index.js';
 import { ensureStack } from '../../../src/stack/index.js';
-import { commitImage, type ImageConfig } from '../../../src/oci/image.js';
+import { commitTinyApp } from '../../helpers/tiny-app-image.js';
 
 /**
  * A real image in the store for the app tests: the tiny stack's layer (busybox-static and
@@ -83,29 +82,12 @@ async function appDir(dir: string): Promise<void> {
 
 /** Build (or rebuild; the layers are reproducible, so it costs little) the test image. */
 export async function ensureTestImage(): Promise<string> {
-  const store = openStore();
-  await store.layout.ensure();
   const work = await mkdtemp(join(tmpdir(), 'dropship-app-fixture-'));
   try {
     await appDir(join(work, 'app'));
     const stack = await ensureStack('tiny');
-    const base = { diffId: stack.diffId, descriptor: { mediaType: stack.mediaType, digest: stack.digest, size: stack.size } };
-    const app = await writeLayer(join(work, 'app'), store, { pack: { prefix: 'app/' } });
-    const config: ImageConfig = {
-      architecture: 'amd64',
-      os: 'linux',
-      config: {
-        User: '2000:2000',
-        Env: ['PATH=/bin'],
-        Cmd: ['/bin/sh', '/app/web.sh'],
-        WorkingDir: '/app',
-        ExposedPorts: { '8080/tcp': {} },
-      },
-      rootfs: { type: 'layers', diff_ids: [base.diffId, app.diffId] },
-    };
-    await commitImage(store, TEST_IMAGE, [base.descriptor, app.descriptor], config);
-    const { User: _user, ...rootConfig } = config.config;
-    await commitImage(store, TEST_ROOT_IMAGE, [base.descriptor, app.descriptor], { ...config, config: rootConfig });
+    await commitTinyApp(TEST_IMAGE, stack, join(work, 'app'));
+    await commitTinyApp(TEST_ROOT_IMAGE, stack, join(work, 'app'), { root: true });
     return TEST_IMAGE;
   } finally {
     await rm(work, { recursive: true, force: true });
