@@ -182,7 +182,7 @@ async function run(opts: NormalizedStagingOptions, options: CnbBuildOptions, ses
       if (stream === 'stderr') opts.emit({ type: 'log', line, stream });
       else for (const l of capture.line(line)) opts.emit({ type: 'log', line: l, stream });
     },
-  }, () => copyAppSource(opts.appDir, appDir, owner));
+  }, () => copyAppSource(opts.appDir, appDir, owner, opts.appDirWithin));
   /** Run a wrapped step; its dump (after the marker) comes back apart from its log lines. */
   const runCaptured = async (spec: Parameters<typeof runner.run>[0], marker: string) => {
     const out = await runner.run({ ...spec, args: spec.args.map((a) => (a === MARKER ? marker : a)) });

@@ -1,7 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { DropshipError } from '../errors.js';
-import { containedPath } from '../util/contained-path.js';
+import { containedPath, type Containment } from '../util/contained-path.js';
 import { checkName } from '../util/names.js';
 import type { HealthCheckKind, Manifest, ManifestApp, ManifestProcess } from './manifest.js';
 import { parseVarFlags, readVarsFile, type ManifestVars } from './manifest-vars.js';
@@ -38,6 +38,8 @@ export interface PushFlags {
 export interface PushPlan {
   name: string;
   path: string;
+  /** Set when `path` came from the app's own manifest: where it must still lead when it is read. */
+  pathWithin?: Containment;
   /** Empty: detect among the built-in and registered buildpacks. */
   buildpacks: string[];
   /** The manifest that named `buildpacks` (not the operator's -b): their URLs may not reach private addresses. */
@@ -176,7 +178,10 @@ export function planPush(flags: PushFlags, manifest?: Manifest, cwd = process.cw
   return apps.map((app) => {
     const pathFrom = flags.path ? resolve(cwd, flags.path) : undefined;
     // A manifest found beside the app is the app's own file; one given with -f is the operator's.
-    const manifestPath = !pathFrom && app?.path && !flags.manifest ? containedPath(app.path, resolve(manifest!.file, '..'), `${manifest!.file}:${app.line}: applications[${manifest!.applications.indexOf(app)}] (${app.name}).path`) : app?.path;
+    const within = !pathFrom && app?.path && !flags.manifest
+      ? { root: resolve(manifest!.file, '..'), source: `${manifest!.file}:${app.line}: applications[${manifest!.applications.indexOf(app)}] (${app.name}).path` }
+      : undefined;
+    const manifestPath = within ? containedPath(app!.path!, within.root, within.source) : app?.path;
     const path = appDir(pathFrom ?? manifestPath ?? (manifest ? resolve(manifest.file, '..') : resolve(cwd)),
       app && !pathFrom && app.path ? ` (path of ${app.name} in ${manifest!.file})` : '');
     const web = app?.processes?.find((p) => p.type === 'web');
@@ -186,6 +191,7 @@ export function planPush(flags: PushFlags, manifest?: Manifest, cwd = process.cw
     return {
       name,
       path,
+      ...(within ? { pathWithin: within } : {}),
       buildpacks: flags.buildpacks?.length ? flags.buildpacks : app?.buildpacks ?? [],
       ...(!flags.buildpacks?.length && app?.buildpacks?.length ? { buildpacksFrom: manifest!.file } : {}),
       stack: flags.stack ?? app?.stack ?? PUSH_DEFAULTS.stack,

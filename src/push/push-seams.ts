@@ -12,6 +12,7 @@ export function realPushSeams(): PushSeams {
     async stage(input) {
       const result = await stage({
         appDir: input.appDir,
+        appDirWithin: input.appDirWithin,
         name: input.name,
         stack: input.stack,
         buildpacks: input.buildpacks.length ? input.buildpacks : undefined,

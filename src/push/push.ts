@@ -1,3 +1,4 @@
+import type { Containment } from '../util/contained-path.js';
 import { randomBytes } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -22,6 +23,8 @@ export interface StackLayer {
 
 export interface StageInput {
   appDir: string;
+  /** A manifest's `path:`: where appDir must still be when it is read (see StagingOptions). */
+  appDirWithin?: Containment;
   name: string;
   stack: string;
   buildpacks: string[];
@@ -160,6 +163,7 @@ export async function stagePhase(seams: PushSeams, work: PushWork, onLog: (line:
   work.staged = await timed(work, 'stage', async () =>
     seams.stage({
       appDir: plan.path,
+      appDirWithin: plan.pathWithin,
       name: plan.name,
       stack: plan.stack,
       buildpacks: plan.buildpacks,
@@ -257,7 +261,7 @@ export async function startPhase(seams: PushSeams, work: PushWork, onLog: (line:
         url: out.hostPort ? `http://127.0.0.1:${out.hostPort}` : undefined,
       });
       // What `dropship restage` stages again: the source this release was built from.
-      if (p.type === 'web') await keepSource(p.app, plan.path, { release: out.release, stack: plan.stack, buildpacks: plan.buildpacks });
+      if (p.type === 'web') await keepSource(p.app, plan.path, { release: out.release, stack: plan.stack, buildpacks: plan.buildpacks }, plan.pathWithin);
     }
     return started;
   });

@@ -8,6 +8,7 @@ import { execa } from 'execa';
 import { DropshipError } from '../errors.js';
 import { appPaths } from '../apps/index.js';
 import { tempPathFor, writeJsonAtomic } from '../util/atomic.js';
+import { heldDirPath, openContainedDir, type Containment } from '../util/contained-path.js';
 
 /** What `restage` needs to stage a release's source again the way it was pushed. */
 export interface KeptSource {
@@ -26,16 +27,19 @@ function sourcesDir(app: string): string {
 /**
  * Keep the app directory a release was staged from, as a content-addressed tarball in the app's
  * dir (0700, the file 0600: no other user reads the source). tar stores symlinks as links and
- * never follows them, so a link in the source cannot pull a host file into the store.
+ * never follows them, so a link in the source cannot pull a host file into the store. Read through
+ * the directory held open and judged against `within` (a manifest's `path:`): a path swapped for a
+ * link out of the app while the push staged cannot pull a host directory in either.
  */
-export async function keepSource(app: string, dir: string, meta: Omit<KeptSource, 'digest'>): Promise<KeptSource> {
+export async function keepSource(app: string, dir: string, meta: Omit<KeptSource, 'digest'>, within?: Containment): Promise<KeptSource> {
   const sources = sourcesDir(app);
   await mkdir(sources, { recursive: true, mode: 0o700 });
   const temp = tempPathFor(join(sources, 'source.tar'));
+  const held = await openContainedDir(dir, within);
   try {
     // Made 0600 before tar writes into it: tar would create it by the umask.
     await writeFile(temp, '', { mode: 0o600 });
-    await execa('tar', ['--create', '--file', temp, '--directory', dir, '--sort=name', '--numeric-owner', '.'], { stdin: 'ignore' });
+    await execa('tar', ['--create', '--file', temp, '--directory', heldDirPath(held), '--sort=name', '--numeric-owner', '.'], { stdin: 'ignore' });
     const hash = createHash('sha256');
     await pipeline(createReadStream(temp), hash);
     const digest = `sha256:${hash.digest('hex')}`;
@@ -44,6 +48,7 @@ export async function keepSource(app: string, dir: string, meta: Omit<KeptSource
     await writeJsonAtomic(join(sources, `${meta.release}.json`), kept, { mode: 0o600 });
     return kept;
   } finally {
+    await held.close();
     await rm(temp, { force: true });
   }
 }

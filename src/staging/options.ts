@@ -1,3 +1,4 @@
+import type { Containment } from '../util/contained-path.js';
 import { basename, dirname, join, resolve } from 'node:path';
 import { DEFAULT_STACK } from '../stack/index.js';
 import { DropshipError } from '../errors.js';
@@ -10,6 +11,7 @@ import type { StackRootfs, StagingEvent, StagingOptions } from './types.js';
 
 export interface NormalizedStagingOptions {
   appDir: string;
+  appDirWithin?: Containment;
   buildpacks: string[];
   buildpacksFrom?: string;
   stack: string;
@@ -72,6 +74,7 @@ export function normalizeStagingOptions(options: StagingOptions): NormalizedStag
   const home = options.home ?? homePaths().root;
   return {
     appDir,
+    appDirWithin: options.appDirWithin,
     buildpacks: options.buildpacks ?? [],
     buildpacksFrom: options.buildpacksFrom,
     stack,

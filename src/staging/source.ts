@@ -1,7 +1,8 @@
 import { lstat } from 'node:fs/promises';
 import { join } from 'node:path';
 import ignore, { type Ignore } from 'ignore';
-import { DropshipError } from '../errors.js';
+import { DropshipError, isDropshipError } from '../errors.js';
+import { heldDirPath, openContainedDir, type Containment } from '../util/contained-path.js';
 import { copyTreeNoFollow, type CopyTreeResult } from '../util/copy-tree.js';
 import { readTextNoFollow } from '../util/no-follow.js';
 
@@ -10,10 +11,10 @@ const DEFAULT_IGNORES = ['.cfignore', '/manifest.yml', '.gitignore', '.git', '.h
 
 export type CopyResult = CopyTreeResult;
 
-export async function loadIgnore(appDir: string): Promise<Ignore> {
-  const path = join(appDir, '.cfignore');
-  const text = await readTextNoFollow(path).catch((error: unknown) => {
-    throw error instanceof DropshipError ? error : unreadable(path, error);
+/** The app's .cfignore and the defaults; `shownAs` names `appDir` in errors (a held directory's /proc path). */
+export async function loadIgnore(appDir: string, shownAs = appDir): Promise<Ignore> {
+  const text = await readTextNoFollow(join(appDir, '.cfignore')).catch((error: unknown) => {
+    throw error instanceof DropshipError ? error : unreadable(join(shownAs, '.cfignore'), error);
   });
   return ignore().add(DEFAULT_IGNORES).add(text ?? '');
 }
@@ -45,14 +46,25 @@ export async function checkAppDir(appDir: string): Promise<void> {
  * the copy never follows a link (symlinks are copied as links that resolve inside the container),
  * judges every file by what it opened, and drops setuid/setgid bits.
  */
-export async function copyAppSource(appDir: string, dest: string, owner: { uid: number; gid: number }): Promise<CopyResult> {
-  const ig = await loadIgnore(appDir);
-  const result = await copyTreeNoFollow(appDir, dest, {
-    owner,
-    mode: (mode, isDirectory) => (mode & 0o777) | (isDirectory ? 0o700 : 0o600),
-    ignore: (rel, isDirectory) => ig.ignores(isDirectory ? `${rel}/` : rel),
-    unreadable,
+export async function copyAppSource(appDir: string, dest: string, owner: { uid: number; gid: number }, within?: Containment): Promise<CopyResult> {
+  // Held open, and judged on what was opened: a manifest's `path:` was checked when the push was
+  // planned, and the directory may have been swapped for a link out of the app since.
+  const held = await openContainedDir(appDir, within).catch((error: unknown) => {
+    throw isDropshipError(error) ? error : unreadable(appDir, error);
   });
+  let result: CopyResult;
+  try {
+    const ig = await loadIgnore(heldDirPath(held), appDir);
+    result = await copyTreeNoFollow(heldDirPath(held), dest, {
+      owner,
+      mode: (mode, isDirectory) => (mode & 0o777) | (isDirectory ? 0o700 : 0o600),
+      ignore: (rel, isDirectory) => ig.ignores(isDirectory ? `${rel}/` : rel),
+      unreadable,
+      shownAs: appDir,
+    });
+  } finally {
+    await held.close();
+  }
   if (result.files === 0) {
     throw new DropshipError('APP_EMPTY', `app directory ${appDir} has no files to stage (after .cfignore and the default ignores)`, {
       hint: 'stage the directory that holds your app; check .cfignore if it excludes everything',

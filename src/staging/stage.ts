@@ -201,7 +201,7 @@ async function run(opts: NormalizedStagingOptions, session: StagingSession, prog
     },
   }, () =>
     clock.run('upload', 'Copying app source', () =>
-      copyAppSource(opts.appDir, join(tree, 'app'), owner).catch((error: unknown) => {
+      copyAppSource(opts.appDir, join(tree, 'app'), owner, opts.appDirWithin).catch((error: unknown) => {
         throw isNoSpace(error) ? diskFullError('Copying app source', opts.limits.disk, error) : error;
       })));
   if (copied.skipped.length) warn(`not copied (sockets, fifos or devices): ${copied.skipped.join(', ')}`);

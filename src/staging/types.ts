@@ -1,3 +1,4 @@
+import type { Containment } from '../util/contained-path.js';
 import type { IdMap } from '../security/idmap.js';
 import type { ResultJson } from './metadata.js';
 
@@ -15,6 +16,12 @@ export type StagingEvent =
 
 export interface StagingOptions {
   appDir: string;
+  /**
+   * Where `appDir` must be at the moment it is copied (a manifest's `path:`, checked when the push
+   * was planned): judged again on the opened directory, so a symlink swapped in since cannot
+   * redirect the copy to a host directory.
+   */
+  appDirWithin?: Containment;
   /** `-b` values in order; none: detect with the detect order. */
   buildpacks?: string[];
   /**

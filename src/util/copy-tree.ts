@@ -11,6 +11,8 @@ export interface CopyTreeOptions {
   ignore?: (relative: string, isDirectory: boolean) => boolean;
   /** Turn a failed read of a source path into the caller's error. */
   unreadable?: (path: string, error: unknown) => Error;
+  /** The name of `from` in messages (when `from` is a held directory's /proc path). */
+  shownAs?: string;
 }
 
 export interface CopyTreeResult {
@@ -96,6 +98,7 @@ function kindOf(info: { isDirectory(): boolean; isFile(): boolean; isSymbolicLin
  */
 export async function copyTreeNoFollow(from: string, to: string, options: CopyTreeOptions): Promise<CopyTreeResult> {
   const result: CopyTreeResult = { files: 0, bytes: 0, skipped: [] };
+  const shownRoot = options.shownAs ?? from;
   const workers = new Workers();
   const fail = (path: string, error: unknown): Error => {
     if (error instanceof DropshipError) return error;
@@ -153,13 +156,13 @@ export async function copyTreeNoFollow(from: string, to: string, options: CopyTr
   };
 
   const walk = async (dirs: HeldDirs, rel: string): Promise<void> => {
-    const shownDir = rel ? `${from}/${rel}` : from;
+    const shownDir = rel ? `${shownRoot}/${rel}` : shownRoot;
     const entries = await readdir(atDir(dirs.src), { withFileTypes: true }).catch((error) => {
       throw fail(shownDir, error);
     });
     for (const entry of entries) {
       const r = rel ? `${rel}/${entry.name}` : entry.name;
-      const shown = `${from}/${r}`;
+      const shown = `${shownRoot}/${r}`;
       // The entry's type from the directory listing (lstat where the filesystem does not say) only
       // picks the way to copy it; what is copied is judged again on what gets opened.
       const kind = entry.isDirectory() || entry.isFile() || entry.isSymbolicLink() ? kindOf(entry)
@@ -203,7 +206,7 @@ export async function copyTreeNoFollow(from: string, to: string, options: CopyTr
   };
 
   const src = await openDirNoFollow(from).catch((error) => {
-    throw fail(from, error);
+    throw fail(shownRoot, error);
   });
   let root: HeldDirs;
   try {
