@@ -2,6 +2,7 @@ import { watch } from 'node:fs';
 import { access, chmod, mkdir, readFile, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { constants as osConstants } from 'node:os';
+import { allSettled } from '../util/settled.js';
 import { DropshipError } from '../errors.js';
 import { loadProfile, type AppArmorOutcome } from '../security/apparmor.js';
 import { hostGid } from '../security/idmap.js';
@@ -137,7 +138,8 @@ export class RuntimeContainer implements MonitoredContainer {
     const [apparmor, init] = await Promise.all([containerApparmor(), containerInit()]);
     this.apparmor = apparmor;
     await createBundle(this.id, hostGid(this.options.idMap, 0));
-    await Promise.all([
+    // Settled, not Promise.all: the cleanup of a failed start must not race a mount still being made.
+    await allSettled([
       mountRootfs(this.bundle, this.options.lowerDirs, this.options.idMap, this.options.limits.diskBytes, this.options.writableDir),
       writeSpec(this.bundle, buildSpec({ ...specOptions(this.options, this.bundle, this.apparmor), init })),
       this.options.monitor ? writeRecord(this.bundle, this.options) : undefined,
@@ -275,7 +277,7 @@ export class RuntimeContainer implements MonitoredContainer {
     if (this.options.monitor) return this.teardownMonitored(this.options.monitor);
     try {
       // The host's rootfs mount can go while the runtime deletes: the container has its own copy.
-      await Promise.all([
+      await allSettled([
         this.runtimeGone ? undefined : runtimeDelete(this.runtime, this.id),
         this.exited?.catch(() => undefined),
         unmountRootfs(this.bundle),

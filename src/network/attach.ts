@@ -7,6 +7,7 @@ import { loadNetworkConfig, type NetworkConfig } from './config.js';
 import { hostsFileContent, resolvConfContent } from './etc-files.js';
 import { run } from './exec.js';
 import { logLabel, readGroups, requireGroup, rulesFor } from './groups.js';
+import { allSettled } from '../util/settled.js';
 import { ensureHostNetwork, iptablesSave, restore, sysctl } from './host.js';
 import { attachScript, detachScript, leftoverScript, parseSave, rulesDigest } from './iptables-rules.js';
 import { containerOwner, releaseLocked, reserveLeasePortsLocked } from './host-ports.js';
@@ -115,7 +116,7 @@ async function leaseLocked(
     const dir = containerFilesDir(lease.short);
     await mkdir(dir, { recursive: true });
     // Plain writes: the files are regenerated with the lease and read only after this returns.
-    await Promise.all([writeFile(join(dir, 'hosts'), hostsFileContent(lease.ip, lease.hostname)), writeFile(join(dir, 'resolv.conf'), resolv.content)]);
+    await allSettled([writeFile(join(dir, 'hosts'), hostsFileContent(lease.ip, lease.hostname)), writeFile(join(dir, 'resolv.conf'), resolv.content)]);
   }
   return { lease, rules, warnings };
 }
@@ -151,7 +152,7 @@ async function plugVeth(lease: Lease, pid: number, config: NetworkConfig): Promi
       '',
     ].join('\n'),
   });
-  await Promise.all([
+  await allSettled([
     // The host must not be reachable over IPv6 at all, and 127.0.0.1:HOSTPORT is DNATed out of this veth.
     // Only a kernel without IPv6 may skip it: otherwise a failed write would open the host silently
     // (there are no ip6tables rules behind it).
@@ -197,8 +198,10 @@ export async function attachNetwork(options: AttachOptions & { pid: number }): P
       // Attaching twice must not tear down a working network.
       if (existing?.attached && existsSync(`/sys/class/net/${vethName(existing.short)}`)) return { lease: existing, warnings: [] };
       const { lease, rules, warnings } = await leaseLocked(normalized, config, true);
-      // The rules name the veth before it exists: both can be set up at once.
-      await Promise.all([
+      // The rules name the veth before it exists: both can be set up at once, but both must have
+      // finished before a failure of either runs the teardown below (rules restored after it were
+      // left behind, DNATing a host port the next lease gets to an address nobody has).
+      await allSettled([
         plugVeth(lease, options.pid, config),
         restore(
           attachScript({ short: lease.short, ip: lease.ip, hostPorts: lease.hostPorts, rules, label: logLabel(lease) }),

@@ -43,6 +43,29 @@ test('teardown leaves no veth, rule, chain or lease behind, and can run twice', 
   }
 });
 
+test('an attach whose veth fails while its rules are still being written leaves no rule behind', async () => {
+  // A container that is gone by the time its veth is made (a task that exited at once): the veth
+  // fails in milliseconds while iptables-restore of its rules is still running. The teardown on
+  // that error must come after the rules, or they stay: a host port DNATed to an address nobody
+  // has, which the next lease given that port then times out on.
+  const group = uniqueName('h5sg');
+  await createSecurityGroup(group, [{ protocol: 'tcp', destination: '198.18.0.0/15', ports: '80,443', log: true }]);
+  const gone = spawn('true');
+  await new Promise((resolve) => gone.once('exit', resolve));
+  try {
+    for (let i = 0; i < 5; i++) {
+      const id = uniqueName('h5race');
+      const before = hostNetworkState([id]);
+      const failed = await attachNetwork({ containerId: id, pid: gone.pid!, kind: 'running', ports: [{}], securityGroups: [group] }).then(() => false, () => true);
+      assert.ok(failed, 'attaching to a pid that has exited fails');
+      assert.equal(hostNetworkState([id]), before, 'no veth, route, rule or claim of it is left');
+      assert.not.ok((await leaseIds()).includes(id), 'and no lease');
+    }
+  } finally {
+    await deleteSecurityGroup(group).catch(() => undefined);
+  }
+});
+
 const CHILD = `
 const { createContainer } = await import(${JSON.stringify(new URL('../../../src/container/index.ts', import.meta.url).pathname)});
 const { attachNetwork } = await import(${JSON.stringify(new URL('../../../src/network/index.ts', import.meta.url).pathname)});
