@@ -8,6 +8,7 @@ import { allocateHostPort, releaseAppHostPort } from './host-port.js';
 import { containerPortFor, inspectAppImage, removeLabelledContainers } from '../sandbox/index.js';
 import { normalizeRunOptions, parseDisk, parseInstances, parseMemory, type RunOptions } from './run-options.js';
 import { commitRelease } from './releases.js';
+import { requireScaleFits, scaleEventText } from './scale-fit.js';
 import {
   APP_LABEL,
   appPaths,
@@ -199,7 +200,13 @@ export async function scaleApp(name: string, options: { instances?: number | str
   if (Object.keys(change).length === 0) {
     throw new DropshipError('INVALID_OPTION', 'scale: nothing to change', { hint: 'give -i INSTANCES, -m MEMORY or -k DISK' });
   }
+  const current = await requireAppSpec(name);
+  const next = { ...current, ...change };
+  const running = (await supervisorState(name)).kind === 'running';
+  await requireScaleFits({ name, processType: current.processType, current, next, running });
   const words = Object.entries(change).map(([key, value]) => `${key} ${value}`).join(', ');
+  // Before the release: the change asked for is history even if the instances fail to converge.
+  await recordEvent(name, { type: 'scale', message: scaleEventText(current, next) });
   await updateApp(name, change, `scale: ${words}`);
   return summary(name);
 }
