@@ -3,11 +3,13 @@ import { join } from 'node:path';
 import { DropshipError } from '../errors.js';
 import { homePaths } from '../home.js';
 import { withLock } from '../util/lock.js';
+import { cancelledError, isCancelled } from './control.js';
 import { askApp, spawnSupervisor, supervisorState } from './daemon-client.js';
 import { allocateHostPort, releaseAppHostPort } from './host-port.js';
 import { containerPortFor, inspectAppImage, removeLabelledContainers } from '../sandbox/index.js';
 import { normalizeRunOptions, parseDisk, parseInstances, parseMemory, type RunOptions } from './run-options.js';
-import { commitRelease } from './releases.js';
+import { commitRelease, restoreRelease } from './releases.js';
+import { requireScaleFits, scaleEventText } from './scale-fit.js';
 import {
   APP_LABEL,
   appPaths,
@@ -82,17 +84,30 @@ export async function createApp(options: RunOptions & { reason?: string }): Prom
   });
 }
 
-/** Supervisor up, then wait for the first verdict on every instance (healthy or crashed). */
-async function startDetached(spec: AppSpec): Promise<StartResult> {
-  await spawnSupervisor(spec.name);
-  return waitForInstances(spec);
+/** How a command waits for instances to become healthy: `signal` (Ctrl-C) ends the wait at once. */
+export interface WaitOptions {
+  signal?: AbortSignal;
 }
 
-async function waitForInstances(spec: AppSpec): Promise<StartResult> {
+/** Supervisor up, then wait for the first verdict on every instance (healthy or crashed). */
+async function startDetached(spec: AppSpec, wait: WaitOptions): Promise<StartResult> {
+  await spawnSupervisor(spec.name);
+  return waitForInstances(spec, wait);
+}
+
+/** The first verdict on every instance; a Ctrl-C stops the app again (it was stopped, or new). */
+async function waitForInstances(spec: AppSpec, wait: WaitOptions): Promise<StartResult> {
   await recordEvent(spec.name, { type: 'start', message: `started ${spec.instances} instance(s)` });
   const waitMs = spec.healthCheck.startTimeoutMs + 120_000;
-  const result = await askApp<{ running: boolean; instances: InstanceStatus[] }>(spec.name, { op: 'wait-running' }, waitMs);
-  return { app: spec.name, hostPort: spec.hostPort, ...result };
+  try {
+    const result = await askApp<{ running: boolean; instances: InstanceStatus[] }>(spec.name, { op: 'wait-running' }, waitMs, wait.signal);
+    return { app: spec.name, hostPort: spec.hostPort, ...result };
+  } catch (error) {
+    if (!isCancelled(error, wait.signal)) throw error;
+    await askApp(spec.name, { op: 'stop' }, spec.instances * 1000 + spec.stopTimeoutMs + 60_000);
+    await recordEvent(spec.name, { type: 'stop', message: 'start cancelled (Ctrl-C): stopped' });
+    throw cancelledError(`stopped waiting for '${spec.name}' to start (Ctrl-C): it is stopped, on release ${spec.release}`, `\`dropship start ${spec.name}\` starts it again`, wait.signal);
+  }
 }
 
 /**
@@ -101,7 +116,7 @@ async function waitForInstances(spec: AppSpec): Promise<StartResult> {
  * supervisor never came up (its host port taken, say) is removed again, so the same `run` can
  * simply be retried.
  */
-export async function runApp(options: RunOptions & { reason?: string }): Promise<StartResult> {
+export async function runApp(options: RunOptions & { reason?: string }, wait: WaitOptions = {}): Promise<StartResult> {
   const spec = await createApp(options);
   try {
     await spawnSupervisor(spec.name);
@@ -110,7 +125,7 @@ export async function runApp(options: RunOptions & { reason?: string }): Promise
     await releaseAppHostPort(spec.name).catch(() => undefined);
     throw error;
   }
-  return waitForInstances(spec);
+  return waitForInstances(spec, wait);
 }
 
 async function summary(name: string): Promise<AppSummary> {
@@ -162,13 +177,18 @@ export async function stopApp(name: string): Promise<void> {
 }
 
 /** `dropship start APP`: the daemon supervises it again (or already does). */
-export async function startApp(name: string): Promise<StartResult & { alreadyRunning: boolean }> {
+export async function startApp(name: string, wait: WaitOptions = {}): Promise<StartResult & { alreadyRunning: boolean }> {
   const spec = await requireAppSpec(name);
   if ((await supervisorState(name)).kind === 'running') {
-    const status = await askApp<{ instances: InstanceStatus[] }>(name, { op: 'status' });
-    return { app: name, hostPort: spec.hostPort, running: status.instances.every((i) => i.state === 'running'), instances: status.instances, alreadyRunning: true };
+    // Started already, perhaps still starting: the first verdict on every instance, as for a start.
+    const waitMs = spec.healthCheck.startTimeoutMs + 120_000;
+    const status = await askApp<{ running: boolean; instances: InstanceStatus[] }>(name, { op: 'wait-running' }, waitMs, wait.signal).catch((error: unknown) => {
+      if (!isCancelled(error, wait.signal)) throw error;
+      throw cancelledError(`stopped waiting for '${name}' (Ctrl-C): it stays started`, `\`dropship ps ${name}\` shows its instances`, wait.signal);
+    });
+    return { app: name, hostPort: spec.hostPort, running: status.running, instances: status.instances, alreadyRunning: true };
   }
-  return { ...(await startDetached(spec)), alreadyRunning: false };
+  return { ...(await startDetached(spec, wait)), alreadyRunning: false };
 }
 
 /**
@@ -176,17 +196,27 @@ export async function startApp(name: string): Promise<StartResult & { alreadyRun
  * (so a release made while the app ran, by a rebase or a `push --no-start`, takes effect);
  * rolling: one at a time, each new one healthy before an old one is drained.
  */
-export async function restartApp(name: string, options: { rolling?: boolean } = {}): Promise<StartResult> {
+export async function restartApp(name: string, options: { rolling?: boolean } & WaitOptions = {}): Promise<StartResult> {
   const spec = await requireAppSpec(name);
   const state = await supervisorState(name);
-  if (state.kind !== 'running') return startApp(name);
+  if (state.kind !== 'running') return startApp(name, options);
   const waitMs = replaceWaitMs(spec);
   await recordEvent(name, { type: 'restart', message: `${options.rolling ? 'rolling restart' : 'restart'} onto release ${spec.release}` });
-  const result = await askApp<{ instances: InstanceStatus[] }>(name, { op: 'restart', rolling: options.rolling ?? false }, waitMs);
-  const ready = options.rolling
-    ? result
-    : await askApp<{ running: boolean; instances: InstanceStatus[] }>(name, { op: 'wait-running' }, waitMs);
-  return { app: name, hostPort: spec.hostPort, running: ready.instances.every((i) => i.state === 'running'), instances: ready.instances };
+  try {
+    const result = await askApp<{ instances: InstanceStatus[] }>(name, { op: 'restart', rolling: options.rolling ?? false }, waitMs, options.signal);
+    const ready = options.rolling
+      ? result
+      : await askApp<{ running: boolean; instances: InstanceStatus[] }>(name, { op: 'wait-running' }, waitMs, options.signal);
+    return { app: name, hostPort: spec.hostPort, running: ready.instances.every((i) => i.state === 'running'), instances: ready.instances };
+  } catch (error) {
+    if (!isCancelled(error, options.signal)) throw error;
+    if (!options.rolling) {
+      // The old instances are gone already: the daemon keeps starting the new ones.
+      throw cancelledError(`stopped waiting for '${name}' (Ctrl-C): its instances of release ${spec.release} go on starting`, `\`dropship ps ${name}\` shows them`, options.signal);
+    }
+    await askApp(name, { op: 'cancel' }, waitMs);
+    throw cancelledError(`stopped the rolling restart of '${name}' (Ctrl-C): the instances not yet replaced keep running`, `\`dropship ps ${name}\` shows them`, options.signal);
+  }
 }
 
 /** `dropship scale APP [-i N] [-m M] [-k D]`: a new release; while serving, a memory or disk change replaces instances one by one. */
@@ -199,7 +229,13 @@ export async function scaleApp(name: string, options: { instances?: number | str
   if (Object.keys(change).length === 0) {
     throw new DropshipError('INVALID_OPTION', 'scale: nothing to change', { hint: 'give -i INSTANCES, -m MEMORY or -k DISK' });
   }
+  const current = await requireAppSpec(name);
+  const next = { ...current, ...change };
+  const running = (await supervisorState(name)).kind === 'running';
+  await requireScaleFits({ name, processType: current.processType, current, next, running });
   const words = Object.entries(change).map(([key, value]) => `${key} ${value}`).join(', ');
+  // Before the release: the change asked for is history even if the instances fail to converge.
+  await recordEvent(name, { type: 'scale', message: scaleEventText(current, next) });
   await updateApp(name, change, `scale: ${words}`);
   return summary(name);
 }
@@ -210,7 +246,7 @@ export async function scaleApp(name: string, options: { instances?: number | str
  * downtime: instances are replaced one at a time, each new one healthy before an old one is
  * drained. A stopped app just gets the release. Name, id and host port are kept.
  */
-export async function updateApp(name: string, change: Partial<ReleaseContent>, reason: string): Promise<StartResult & { release: number }> {
+export async function updateApp(name: string, change: Partial<ReleaseContent>, reason: string, wait: WaitOptions = {}): Promise<StartResult & { release: number }> {
   const current = await requireAppSpec(name);
   const { release: _release, ...base } = current;
   const next = await commitRelease({ ...base, ...change }, reason);
@@ -218,9 +254,17 @@ export async function updateApp(name: string, change: Partial<ReleaseContent>, r
     return { app: name, hostPort: next.hostPort, running: false, instances: [], release: next.release };
   }
   const waitMs = replaceWaitMs(next, current.instances);
-  await askApp(name, { op: 'reload' }, waitMs);
-  const ready = await askApp<{ running: boolean; instances: InstanceStatus[] }>(name, { op: 'wait-running' }, waitMs);
-  return { app: name, hostPort: next.hostPort, ...ready, release: next.release };
+  try {
+    await askApp(name, { op: 'reload' }, waitMs, wait.signal);
+    const ready = await askApp<{ running: boolean; instances: InstanceStatus[] }>(name, { op: 'wait-running' }, waitMs, wait.signal);
+    return { app: name, hostPort: next.hostPort, ...ready, release: next.release };
+  } catch (error) {
+    if (!isCancelled(error, wait.signal)) throw error;
+    // Ctrl-C: the app goes back on the release it ran; the daemon drops the half-done roll.
+    await restoreRelease(current, next.release);
+    await askApp(name, { op: 'cancel' }, waitMs);
+    throw cancelledError(`stopped waiting for release ${next.release} of '${name}' (Ctrl-C): it is back on release ${current.release}, its instances as they were`, `\`dropship releases ${name}\` lists the releases`, wait.signal);
+  }
 }
 
 /** `dropship delete APP`: stop, remove every container and network lease, the data path and host port, then the app's dir. */

@@ -12,7 +12,12 @@ export type ControlRequest =
   | { op: 'reload' }
   /** Replace every instance by one of the current release (rolling: one at a time). */
   | { op: 'restart'; rolling: boolean }
-  | { op: 'wait-running' };
+  | { op: 'wait-running' }
+  /**
+   * Stop converging at once (a roll waiting for a new instance to become healthy) and converge
+   * onto the current release on disk: a Ctrl-C during a start put the previous one back there.
+   */
+  | { op: 'cancel' };
 
 type Reply = { ok: true; result: unknown } | { ok: false; error: { code: string; message: string; hint?: string } };
 
@@ -54,11 +59,32 @@ export async function serveControl<R extends { op: string } = ControlRequest>(pa
   return server;
 }
 
-/** Send one request to the daemon behind `path`; throws SUPERVISOR_UNREACHABLE when nobody answers. */
-export function callControl<T>(path: string, request: { op: string }, timeoutMs = 30_000): Promise<T> {
+/** The error of a wait the user ended: the shell's 128 + the signal (SIGTERM 143, else SIGINT 130; see cli/cancel.ts). */
+export function cancelledError(message: string, hint?: string, signal?: AbortSignal): DropshipError {
+  return new DropshipError('CANCELLED', message, { hint, exitCode: signal?.reason === 'SIGTERM' ? 143 : 130 });
+}
+
+/** The wait was ended by `signal` (and not, say, by a daemon that went away). */
+export function isCancelled(error: unknown, signal: AbortSignal | undefined): boolean {
+  return Boolean(signal?.aborted) && isDropshipError(error) && error.code === 'CANCELLED';
+}
+
+/**
+ * Send one request to the daemon behind `path`; throws SUPERVISOR_UNREACHABLE when nobody
+ * answers. `signal` ends the wait for the answer at once (the daemon carries on with the request).
+ */
+export function callControl<T>(path: string, request: { op: string }, timeoutMs = 30_000, signal?: AbortSignal): Promise<T> {
   return new Promise<T>((resolve, reject) => {
+    if (signal?.aborted) return reject(cancelledError(`stopped waiting for '${request.op}'`, undefined, signal));
     const socket = connect(path);
     let text = '';
+    const onAbort = () => {
+      clearTimeout(timer);
+      socket.destroy();
+      reject(cancelledError(`stopped waiting for '${request.op}'`, undefined, signal));
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    socket.on('close', () => signal?.removeEventListener('abort', onAbort));
     const timer = setTimeout(() => {
       socket.destroy();
       reject(new DropshipError('SUPERVISOR_TIMEOUT', `the dropship daemon did not answer '${request.op}' within ${timeoutMs / 1000}s`, {

@@ -166,15 +166,15 @@ export async function ensureDaemon(timeoutMs = 60_000): Promise<{ pid: number; s
   });
 }
 
-/** One request to the daemon, started first if needed. */
-export async function callDaemon<T>(request: DaemonRequest, timeoutMs = 30_000): Promise<T> {
+/** One request to the daemon, started first if needed; `signal` ends the wait for its answer. */
+export async function callDaemon<T>(request: DaemonRequest, timeoutMs = 30_000, signal?: AbortSignal): Promise<T> {
   await ensureDaemon();
-  return callControl<T>(daemonPaths().socket, request, timeoutMs);
+  return callControl<T>(daemonPaths().socket, request, timeoutMs, signal);
 }
 
 /** One request about app `name`. */
-export function askApp<T>(name: string, request: AppRequest, timeoutMs = 30_000): Promise<T> {
-  return callDaemon<T>({ ...request, app: name }, timeoutMs);
+export function askApp<T>(name: string, request: AppRequest, timeoutMs = 30_000, signal?: AbortSignal): Promise<T> {
+  return callDaemon<T>({ ...request, app: name }, timeoutMs, signal);
 }
 
 export type SupervisorState = { kind: 'running'; pid?: number } | { kind: 'stopped' };

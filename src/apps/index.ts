@@ -14,10 +14,11 @@ export {
   appEvents,
   type AppSummary,
   type StartResult,
+  type WaitOptions,
 } from './api.js';
 export { runAppTask, type AppTaskOptions } from './app-task.js';
 export { listTasks, readTaskLog, type TaskRecord, type TaskState } from './task-records.js';
-export { commitRelease, listReleases, readRelease, referencedImageDigests, releaseRebasedImage, type Release } from './releases.js';
+export { commitRelease, restoreRelease, listReleases, readRelease, referencedImageDigests, releaseRebasedImage, type Release } from './releases.js';
 export { rollbackApp } from './rollback.js';
 export { sshInstance, type SshOptions } from './ssh.js';
 export { appEnv, setAppEnv, unsetAppEnv, type EnvChange } from './app-env.js';
@@ -49,7 +50,7 @@ export {
   type DaemonStatus,
   type DaemonPaths,
 } from './daemon-client.js';
-export { serveControl, callControl, type ControlRequest } from './control.js';
+export { serveControl, callControl, cancelledError, isCancelled, type ControlRequest } from './control.js';
 export { livenessIntervalFromEnv, LIVENESS_INTERVAL_ENV } from './liveness-env.js';
 export { allocateHostPort, releaseAppHostPort, appPortOwner } from './host-port.js';
 export {

@@ -50,6 +50,18 @@ export async function commitRelease(spec: Omit<AppSpec, 'release'>, reason: stri
   });
 }
 
+/**
+ * Point the app back at `previous` (a Ctrl-C while the release after it was starting): app.json
+ * only, under the release lock; the release file that was cancelled stays, as history, and
+ * the next release takes the number after it.
+ */
+export async function restoreRelease(previous: AppSpec, cancelled: number): Promise<void> {
+  await withLock(join(homePaths().locks, `release-${previous.name}.lock`), async () => {
+    await writeAppSpec(previous);
+    await recordEvent(previous.name, { type: 'release-cancelled', message: `release ${cancelled} cancelled while it started (Ctrl-C); back on release ${previous.release}` });
+  });
+}
+
 /** `dropship releases APP`: oldest first. */
 export async function listReleases(name: string): Promise<Release[]> {
   const releases: Release[] = [];

@@ -3,13 +3,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { DropshipError } from '../errors.js';
-import { readInstanceStatus, requireAppSpec } from './state.js';
+import { askApp, supervisorState } from './daemon-client.js';
+import { readInstanceStatus, requireAppSpec, type InstanceStatus } from './state.js';
 
 export interface SshOptions {
   /** Instance index (default 0). */
   index?: number;
   /** `-c CMD`: run it with `sh -c`; without it, an interactive shell. */
   command?: string;
+  /**
+   * A terminal inside the instance: the caller's stdin is one (the CLI decides, `-T` turns it
+   * off). Without it the process gets the caller's stdio as pipes.
+   */
+  tty?: boolean;
 }
 
 /** The OCI process of a running container, as its runtime started it. */
@@ -29,7 +35,11 @@ interface ProcessSpec {
 export async function sshInstance(name: string, options: SshOptions = {}): Promise<number> {
   const spec = await requireAppSpec(name);
   const index = options.index ?? 0;
-  const instance = (await readInstanceStatus(name)).find((i) => i.index === index);
+  // The daemon's own view: status.json is written a moment after a change (an instance that
+  // just became healthy may still read as starting there).
+  const started = (await supervisorState(name)).kind === 'running';
+  const instances = started ? (await askApp<{ instances: InstanceStatus[] }>(name, { op: 'status' })).instances : await readInstanceStatus(name);
+  const instance = instances.find((i) => i.index === index);
   if (!instance || instance.state !== 'running' || !instance.containerId) {
     throw new DropshipError('INSTANCE_NOT_RUNNING', `ssh ${name}: instance ${index} is not running${instance ? ` (${instance.state})` : ''}`, {
       hint: `\`dropship ps ${spec.name}\` shows its instances; \`dropship start ${spec.name}\` starts a stopped app`,
@@ -42,13 +52,21 @@ export async function sshInstance(name: string, options: SshOptions = {}): Promi
       hint: `the supervisor restarts it; try again in a moment, or see \`dropship logs ${spec.name} --recent\``,
     });
   }
-  const config = JSON.parse(await readFile(join(state.bundle, 'config.json'), 'utf8')) as { process: ProcessSpec };
-  // Pipes, not a terminal: without --console-socket runc cannot hand over a pty, so an
-  // interactive session is `sh -i` on the caller's stdin (no job control, no line editing).
+  const config = JSON.parse(await readFile(join(state.bundle, 'config.json'), 'utf8')) as { process: ProcessSpec & { env?: string[] } };
+  const tty = options.tty ?? false;
+  // With a terminal, runc in the foreground (no --detach) makes the pty inside the container,
+  // receives its master over its own console socket, puts our terminal in raw mode, copies
+  // both ways and passes on SIGWINCH: what --console-socket would make us do, done by the one
+  // process that can receive a descriptor (Node cannot take SCM_RIGHTS; conmon's exec attach
+  // socket is SOCK_SEQPACKET, which Node cannot speak either). Without one: pipes, `sh -i`.
+  const env = config.process.env ?? [];
+  const term = process.env.TERM;
   const process_: ProcessSpec = {
     ...config.process,
-    terminal: false,
-    args: options.command === undefined ? ['/bin/sh', '-i'] : ['/bin/sh', '-c', options.command],
+    terminal: tty,
+    // The caller's TERM, as ssh passes it: the instance's env has none, and a shell needs it to edit lines.
+    env: tty && term && /^[\w.+-]+$/.test(term) ? [...env.filter((e) => !e.startsWith('TERM=')), `TERM=${term}`] : env,
+    args: options.command !== undefined ? ['/bin/sh', '-c', options.command] : tty ? ['/bin/sh'] : ['/bin/sh', '-i'],
   };
   // The process file holds the instance's env (credentials in VCAP_SERVICES): a 0700 directory.
   const dir = await mkdtemp(join(tmpdir(), 'dropship-ssh-'));

@@ -4,7 +4,7 @@ import { printJson, printTable } from './output.js';
 export function register(program: Command): void {
   program
     .command('events')
-    .description("an app's history: created, started, crashed, scaled, stopped")
+    .description("an app's history: created, each release (with its image digest), started, crashed, scaled (old → new), stopped")
     .argument('<app>', 'app name')
     .option('--json', 'print JSON')
     .action(async (name: string, options: { json?: boolean }) => {

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import type { AppSummary, InstanceStatus } from '../apps/index.js';
-import { DropshipError } from '../errors.js';
 import { formatBytes } from '../util/units.js';
 import { printJson, printTable, shortDigest } from './output.js';
 
@@ -38,14 +37,6 @@ export function printApps(apps: AppSummary[]): void {
     for (const i of app.instances) rows.push(instanceRow(app, i));
   }
   printTable(['APP', '#', 'STATE', 'SINCE', 'RESTARTS', 'MEMORY', 'PORT', 'RELEASE', 'IMAGE', 'LAST EXIT'], rows);
-}
-
-/** `run -d`, `start` and `restart` fail when an instance never became healthy; its supervisor keeps trying. */
-export function requireHealthy(name: string, running: boolean): void {
-  if (running) return;
-  throw new DropshipError('START_FAILED', `not every instance of '${name}' became healthy; the supervisor keeps restarting them`, {
-    hint: `see \`dropship logs ${name} --recent\``,
-  });
 }
 
 export function register(program: Command): void {

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { PushPlan, PushSeams, PushSummary } from '../push/index.js';
-import { DropshipError } from '../errors.js';
+import { DropshipError, isDropshipError } from '../errors.js';
+import { plainText } from '../util/plain-text.js';
 import { cancellable } from './cancel.js';
 import { collect, printJson, printTable } from './output.js';
 
@@ -98,7 +99,8 @@ export function register(program: Command): void {
       if (flags.json) printJson(plans.length === 1 ? summaries[0] : summaries);
       const failed = summaries.filter((s, i) => !room.pushSucceeded(s, plans[i]!));
       if (failed.length > 0) {
-        throw new DropshipError('PUSH_UNHEALTHY', `not every requested instance of ${failed.map((s) => `'${s.name}'`).join(', ')} became healthy`, {
+        const reasons = [...new Set(failed.flatMap((s) => s.processes.flatMap((p) => (p.failure ? [p.failure.reason] : []))))];
+        throw new DropshipError('PUSH_UNHEALTHY', `not every requested instance of ${failed.map((s) => `'${s.name}'`).join(', ')} became healthy${reasons.length ? `: ${reasons.join('; ')}` : ''}`, {
           hint: `see \`dropship logs ${failed[0]!.name} --recent\` for why; the supervisor keeps restarting crashed instances`,
           exitCode: 1,
         });
@@ -148,6 +150,12 @@ async function pushOne(room: PushRoom, seams: PushSeams, plan: PushPlan, json: b
           const started = await room.startPhase(seams, work, (line) => (json ? toStderr(line) : (task.output = line)));
           const releases = started.map((p) => `${p.type} release ${p.release}`).join(', ');
           const counts = started.map((p) => `${p.type} ${p.healthy}/${p.requested}`).join(', ');
+          const failed = started.filter((p) => p.failure);
+          if (failed.length > 0) {
+            // Thrown, so the task ends ✖: a start that is not healthy is never shown as done.
+            task.title = `Start failed: ${counts} healthy (${releases}, ${seconds('start')})`;
+            throw new DropshipError('PUSH_UNHEALTHY', failed.map((p) => `${p.type}: ${p.failure!.reason}`).join('; '));
+          }
           task.title = plan.noStart ? `Released ${releases}, not started` : `Started ${counts} (${releases}, ${seconds('start')})`;
         },
         rendererOptions: output,
@@ -164,6 +172,15 @@ async function pushOne(room: PushRoom, seams: PushSeams, plan: PushPlan, json: b
   );
   try {
     await tasks.run();
+    return room.pushSummary(work);
+  } catch (error) {
+    // Not healthy: say why and show the app's last lines, then the summary (the caller exits 1).
+    if (!isDropshipError(error) || error.code !== 'PUSH_UNHEALTHY' || work.processes.length === 0) throw error;
+    for (const p of work.processes) {
+      if (!p.failure) continue;
+      toStderr(plainText(`✖ ${p.app}: ${p.healthy}/${p.requested} instance(s) healthy: ${p.failure.reason}`));
+      if (p.failure.lines.length) toStderr(plainText(`last lines of ${p.app}:\n${p.failure.lines.map((l) => `  ${l}`).join('\n')}`));
+    }
     return room.pushSummary(work);
   } finally {
     await room.endPush(work);

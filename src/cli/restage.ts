@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { DropshipError } from '../errors.js';
 import { printJson } from './output.js';
+import { cancellable } from './cancel.js';
 
 export function register(program: Command): void {
   program
@@ -12,15 +13,11 @@ export function register(program: Command): void {
       const room = await import('../push/index.js');
       const { plan, cleanup } = await room.restagePlan(name);
       const say = (line: string) => (options.json ? process.stderr : process.stdout).write(`${line}\n`);
-      const controller = new AbortController();
-      const cancel = () => controller.abort();
-      process.on('SIGINT', cancel);
       let summary;
       try {
         say(`Restaging ${name} on ${plan.stack}${plan.buildpacks.length ? ` with ${plan.buildpacks.join(', ')}` : ''}`);
-        summary = await room.push(plan, room.realPushSeams(), { onLog: say, onPhase: (phase) => say(`-- ${phase}`), signal: controller.signal });
+        summary = await cancellable(({ signal }) => room.push(plan, room.realPushSeams(), { onLog: say, onPhase: (phase) => say(`-- ${phase}`), signal }));
       } finally {
-        process.off('SIGINT', cancel);
         await cleanup();
       }
       if (options.json) printJson(summary);

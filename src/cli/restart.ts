@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { printJson } from './output.js';
-import { printApps, requireHealthy } from './ps.js';
+import { printApps } from './ps.js';
+import { requireHealthy, withStartFeedback } from './start-feedback.js';
 
 export function register(program: Command): void {
   program
@@ -11,9 +12,9 @@ export function register(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (name: string, options: { rolling?: boolean; json?: boolean }) => {
       const app = await import('../apps/index.js');
-      const result = await app.restartApp(name, { rolling: options.rolling });
+      const result = await withStartFeedback(name, (signal) => app.restartApp(name, { rolling: options.rolling, signal }));
       if (options.json) printJson(result);
       else printApps(await app.listApps(name));
-      requireHealthy(name, result.running);
+      requireHealthy(name, result);
     });
 }

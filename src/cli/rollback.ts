@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { DropshipError } from '../errors.js';
 import { printJson } from './output.js';
-import { printApps, requireHealthy } from './ps.js';
+import { printApps } from './ps.js';
+import { requireHealthy } from './start-feedback.js';
 
 export function register(program: Command): void {
   program
@@ -25,6 +26,6 @@ export function register(program: Command): void {
         printApps(await app.listApps(name));
       }
       // A stopped app only got the release; a running one must have converged healthy.
-      if (result.instances.length > 0) requireHealthy(name, result.running);
+      if (result.instances.length > 0) requireHealthy(name, result);
     });
 }

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { collect, printJson } from './output.js';
-import { printApps, requireHealthy } from './ps.js';
+import { printApps } from './ps.js';
+import { requireHealthy } from './start-feedback.js';
 
 interface Flags {
   name: string;
@@ -65,7 +66,7 @@ export function register(program: Command): void {
           process.stdout.write(`app ${result.app} on host port ${result.hostPort}\n`);
           printApps(await app.listApps(result.app));
         }
-        requireHealthy(result.app, result.running);
+        requireHealthy(result.app, result);
         return;
       }
       const controller = new AbortController();

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { printJson } from './output.js';
-import { printApps, requireHealthy } from './ps.js';
+import { printApps } from './ps.js';
+import { requireHealthy, withStartFeedback } from './start-feedback.js';
 
 export function register(program: Command): void {
   program
@@ -10,12 +11,12 @@ export function register(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (name: string, options: { json?: boolean }) => {
       const app = await import('../apps/index.js');
-      const result = await app.startApp(name);
+      const result = await withStartFeedback(name, (signal) => app.startApp(name, { signal }));
       if (options.json) printJson(result);
       else {
         if (result.alreadyRunning) process.stdout.write(`${name} is already started\n`);
         printApps(await app.listApps(name));
       }
-      requireHealthy(name, result.running);
+      requireHealthy(name, result);
     });
 }

@@ -128,6 +128,9 @@ export class AppSupervision {
       case 'reload':
         await supervisor.update({ ...(await requireAppSpec(this.name)), hostPort: supervisor.appSpec.hostPort });
         return { instances: await supervisor.status() };
+      case 'cancel':
+        await supervisor.cancel({ ...(await requireAppSpec(this.name)), hostPort: supervisor.appSpec.hostPort });
+        return { instances: await supervisor.status() };
       case 'restart':
         await supervisor.restart({ rolling: request.rolling }, { ...(await requireAppSpec(this.name)), hostPort: supervisor.appSpec.hostPort });
         return { instances: await supervisor.status() };

@@ -5,6 +5,7 @@
 // a foreground run.
 export { runAppInForeground } from './foreground.js';
 export { recentLogs, followAppLogs } from './logs.js';
+export { watchStart, explainStartFailure, startFailure, feedbackLine, type StartWatch, type StartFailure } from './start-watch.js';
 export { daemonUnit, type UnitOptions } from './unit.js';
 export { restartDelayMs, nextCrashCount, DEFAULT_RESTART_POLICY, type RestartPolicy } from './backoff.js';
 export {

@@ -43,6 +43,8 @@ export class Supervisor {
   private readonly stale = new WeakSet<InstanceSlot>();
   private readonly ctx: SlotContext;
   private busy: Promise<unknown> = Promise.resolve();
+  /** Aborted by cancel(): a roll in progress stops waiting for its new instance. */
+  private cancelled = new AbortController();
 
   constructor(
     private spec: AppSpec,
@@ -188,6 +190,29 @@ export class Supervisor {
     });
   }
 
+  /**
+   * A Ctrl-C during a start: the roll in progress stops at once (its new instance is stopped,
+   * which takes it out of the data path and frees its container and lease), then the instances
+   * converge onto `spec`, the release the caller put back. Instances of another shape that are
+   * not serving are replaced at once (nothing to keep up); serving ones one by one, as ever.
+   */
+  cancel(spec: AppSpec): Promise<void> {
+    this.cancelled.abort();
+    return this.serial(async () => {
+      this.cancelled = new AbortController();
+      await this.useSpec(spec);
+      const outdated = (s: InstanceSlot) => this.shapes.get(s.launcher) !== this.shape || this.stale.has(s);
+      const gone = this.slots.filter((s) => s.index >= spec.instances || (outdated(s) && s.status.state !== 'running'));
+      this.slots = this.slots.filter((s) => !gone.includes(s));
+      await Promise.all(gone.map((s) => s.stop()));
+      await this.rollSlots(outdated);
+      const present = new Set(this.slots.map((s) => s.index));
+      for (let i = 0; i < spec.instances; i++) if (!present.has(i)) this.addSlot(i);
+      for (const slot of this.slots) this.markRelease(slot);
+      this.ctx.changed();
+    });
+  }
+
   stopAll(): Promise<void> {
     return this.serial(async () => {
       const old = this.slots;
@@ -214,14 +239,24 @@ export class Supervisor {
    * the old one leaves the data path, is drained and stops, so clients never find no instance.
    */
   private async rollSlots(which: (slot: InstanceSlot) => boolean): Promise<void> {
+    const { signal } = this.cancelled;
+    const cancelled = new Promise<false>((resolve) => {
+      if (signal.aborted) resolve(false);
+      else signal.addEventListener('abort', () => resolve(false), { once: true });
+    });
     for (const old of [...this.slots].filter(which).sort((a, b) => a.index - b.index)) {
       const fresh = new InstanceSlot(old.index, this.launcher!, this.ctx);
       this.markRelease(fresh);
       this.slots.push(fresh);
       fresh.run();
-      if (!(await fresh.waitUntilRunning())) {
+      if (!(await Promise.race([fresh.waitUntilRunning(), cancelled]))) {
         this.slots = this.slots.filter((s) => s !== fresh);
         await fresh.stop();
+        if (signal.aborted) {
+          throw new DropshipError('ROLL_CANCELLED', `the roll onto release ${this.spec.release} was cancelled; the old instance ${old.index} keeps running`, {
+            hint: `\`dropship ps ${this.spec.name}\` shows the instances`,
+          });
+        }
         throw new DropshipError('ROLLING_RESTART_FAILED', `the new instance ${old.index} did not become healthy; the old one keeps running`, {
           hint: `see \`dropship logs ${this.spec.name} --recent\` for why it failed`,
         });

@@ -3,6 +3,7 @@ export { attachNetwork, ensureNetwork, prepareNetwork, teardownNetwork } from '.
 export { gcNetwork, type NetworkGcOptions, type NetworkGcReport } from './gc.js';
 export { gcDataPaths, removeDataPath, setBackends, type Backend } from './data-path.js';
 export { hostPortOf, releaseHostPort, reserveHostPort } from './host-ports.js';
+export { freeAddressCount } from './capacity.js';
 export {
   applySecurityGroups,
   bindSecurityGroup,

@@ -1,11 +1,15 @@
 import {
   allocateHostPort,
+  cancelledError,
   commitRelease,
+  isCancelled,
   createApp,
   normalizeRunOptions,
   readAppSpec,
   recordEvent,
+  restoreRelease,
   runApp,
+  spawnSupervisor,
   startApp,
   stopApp,
   supervisorState,
@@ -32,6 +36,8 @@ export interface DeployOptions {
   /** Make the release and start nothing (`push --no-start`); a later start or restart runs it. */
   noStart?: boolean;
   onLog?: (line: string) => void;
+  /** Ctrl-C: stop waiting for health; the app is left on the release it had (stopped if new). */
+  signal?: AbortSignal;
 }
 
 /**
@@ -41,6 +47,8 @@ export interface DeployOptions {
  */
 export async function deployImage(options: RunOptions, deploy: DeployOptions): Promise<Deployed> {
   const onLog = deploy.onLog ?? (() => undefined);
+  const { signal } = deploy;
+  if (signal?.aborted) throw cancelledError(`push of '${options.name}' stopped before its start (Ctrl-C): nothing was released`, undefined, signal);
   const existing = await readAppSpec(options.name);
   if (!existing) {
     if (deploy.noStart) {
@@ -49,7 +57,7 @@ export async function deployImage(options: RunOptions, deploy: DeployOptions): P
       return { hostPort: spec.hostPort, running: false, instances: [], requested: spec.instances, release: spec.release, replaced: false };
     }
     onLog(`${options.name}: starting ${options.instances ?? 1} instance(s)`);
-    const result = await runApp({ ...options, reason: 'push' });
+    const result = await runApp({ ...options, reason: 'push' }, { signal });
     const spec = await readAppSpec(options.name);
     return { ...result, requested: spec?.instances ?? 1, release: spec?.release ?? 1, replaced: false };
   }
@@ -74,7 +82,7 @@ export async function deployImage(options: RunOptions, deploy: DeployOptions): P
   }
   if (deploy.strategy === 'rolling' && state.kind === 'running') {
     onLog(`${options.name}: replacing instances one at a time (each new one healthy before an old one is drained)`);
-    const result = await updateApp(options.name, release, reason);
+    const result = await updateApp(options.name, release, reason, { signal });
     return { ...result, requested: release.instances, replaced: true };
   }
   if (state.kind === 'running') {
@@ -85,6 +93,17 @@ export async function deployImage(options: RunOptions, deploy: DeployOptions): P
   const spec = await commitRelease({ ...identity, ...release, hostPort }, reason);
   await recordEvent(options.name, { type: 'push', message: `replaced by release ${spec.release} (image ${image.ref} ${image.digest})` });
   onLog(`${options.name}: starting ${spec.instances} instance(s) of release ${spec.release}`);
-  const result = await startApp(options.name);
+  const result = await startApp(options.name, { signal }).catch(async (error: unknown) => {
+    if (!isCancelled(error, signal)) throw error;
+    // The new release's instances are stopped (startApp did that): back on the one it had,
+    // started again if it ran (its instances were stopped for this push).
+    await restoreRelease(existing, spec.release);
+    if (state.kind === 'running') await spawnSupervisor(options.name);
+    throw cancelledError(
+      `stopped waiting for release ${spec.release} of '${options.name}' (Ctrl-C): it is back on release ${existing.release}${state.kind === 'running' ? ', starting again' : ', stopped'}`,
+      `\`dropship ps ${options.name}\` shows its instances`,
+      signal,
+    );
+  });
   return { hostPort: result.hostPort, running: result.running, instances: result.instances, requested: spec.instances, release: spec.release, replaced: true };
 }

@@ -1,3 +1,5 @@
+import { readAppSpec } from '../apps/index.js';
+import { explainStartFailure, watchStart } from '../daemon/index.js';
 import { buildImage } from '../oci/index.js';
 import { ensureStack } from '../stack/index.js';
 import { stage } from '../staging/index.js';
@@ -57,6 +59,8 @@ export function realPushSeams(): PushSeams {
     },
 
     async start(input) {
+      // The instances' states and the app's lines while it starts, from the daemon's files.
+      const watch = input.noStart ? undefined : watchStart(input.name, input.onLog);
       const deployed = await deployImage(
         {
           name: input.name,
@@ -72,15 +76,17 @@ export function realPushSeams(): PushSeams {
           timeout: input.healthCheck.timeoutSeconds,
           port: input.hostPort ? String(input.hostPort) : undefined,
         },
-        { strategy: input.strategy, noStart: input.noStart, onLog: input.onLog },
-      );
+        { strategy: input.strategy, noStart: input.noStart, onLog: input.onLog, signal: input.signal },
+      ).finally(() => watch?.stop());
       const healthy = deployed.instances.filter((i) => i.state === 'running').length;
+      const spec = input.noStart || deployed.running ? undefined : await readAppSpec(input.name);
       return {
         state: input.noStart ? 'stopped' : deployed.running ? 'running' : healthy > 0 ? 'degraded' : 'crashed',
         healthy,
         requested: deployed.requested,
         release: deployed.release,
         hostPort: input.routed ? deployed.hostPort : undefined,
+        ...(spec ? { failure: await explainStartFailure(spec, deployed.instances) } : {}),
       };
     },
   };

@@ -70,6 +70,14 @@ export interface StartInput
   /** Whether the app listens for HTTP (web) and needs a host port. */
   routed: boolean;
   onLog: (line: string) => void;
+  /** Ctrl-C: stop waiting for health (the app is left on the release it had, stopped if new). */
+  signal?: AbortSignal;
+}
+
+/** Why a process did not become healthy: one plain sentence and the app's last lines. */
+export interface StartFailureOutput {
+  reason: string;
+  lines: string[];
 }
 
 export interface StartOutput {
@@ -79,6 +87,7 @@ export interface StartOutput {
   /** The release the push made of this app. */
   release: number;
   hostPort?: number;
+  failure?: StartFailureOutput;
 }
 
 export interface PushSeams {
@@ -102,6 +111,7 @@ export interface ProcessSummary {
   memoryBytes: number;
   diskBytes: number;
   url?: string;
+  failure?: StartFailureOutput;
 }
 
 export interface PushSummary {
@@ -247,6 +257,7 @@ export async function startPhase(seams: PushSeams, work: PushWork, onLog: (line:
         strategy: plan.strategy,
         noStart: plan.noStart,
         onLog,
+        signal: work.signal,
       });
       started.push({
         type: p.type,
@@ -259,6 +270,7 @@ export async function startPhase(seams: PushSeams, work: PushWork, onLog: (line:
         memoryBytes: p.memoryBytes,
         diskBytes: p.diskBytes,
         url: out.hostPort ? `http://127.0.0.1:${out.hostPort}` : undefined,
+        ...(out.failure ? { failure: out.failure } : {}),
       });
       // What `dropship restage` stages again: the source this release was built from.
       if (p.type === 'web') await keepSource(p.app, plan.path, { release: out.release, stack: plan.stack, buildpacks: plan.buildpacks }, plan.pathWithin);

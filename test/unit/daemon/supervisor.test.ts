@@ -99,6 +99,34 @@ test('restart --rolling onto a spec moves every instance to it, one at a time', 
   await h.supervisor.stopAll();
 });
 
+test('cancel drops a roll whose new instance never becomes healthy: it is stopped at once, the old ones serve on, on the release put back', async () => {
+  const h = harness();
+  await h.supervisor.start();
+  assert.ok(await h.supervisor.waitUntilRunning());
+  h.log.length = 0;
+  // Nothing listens on port 1: the port check of the new release never passes (within 60 s).
+  const never = spec(2, digest('b'), { healthCheck: { type: 'port', endpoint: '/', startTimeoutMs: 60_000 }, containerPort: 1 });
+  const roll = h.supervisor.update(never).then(() => 'converged', (error: Error & { code?: string }) => error.code);
+  while (!h.log.includes('start b0')) await new Promise((r) => setTimeout(r, 5));
+  await h.supervisor.cancel(spec(1, digest('a')));
+  assert.is(await roll, 'ROLL_CANCELLED');
+  assert.equal(h.log, ['start b0', 'stop b0'], 'no old instance was touched');
+  assert.equal(h.running(), [[0, 'running', 1, 'a'], [1, 'running', 1, 'a']]);
+  await h.supervisor.stopAll();
+});
+
+test('cancel after a scale up stops the instances past the count put back', async () => {
+  const h = harness();
+  await h.supervisor.start();
+  await h.supervisor.waitUntilRunning();
+  await h.supervisor.update(spec(2, digest('a'), { instances: 3 }));
+  h.log.length = 0;
+  await h.supervisor.cancel(spec(1, digest('a')));
+  assert.equal(h.log, ['stop a2']);
+  assert.equal(h.running(), [[0, 'running', 1, 'a'], [1, 'running', 1, 'a']]);
+  await h.supervisor.stopAll();
+});
+
 test('a release whose image cannot be loaded fails before any instance is touched', async () => {
   const h = harness({ failing: new Set([digest('d')]) });
   await h.supervisor.start();
