@@ -13,6 +13,7 @@ export {
   deleteApp,
   appEvents,
   type AppSummary,
+  type ProcessSummary,
   type StartResult,
 } from './api.js';
 export { runAppTask, type AppTaskOptions } from './app-task.js';
@@ -23,11 +24,13 @@ export { sshInstance, type SshOptions } from './ssh.js';
 export { appEnv, setAppEnv, unsetAppEnv, type EnvChange } from './app-env.js';
 export {
   normalizeRunOptions,
+  normalizeProcess,
   parsePort,
   parseInstances,
   parseMemory,
   parseDisk,
   DEFAULTS as RUN_DEFAULTS,
+  type ProcessOptions,
   type RunOptions,
 } from './run-options.js';
 export { instanceEnv, isPlatformEnvName, parseUserEnv, type InstanceEnvInput } from './env.js';
@@ -57,7 +60,12 @@ export {
   appsRoot,
   ensureAppDir,
   APP_LABEL,
+  PROCESS_LABEL,
   INSTANCE_LABEL,
+  findProcess,
+  mainProcess,
+  processView,
+  routedType,
   listAppNames,
   readAppSpec,
   requireAppSpec,
@@ -71,7 +79,10 @@ export {
   type AppEvent,
   type AppPaths,
   type AppSpec,
+  type HealthCheck,
   type HealthCheckType,
+  type ProcessSpec,
+  type ProcessView,
   type InstanceState,
   type InstanceStatus,
   type ReleaseContent,

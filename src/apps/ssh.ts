@@ -3,9 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { DropshipError } from '../errors.js';
-import { readInstanceStatus, requireAppSpec } from './state.js';
+import { findProcess, mainProcess, readInstanceStatus, requireAppSpec } from './state.js';
 
 export interface SshOptions {
+  /** Process type (default web). */
+  process?: string;
   /** Instance index (default 0). */
   index?: number;
   /** `-c CMD`: run it with `sh -c`; without it, an interactive shell. */
@@ -20,7 +22,7 @@ interface ProcessSpec {
 }
 
 /**
- * `dropship ssh APP [-i N] [-c CMD]`, like `cf ssh`: a process inside a running instance made
+ * `dropship ssh APP [--process TYPE] [-i N] [-c CMD]`, like `cf ssh`: a process inside a running instance made
  * from that instance's own OCI process (its env, user vcap, capabilities, no_new_privs, rlimits,
  * AppArmor profile) with only the arguments replaced. `runc exec` joins the instance's
  * namespaces and cgroup and applies the container's seccomp filter, so the shell is held by the
@@ -29,9 +31,11 @@ interface ProcessSpec {
 export async function sshInstance(name: string, options: SshOptions = {}): Promise<number> {
   const spec = await requireAppSpec(name);
   const index = options.index ?? 0;
-  const instance = (await readInstanceStatus(name)).find((i) => i.index === index);
+  const type = findProcess(spec, options.process ?? mainProcess(spec).type).type;
+  // A status written before process types names none: it was the app's one process.
+  const instance = (await readInstanceStatus(name)).find((i) => i.index === index && (i.process ?? spec.processes[0]!.type) === type);
   if (!instance || instance.state !== 'running' || !instance.containerId) {
-    throw new DropshipError('INSTANCE_NOT_RUNNING', `ssh ${name}: instance ${index} is not running${instance ? ` (${instance.state})` : ''}`, {
+    throw new DropshipError('INSTANCE_NOT_RUNNING', `ssh ${name}: ${type} instance ${index} is not running${instance ? ` (${instance.state})` : ''}`, {
       hint: `\`dropship ps ${spec.name}\` shows its instances; \`dropship start ${spec.name}\` starts a stopped app`,
     });
   }

@@ -150,12 +150,11 @@ async function pushOne(room: PushRoom, seams: PushSeams, plan: PushPlan, json: b
       {
         title: plan.noStart
           ? 'Releasing (--no-start: nothing starts)'
-          : `Starting ${plan.instances ?? 'the'} instance(s)${plan.processes.length ? ` and ${plan.processes.map((p) => p.type).join(', ')}` : ''}`,
+          : 'Starting every process type',
         task: async (_ctx, task) => {
           const started = await room.startPhase(seams, work, (line) => (json ? toStderr(line) : (task.output = line)));
-          const releases = started.map((p) => `${p.type} release ${p.release}`).join(', ');
           const counts = started.map((p) => `${p.type} ${p.healthy}/${p.requested}`).join(', ');
-          task.title = plan.noStart ? `Released ${releases}, not started` : `Started ${counts} (${releases}, ${seconds('start')})`;
+          task.title = plan.noStart ? `Released release ${work.release}, not started` : `Started ${counts} (release ${work.release}, ${seconds('start')})`;
         },
         rendererOptions: output,
       },
@@ -183,6 +182,7 @@ function printSummary(summary: PushSummary): void {
   const lines: Array<[string, string]> = [
     ['name', summary.name],
     ['state', summary.state],
+    ['release', summary.release === undefined ? '(none)' : String(summary.release)],
     ['url', summary.url ?? '(none)'],
     ['stack', summary.stack],
     ['buildpacks', summary.buildpacks.join(', ') || '(none)'],
@@ -195,8 +195,8 @@ function printSummary(summary: PushSummary): void {
   if (summary.processes.length > 0) {
     process.stdout.write('\n');
     printTable(
-      ['type', 'instances', 'memory', 'disk', 'app', 'command'],
-      summary.processes.map((p) => [p.type, `${p.healthy}/${p.requested}`, mb(p.memoryBytes), mb(p.diskBytes), p.app, p.command ?? '']),
+      ['type', 'instances', 'memory', 'disk', 'command'],
+      summary.processes.map((p) => [p.type, `${p.healthy}/${p.requested}`, mb(p.memoryBytes), mb(p.diskBytes), p.command ?? '(start command)']),
     );
   }
   const phases = Object.entries(summary.timings).map(([phase, ms]) => `${phase} ${((ms ?? 0) / 1000).toFixed(1)}s`);

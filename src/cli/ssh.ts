@@ -6,13 +6,14 @@ export function register(program: Command): void {
     .command('ssh')
     .description("a shell or a command inside a running instance, with its env and hardening (like cf ssh); exits with the command's code")
     .argument('<app>', 'app name')
+    .option('--process <type>', 'process type (default web)')
     .option('-i, --index <n>', 'instance index', '0')
     .option('-c, --command <cmd>', 'run this command (sh -c) instead of an interactive shell')
-    .action(async (name: string, options: { index: string; command?: string }) => {
+    .action(async (name: string, options: { process?: string; index: string; command?: string }) => {
       if (!/^\d+$/.test(options.index)) {
         throw new DropshipError('INVALID_OPTION', `ssh -i: '${options.index}' is not an instance index`, { hint: `\`dropship ps ${name}\` lists the instances: -i 0, -i 1, …` });
       }
       const room = await import('../apps/index.js');
-      process.exitCode = await room.sshInstance(name, { index: Number(options.index), command: options.command });
+      process.exitCode = await room.sshInstance(name, { process: options.process, index: Number(options.index), command: options.command });
     });
 }

@@ -60,26 +60,30 @@ export function realPushSeams(): PushSeams {
         {
           name: input.name,
           image: input.image,
-          processType: input.processType,
-          command: input.command,
-          instances: input.instances,
-          memory: input.memoryBytes,
-          disk: input.diskBytes,
+          processes: input.processes.map((p) => ({
+            type: p.type,
+            instances: p.instances,
+            memory: p.memoryBytes,
+            disk: p.diskBytes,
+            command: p.command,
+            healthCheckType: p.healthCheck.type,
+            endpoint: p.healthCheck.endpoint,
+            timeout: p.healthCheck.timeoutSeconds,
+          })),
           env: Object.entries(input.env).map(([k, v]) => `${k}=${v}`),
-          healthCheckType: input.healthCheck.type,
-          endpoint: input.healthCheck.endpoint,
-          timeout: input.healthCheck.timeoutSeconds,
           port: input.hostPort ? String(input.hostPort) : undefined,
         },
         { strategy: input.strategy, noStart: input.noStart, onLog: input.onLog },
       );
-      const healthy = deployed.instances.filter((i) => i.state === 'running').length;
+      const { spec } = deployed;
       return {
-        state: input.noStart ? 'stopped' : deployed.running ? 'running' : healthy > 0 ? 'degraded' : 'crashed',
-        healthy,
-        requested: deployed.requested,
-        release: deployed.release,
-        hostPort: input.routed ? deployed.hostPort : undefined,
+        release: spec.release,
+        hostPort: spec.hostPort,
+        processes: spec.processes.map((p) => {
+          const healthy = deployed.instances.filter((i) => i.process === p.type && i.state === 'running').length;
+          const state = input.noStart ? 'stopped' : healthy >= p.instances ? 'running' : healthy > 0 ? 'degraded' : 'crashed';
+          return { type: p.type, state, healthy, requested: p.instances };
+        }),
       };
     },
   };
