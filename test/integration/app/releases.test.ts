@@ -166,7 +166,7 @@ test('push --no-start makes a release and starts nothing; restart then runs its 
   assert.is(deployed.spec.release, 4);
   assert.equal(await versionsServed(hostPort), ['v1'], 'the running instances are untouched');
   const text = (await dropship('ps', app)).stdout;
-  assert.match(text, new RegExp(`${app}\\s+0\\s+running.*\\s3\\*\\s`), 'ps marks instances of an older release');
+  assert.match(text, new RegExp(`${app}\\s+web\\s+0\\s+running.*\\s3\\*\\s`), 'ps marks instances of an older release');
   const restart = await dropship('restart', app);
   assert.is(restart.exitCode, 0, restart.stderr);
   assert.equal(await versionsServed(hostPort), ['v3']);
