@@ -24,7 +24,6 @@ export { sshInstance, type SshOptions } from './ssh.js';
 export { appEnv, setAppEnv, unsetAppEnv, type EnvChange } from './app-env.js';
 export {
   normalizeRunOptions,
-  normalizeProcess,
   parsePort,
   parseInstances,
   parseMemory,
@@ -62,7 +61,6 @@ export {
   APP_LABEL,
   PROCESS_LABEL,
   INSTANCE_LABEL,
-  findProcess,
   mainProcess,
   processView,
   routedType,

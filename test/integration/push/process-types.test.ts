@@ -100,7 +100,14 @@ test('scale --process worker -i 2: two workers with a process check, not in the 
     return out.includes('[APP/PROC/WORKER/1] OUT worker --name two words --sep=:') && out;
   }, 'both workers logging');
   assert.match(logs, '[APP/PROC/WORKER/0] OUT worker --name two words --sep=:');
-  assert.match(logs, /\[APP\/PROC\/WEB\/0\]|\[HEALTH\/0\] OUT Container became healthy/);
+  // Inside a worker (ssh --process): its own process type, and the container port, not the host's.
+  const ssh = await dropship('ssh', name, '--process', 'worker', '-i', '1', '-c', 'echo "$CF_INSTANCE_PORT $INSTANCE_INDEX"; echo "$VCAP_APPLICATION"');
+  assert.is(ssh.exitCode, 0, ssh.stderr);
+  const [ports, vcap] = ssh.stdout.trim().split('\n');
+  assert.is(ports, '8080 1');
+  assert.is(JSON.parse(vcap!).process_type, 'worker');
+  const webSsh = await dropship('ssh', name, '-c', 'echo "$CF_INSTANCE_PORT"');
+  assert.is(webSsh.stdout.trim(), String(app.hostPort), 'web is the one on the host port');
   const releases = JSON.parse((await dropship('releases', name, '--json')).stdout) as Array<{ reason: string; processes: Array<{ type: string; instances: number }> }>;
   assert.is(releases.at(-1)!.reason, 'scale worker: instances 2');
   assert.equal(releases.at(-1)!.processes.map((p) => [p.type, p.instances]), [['web', 1], ['worker', 2]]);
