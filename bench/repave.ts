@@ -72,7 +72,7 @@ async function withApps(count: number, prefix: string, fn: (apps: string[], port
       apps.push(app);
       const deployed = await deployImage({ name: app, image: `dropship-apps/${app}:latest`, instances: 1, stopTimeout: 2 }, { strategy: 'rolling' });
       if (!deployed.running) throw new Error(`${app} did not start`);
-      ports.push(deployed.hostPort);
+      ports.push(deployed.spec.hostPort);
     }
     return await fn(apps, ports);
   } finally {

@@ -20,11 +20,27 @@ import {
   readInstanceStatus,
   recordEvent,
   requireAppSpec,
+  findProcess,
+  mainProcess,
   type AppEvent,
   type AppSpec,
+  type HealthCheck,
   type InstanceStatus,
   type ReleaseContent,
 } from './state.js';
+
+/** One process type of an app as `ps` shows it: `worker 0/0`. */
+export interface ProcessSummary {
+  type: string;
+  /** Instances the current release asks for. */
+  instances: number;
+  /** Of those, how many are running (healthy). */
+  running: number;
+  memoryBytes: number;
+  diskBytes: number;
+  healthCheck: HealthCheck;
+  command?: string;
+}
 
 export interface AppSummary {
   name: string;
@@ -35,9 +51,8 @@ export interface AppSummary {
   /** `started`: the store's daemon supervises it; `stopped`. */
   state: 'started' | 'stopped';
   hostPort: number;
-  desiredInstances: number;
-  memoryBytes: number;
-  diskBytes: number;
+  /** Every process type, web first, with its desired and running instances. */
+  processes: ProcessSummary[];
   supervisorPid?: number;
   instances: InstanceStatus[];
 }
@@ -89,6 +104,16 @@ export interface WaitOptions {
   signal?: AbortSignal;
 }
 
+/** How long to wait for the first verdict on every instance: the slowest start timeout, and room to spare. */
+function startWaitMs(spec: Pick<AppSpec, 'processes'>): number {
+  return Math.max(...spec.processes.map((p) => p.healthCheck.startTimeoutMs)) + 120_000;
+}
+
+/** Instances of every process type the spec asks for. */
+function instanceCount(spec: Pick<AppSpec, 'processes'>): number {
+  return spec.processes.reduce((n, p) => n + p.instances, 0);
+}
+
 /** Supervisor up, then wait for the first verdict on every instance (healthy or crashed). */
 async function startDetached(spec: AppSpec, wait: WaitOptions): Promise<StartResult> {
   await spawnSupervisor(spec.name);
@@ -97,14 +122,14 @@ async function startDetached(spec: AppSpec, wait: WaitOptions): Promise<StartRes
 
 /** The first verdict on every instance; a Ctrl-C stops the app again (it was stopped, or new). */
 async function waitForInstances(spec: AppSpec, wait: WaitOptions): Promise<StartResult> {
-  await recordEvent(spec.name, { type: 'start', message: `started ${spec.instances} instance(s)` });
-  const waitMs = spec.healthCheck.startTimeoutMs + 120_000;
+  await recordEvent(spec.name, { type: 'start', message: `started ${spec.processes.map((p) => `${p.type} ${p.instances}`).join(', ')} instance(s)` });
+  const waitMs = startWaitMs(spec);
   try {
     const result = await askApp<{ running: boolean; instances: InstanceStatus[] }>(spec.name, { op: 'wait-running' }, waitMs, wait.signal);
     return { app: spec.name, hostPort: spec.hostPort, ...result };
   } catch (error) {
     if (!isCancelled(error, wait.signal)) throw error;
-    await askApp(spec.name, { op: 'stop' }, spec.instances * 1000 + spec.stopTimeoutMs + 60_000);
+    await askApp(spec.name, { op: 'stop' }, instanceCount(spec) * 1000 + spec.stopTimeoutMs + 60_000);
     await recordEvent(spec.name, { type: 'stop', message: 'start cancelled (Ctrl-C): stopped' });
     throw cancelledError(`stopped waiting for '${spec.name}' to start (Ctrl-C): it is stopped, on release ${spec.release}`, `\`dropship start ${spec.name}\` starts it again`, wait.signal);
   }
@@ -131,29 +156,28 @@ export async function runApp(options: RunOptions & { reason?: string }, wait: Wa
 async function summary(name: string): Promise<AppSummary> {
   const spec = await requireAppSpec(name);
   const state = await supervisorState(name);
-  const base = {
-    name,
-    image: spec.image,
-    release: spec.release,
-    imageDigest: spec.imageDigest,
-    hostPort: spec.hostPort,
-    desiredInstances: spec.instances,
-    memoryBytes: spec.memoryBytes,
-    diskBytes: spec.diskBytes,
-  };
+  const base = { name, image: spec.image, release: spec.release, imageDigest: spec.imageDigest, hostPort: spec.hostPort };
+  const processes = (instances: InstanceStatus[]): ProcessSummary[] =>
+    spec.processes.map(({ type, ...p }) => ({
+      type,
+      ...p,
+      // A status written before process types names none: it was the app's one process.
+      running: instances.filter((i) => (i.process ?? spec.processes[0]!.type) === type && i.state === 'running').length,
+    }));
   if (state.kind === 'running') {
     const status = await askApp<{ pid: number; instances: InstanceStatus[] }>(name, { op: 'status' }, 10_000);
-    return { ...base, state: 'started', supervisorPid: status.pid, instances: status.instances };
+    return { ...base, state: 'started', processes: processes(status.instances), supervisorPid: status.pid, instances: status.instances };
   }
-  return { ...base, state: 'stopped', instances: [] };
+  return { ...base, state: 'stopped', processes: processes([]), instances: [] };
 }
 
 /**
  * How long to wait for the supervisor to replace every instance one at a time: each may take
  * its whole start timeout and stop timeout, plus a minute of slack for a busy host.
  */
-function replaceWaitMs(spec: AppSpec, previousInstances = 0): number {
-  return (spec.healthCheck.startTimeoutMs + spec.stopTimeoutMs) * Math.max(1, spec.instances, previousInstances) + 60_000;
+function replaceWaitMs(spec: AppSpec, previous?: AppSpec): number {
+  const each = (s: AppSpec) => s.processes.reduce((ms, p) => ms + (p.healthCheck.startTimeoutMs + s.stopTimeoutMs) * Math.max(1, p.instances), 0);
+  return Math.max(each(spec), previous ? each(previous) : 0) + 60_000;
 }
 
 /** `dropship ps [APP]`. */
@@ -171,7 +195,7 @@ export async function listApps(name?: string): Promise<AppSummary[]> {
 export async function stopApp(name: string): Promise<void> {
   const spec = await requireAppSpec(name);
   if ((await supervisorState(name)).kind === 'running') {
-    await askApp(name, { op: 'stop' }, spec.instances * 1000 + spec.stopTimeoutMs + 60_000);
+    await askApp(name, { op: 'stop' }, instanceCount(spec) * 1000 + spec.stopTimeoutMs + 60_000);
   }
   await recordEvent(name, { type: 'stop', message: 'stopped' });
 }
@@ -181,7 +205,7 @@ export async function startApp(name: string, wait: WaitOptions = {}): Promise<St
   const spec = await requireAppSpec(name);
   if ((await supervisorState(name)).kind === 'running') {
     // Started already, perhaps still starting: the first verdict on every instance, as for a start.
-    const waitMs = spec.healthCheck.startTimeoutMs + 120_000;
+    const waitMs = startWaitMs(spec);
     const status = await askApp<{ running: boolean; instances: InstanceStatus[] }>(name, { op: 'wait-running' }, waitMs, wait.signal).catch((error: unknown) => {
       if (!isCancelled(error, wait.signal)) throw error;
       throw cancelledError(`stopped waiting for '${name}' (Ctrl-C): it stays started`, `\`dropship ps ${name}\` shows its instances`, wait.signal);
@@ -219,8 +243,14 @@ export async function restartApp(name: string, options: { rolling?: boolean } & 
   }
 }
 
-/** `dropship scale APP [-i N] [-m M] [-k D]`: a new release; while serving, a memory or disk change replaces instances one by one. */
-export async function scaleApp(name: string, options: { instances?: number | string; memory?: number | string; disk?: number | string }): Promise<AppSummary> {
+/**
+ * `dropship scale APP [--process TYPE] [-i N] [-m M] [-k D]`: a new release with one process
+ * type (default web) changed; while serving, a memory or disk change replaces its instances one by one.
+ */
+export async function scaleApp(name: string, options: { process?: string; instances?: number | string; memory?: number | string; disk?: number | string }): Promise<AppSummary> {
+  const current = await requireAppSpec(name);
+  // web, or the one process of an app `run` started with --process.
+  const type = options.process ?? mainProcess(current).type;
   const change = {
     ...(options.instances !== undefined ? { instances: parseInstances(options.instances) } : {}),
     ...(options.memory !== undefined ? { memoryBytes: parseMemory(options.memory) } : {}),
@@ -229,14 +259,15 @@ export async function scaleApp(name: string, options: { instances?: number | str
   if (Object.keys(change).length === 0) {
     throw new DropshipError('INVALID_OPTION', 'scale: nothing to change', { hint: 'give -i INSTANCES, -m MEMORY or -k DISK' });
   }
-  const current = await requireAppSpec(name);
-  const next = { ...current, ...change };
+  const process = findProcess(current, type);
+  const next = { ...process, ...change };
   const running = (await supervisorState(name)).kind === 'running';
-  await requireScaleFits({ name, processType: current.processType, current, next, running });
+  await requireScaleFits({ name, processType: type, current: process, next, running });
   const words = Object.entries(change).map(([key, value]) => `${key} ${value}`).join(', ');
+  const processes = current.processes.map((p) => (p.type === type ? { ...p, ...change } : p));
   // Before the release: the change asked for is history even if the instances fail to converge.
-  await recordEvent(name, { type: 'scale', message: scaleEventText(current, next) });
-  await updateApp(name, change, `scale: ${words}`);
+  await recordEvent(name, { type: 'scale', message: scaleEventText({ ...process, processType: type }, next) });
+  await updateApp(name, { processes }, `scale ${type}: ${words}`);
   return summary(name);
 }
 
@@ -253,7 +284,7 @@ export async function updateApp(name: string, change: Partial<ReleaseContent>, r
   if ((await supervisorState(name)).kind !== 'running') {
     return { app: name, hostPort: next.hostPort, running: false, instances: [], release: next.release };
   }
-  const waitMs = replaceWaitMs(next, current.instances);
+  const waitMs = replaceWaitMs(next, current);
   try {
     await askApp(name, { op: 'reload' }, waitMs, wait.signal);
     const ready = await askApp<{ running: boolean; instances: InstanceStatus[] }>(name, { op: 'wait-running' }, waitMs, wait.signal);

@@ -5,7 +5,7 @@ import { parseMemory } from './run-options.js';
 import { parseDuration } from '../util/units.js';
 import { instanceEnv } from './env.js';
 import { createSandbox, describeTask, loadAppImage, resolveImageUser, TASK_LABEL, waitForTask, type TaskResult } from '../sandbox/index.js';
-import { APP_LABEL, requireAppSpec } from './state.js';
+import { APP_LABEL, mainProcess, requireAppSpec } from './state.js';
 import { beginTaskRecord, type TaskRecord } from './task-records.js';
 
 export interface AppTaskOptions {
@@ -29,6 +29,8 @@ export interface AppTaskOptions {
  */
 export async function runAppTask(name: string, options: AppTaskOptions): Promise<TaskResult & { task: TaskRecord }> {
   const spec = await requireAppSpec(name);
+  // A task gets the limits of the app's web process, as in Cloud Foundry.
+  const { memoryBytes: appMemory, diskBytes } = mainProcess(spec);
   const timeoutMs = options.timeout === undefined ? undefined : parseDuration(options.timeout, '--timeout');
   if (options.args.length === 0) {
     throw new DropshipError('INVALID_OPTION', `run-task ${name}: no command given`, { hint: `put the command after --, e.g. dropship run-task ${name} -- sh -c 'echo hi'` });
@@ -37,7 +39,7 @@ export async function runAppTask(name: string, options: AppTaskOptions): Promise
   const { DEFAULT_NOFILE } = await import('../container/index.js');
   const idMap = defaultIdMap();
   const image = await loadAppImage(spec.image, idMap);
-  const memoryBytes = options.memory === undefined ? spec.memoryBytes : parseMemory(options.memory, '-m');
+  const memoryBytes = options.memory === undefined ? appMemory : parseMemory(options.memory, '-m');
   const guid = randomUUID();
   const env = instanceEnv({
     appName: spec.name,
@@ -48,7 +50,7 @@ export async function runAppTask(name: string, options: AppTaskOptions): Promise
     port: spec.containerPort,
     ip: '127.0.0.1',
     memoryBytes,
-    diskBytes: spec.diskBytes,
+    diskBytes,
     fds: DEFAULT_NOFILE,
     services: spec.services,
     imageEnv: image.config.Env,
@@ -62,7 +64,7 @@ export async function runAppTask(name: string, options: AppTaskOptions): Promise
     env,
     cwd: image.config.WorkingDir || '/',
     user: await resolveImageUser(image.config.User, image.lowerDirs, spec.image),
-    limits: { memoryBytes, diskBytes: spec.diskBytes },
+    limits: { memoryBytes, diskBytes },
     idMap,
     labels: { [APP_LABEL]: spec.name, [TASK_LABEL]: 'app' },
     stdin: options.stdin,

@@ -13,6 +13,7 @@ export {
   deleteApp,
   appEvents,
   type AppSummary,
+  type ProcessSummary,
   type StartResult,
   type WaitOptions,
 } from './api.js';
@@ -29,6 +30,7 @@ export {
   parseMemory,
   parseDisk,
   DEFAULTS as RUN_DEFAULTS,
+  type ProcessOptions,
   type RunOptions,
 } from './run-options.js';
 export { instanceEnv, isPlatformEnvName, parseUserEnv, type InstanceEnvInput } from './env.js';
@@ -58,7 +60,11 @@ export {
   appsRoot,
   ensureAppDir,
   APP_LABEL,
+  PROCESS_LABEL,
   INSTANCE_LABEL,
+  mainProcess,
+  processView,
+  routedType,
   listAppNames,
   readAppSpec,
   requireAppSpec,
@@ -72,7 +78,10 @@ export {
   type AppEvent,
   type AppPaths,
   type AppSpec,
+  type HealthCheck,
   type HealthCheckType,
+  type ProcessSpec,
+  type ProcessView,
   type InstanceState,
   type InstanceStatus,
   type ReleaseContent,

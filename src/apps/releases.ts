@@ -4,7 +4,7 @@ import { DropshipError } from '../errors.js';
 import { homePaths } from '../home.js';
 import { writeJsonAtomic } from '../util/atomic.js';
 import { withLock } from '../util/lock.js';
-import { appPaths, ensureAppDir, listAppNames, readAppSpec, readJson, recordEvent, writeAppSpec, type AppSpec, type ReleaseContent } from './state.js';
+import { appPaths, ensureAppDir, listAppNames, readAppSpec, readJson, recordEvent, upgradeContent, writeAppSpec, type AppSpec, type ReleaseContent } from './state.js';
 
 /** One numbered, timestamped release of an app, with why it was made. Never rewritten. */
 export interface Release extends ReleaseContent {
@@ -67,13 +67,14 @@ export async function listReleases(name: string): Promise<Release[]> {
   const releases: Release[] = [];
   for (const version of await releaseVersions(name)) {
     const release = await readJson<Release>(releaseFile(name, version));
-    if (release) releases.push(release);
+    if (release) releases.push(upgradeContent(release));
   }
   return releases;
 }
 
 export async function readRelease(name: string, version: number): Promise<Release> {
-  const release = Number.isSafeInteger(version) && version > 0 ? await readJson<Release>(releaseFile(name, version)) : undefined;
+  const raw = Number.isSafeInteger(version) && version > 0 ? await readJson<Release>(releaseFile(name, version)) : undefined;
+  const release = raw && upgradeContent(raw);
   if (!release) {
     throw new DropshipError('RELEASE_NOT_FOUND', `app '${name}' has no release ${version}`, {
       hint: `\`dropship releases ${name}\` lists its releases`,

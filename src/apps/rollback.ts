@@ -6,8 +6,8 @@ import { requireAppSpec } from './state.js';
 
 /**
  * `dropship rollback APP [N]`: a new release with the code and configuration of release N
- * (default: the one before the current), keeping the current instance count (that is scale's,
- * not a release's history). A running app converges onto it one instance at a time, each new
+ * (default: the one before the current), keeping each process type's current instance count
+ * (that is scale's, not a release's history). A running app converges onto it one instance at a time, each new
  * one healthy before an old one is drained, so clients see no failed request.
  */
 export async function rollbackApp(name: string, version?: number): Promise<StartResult & { release: number; from: number; to: number }> {
@@ -32,6 +32,8 @@ export async function rollbackApp(name: string, version?: number): Promise<Start
     });
   });
   const { version: _version, createdAt: _createdAt, reason: _reason, ...content } = release;
-  const result = await updateApp(name, { ...content, instances: spec.instances }, `rollback to release ${target}`);
+  // Each process type keeps its current instance count; a type the current release lacks gets the old release's.
+  const processes = content.processes.map((p) => ({ ...p, instances: spec.processes.find((c) => c.type === p.type)?.instances ?? p.instances }));
+  const result = await updateApp(name, { ...content, processes }, `rollback to release ${target}`);
   return { ...result, from: spec.release, to: target };
 }

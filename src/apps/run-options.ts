@@ -3,26 +3,36 @@ import { readFile } from 'node:fs/promises';
 import { DropshipError } from '../errors.js';
 import { parseDuration, parseQuota } from '../util/units.js';
 import { parseUserEnv } from './env.js';
-import { validateAppName, type AppSpec, type HealthCheckType } from './state.js';
+import { validateAppName, type AppSpec, type HealthCheckType, type ProcessSpec } from './state.js';
 
-/** `dropship run` as the CLI hands it over: strings as typed. */
-export interface RunOptions {
-  image: string;
-  name: string;
+/** One process type's settings, as push hands them over (unset: the defaults for its type). */
+export interface ProcessOptions {
+  type: string;
   instances?: number | string;
   memory?: number | string;
   disk?: number | string;
-  /** A record, as everywhere in the library; the CLI hands over its `-e K=V` strings. */
-  env?: Record<string, string> | string[];
-  /** A JSON file holding VCAP_SERVICES (an object keyed by service label). */
-  servicesFile?: string;
+  command?: string;
   healthCheckType?: string;
   endpoint?: string;
   /** Start timeout; a bare number is seconds. */
   timeout?: number | string;
+}
+
+/**
+ * `dropship run` as the CLI hands it over: strings as typed. The process fields at the top
+ * describe the app's one process (`processType`, default web), unless `processes` lists them all.
+ */
+export interface RunOptions extends Omit<ProcessOptions, 'type'> {
+  image: string;
+  name: string;
+  /** Every process type of the app, web first (push: each type of the image's Procfile). */
+  processes?: ProcessOptions[];
+  /** A record, as everywhere in the library; the CLI hands over its `-e K=V` strings. */
+  env?: Record<string, string> | string[];
+  /** A JSON file holding VCAP_SERVICES (an object keyed by service label). */
+  servicesFile?: string;
   /** `HOSTPORT[:CONTAINERPORT]`. */
   port?: string;
-  command?: string;
   processType?: string;
   /** SIGTERM → SIGKILL grace; a bare number is seconds. */
   stopTimeout?: number | string;
@@ -98,11 +108,12 @@ async function readServices(file: string): Promise<Record<string, unknown>> {
 }
 
 /**
- * Turn `run` options into the app's spec, validated once; host port, container port and the
- * image digest are filled in later (they depend on the store and the image).
+ * One process type's settings, validated. Its defaults are Cloud Foundry's: `web` (and the one
+ * process of `run`) start one instance with a port check; any other type none, with a process check.
  */
-export async function normalizeRunOptions(options: RunOptions): Promise<Omit<AppSpec, 'hostPort' | 'containerPort' | 'imageDigest' | 'release'> & { port: { host?: number; container?: number } }> {
-  const type = options.healthCheckType ?? DEFAULTS.healthCheckType;
+export function normalizeProcess(options: ProcessOptions, single = false): ProcessSpec {
+  const main = single || options.type === 'web';
+  const type = options.healthCheckType ?? (main ? DEFAULTS.healthCheckType : 'process');
   if (type !== 'port' && type !== 'http' && type !== 'process') {
     throw invalid('--health-check-type', type, 'use port (TCP connect, the default), http (GET --endpoint, 200 only) or process');
   }
@@ -110,21 +121,36 @@ export async function normalizeRunOptions(options: RunOptions): Promise<Omit<App
   if (startTimeoutMs < 1000) throw invalid('--timeout', options.timeout, 'give at least 1 second');
   const endpoint = options.endpoint ?? DEFAULTS.endpoint;
   if (!endpoint.startsWith('/')) throw invalid('--endpoint', endpoint, 'give a path starting with /, e.g. /health');
-  const processType = options.processType ?? DEFAULTS.processType;
-  if (!/^[a-z][a-z0-9_-]*$/i.test(processType)) throw invalid('--process', processType, 'use a process type name such as web or worker');
+  if (!/^[a-z][a-z0-9_-]*$/i.test(options.type)) throw invalid('--process', options.type, 'use a process type name such as web or worker');
   if (options.command !== undefined && !options.command.trim()) throw invalid('--command', options.command, 'give the start command');
+  return {
+    type: options.type,
+    instances: parseInstances(options.instances ?? (main ? DEFAULTS.instances : 0)),
+    memoryBytes: parseMemory(options.memory ?? DEFAULTS.memory),
+    diskBytes: parseDisk(options.disk ?? DEFAULTS.disk),
+    healthCheck: { type, endpoint, startTimeoutMs },
+    ...(options.command === undefined ? {} : { command: options.command }),
+  };
+}
+
+/**
+ * Turn `run` options into the app's spec, validated once; host port, container port and the
+ * image digest are filled in later (they depend on the store and the image).
+ */
+export async function normalizeRunOptions(options: RunOptions): Promise<Omit<AppSpec, 'hostPort' | 'containerPort' | 'imageDigest' | 'release'> & { port: { host?: number; container?: number } }> {
+  const processes = options.processes
+    ? options.processes.map((p) => normalizeProcess(p))
+    : [normalizeProcess({ ...options, type: options.processType ?? DEFAULTS.processType }, true)];
+  const types = processes.map((p) => p.type);
+  const twice = types.find((t, i) => types.indexOf(t) !== i);
+  if (twice !== undefined) throw invalid('processes', twice, 'name each process type once');
   return {
     name: validateAppName(options.name, '--name'),
     id: randomUUID(),
     image: options.image,
-    processType,
-    instances: parseInstances(options.instances ?? DEFAULTS.instances),
-    memoryBytes: parseMemory(options.memory ?? DEFAULTS.memory),
-    diskBytes: parseDisk(options.disk ?? DEFAULTS.disk),
+    processes,
     env: parseUserEnv(Array.isArray(options.env) ? options.env : Object.entries(options.env ?? {}).map(([k, v]) => `${k}=${v}`)),
     services: options.servicesFile ? await readServices(options.servicesFile) : {},
-    healthCheck: { type, endpoint, startTimeoutMs },
-    command: options.command,
     stopTimeoutMs: parseDuration(options.stopTimeout ?? DEFAULTS.stopTimeout, '--stop-timeout'),
     createdAt: new Date().toISOString(),
     port: options.port ? parsePort(options.port) : {},

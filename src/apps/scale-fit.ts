@@ -1,14 +1,14 @@
 import { readFile } from 'node:fs/promises';
 import { DropshipError } from '../errors.js';
 import { formatBytes } from '../util/units.js';
-import { listAppNames, readAppSpec, readSupervisorRecord, type AppSpec } from './state.js';
+import { listAppNames, readAppSpec, readSupervisorRecord, type ProcessSpec } from './state.js';
 
 /** What the host has and what others hold, as `scale` weighs it. */
 export interface HostRoom {
   /** MemTotal and MemAvailable of /proc/meminfo. */
   memTotal: number;
   memAvailable: number;
-  /** Memory limits of the store's other started apps (instances × memory). */
+  /** Memory limits of the store's other started apps and of this app's other process types (instances × memory). */
   reservedByOthers: number;
   otherApps: number;
   /** Container addresses no instance holds yet, and the subnet they are in. */
@@ -20,9 +20,9 @@ export interface ScaleAsk {
   name: string;
   processType: string;
   /** The app as it is, and whether its instances run now. */
-  current: Pick<AppSpec, 'instances' | 'memoryBytes' | 'diskBytes'>;
+  current: Pick<ProcessSpec, 'instances' | 'memoryBytes' | 'diskBytes'>;
   running: boolean;
-  next: Pick<AppSpec, 'instances' | 'memoryBytes' | 'diskBytes'>;
+  next: Pick<ProcessSpec, 'instances' | 'memoryBytes' | 'diskBytes'>;
 }
 
 /**
@@ -74,17 +74,18 @@ function meminfo(text: string, key: string): number {
   return Number(match[1]) * 1024;
 }
 
-/** The host's memory, the other started apps' reservations and the free container addresses. */
-export async function hostRoom(name: string): Promise<HostRoom> {
+/** The host's memory, what the others reserve (beside `type` of `name`) and the free container addresses. */
+export async function hostRoom(name: string, type: string): Promise<HostRoom> {
   const text = await readFile('/proc/meminfo', 'utf8');
   let reservedByOthers = 0;
   let otherApps = 0;
   for (const other of await listAppNames()) {
-    if (other === name || !(await readSupervisorRecord(other).catch(() => undefined))) continue;
+    if (!(await readSupervisorRecord(other).catch(() => undefined))) continue;
     const spec = await readAppSpec(other).catch(() => undefined);
     if (!spec) continue;
-    reservedByOthers += spec.instances * spec.memoryBytes;
-    otherApps++;
+    const processes = spec.processes.filter((p) => other !== name || p.type !== type);
+    reservedByOthers += processes.reduce((n, p) => n + p.instances * p.memoryBytes, 0);
+    if (other !== name) otherApps++;
   }
   const { freeAddressCount } = await import('../network/index.js');
   const { free, subnet } = await freeAddressCount();
@@ -93,7 +94,7 @@ export async function hostRoom(name: string): Promise<HostRoom> {
 
 /** Refuse at once, with the numbers, a scale this host cannot run. */
 export async function requireScaleFits(ask: ScaleAsk): Promise<void> {
-  const error = scaleFitError(ask, await hostRoom(ask.name));
+  const error = scaleFitError(ask, await hostRoom(ask.name, ask.processType));
   if (error) throw error;
 }
 

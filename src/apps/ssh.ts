@@ -4,9 +4,11 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { DropshipError } from '../errors.js';
 import { askApp, supervisorState } from './daemon-client.js';
-import { readInstanceStatus, requireAppSpec, type InstanceStatus } from './state.js';
+import { findProcess, mainProcess, readInstanceStatus, requireAppSpec, type InstanceStatus } from './state.js';
 
 export interface SshOptions {
+  /** Process type (default web). */
+  process?: string;
   /** Instance index (default 0). */
   index?: number;
   /** `-c CMD`: run it with `sh -c`; without it, an interactive shell. */
@@ -26,7 +28,7 @@ interface ProcessSpec {
 }
 
 /**
- * `dropship ssh APP [-i N] [-c CMD]`, like `cf ssh`: a process inside a running instance made
+ * `dropship ssh APP [--process TYPE] [-i N] [-c CMD]`, like `cf ssh`: a process inside a running instance made
  * from that instance's own OCI process (its env, user vcap, capabilities, no_new_privs, rlimits,
  * AppArmor profile) with only the arguments replaced. `runc exec` joins the instance's
  * namespaces and cgroup and applies the container's seccomp filter, so the shell is held by the
@@ -35,13 +37,15 @@ interface ProcessSpec {
 export async function sshInstance(name: string, options: SshOptions = {}): Promise<number> {
   const spec = await requireAppSpec(name);
   const index = options.index ?? 0;
+  const type = findProcess(spec, options.process ?? mainProcess(spec).type).type;
   // The daemon's own view: status.json is written a moment after a change (an instance that
   // just became healthy may still read as starting there).
   const started = (await supervisorState(name)).kind === 'running';
   const instances = started ? (await askApp<{ instances: InstanceStatus[] }>(name, { op: 'status' })).instances : await readInstanceStatus(name);
-  const instance = instances.find((i) => i.index === index);
+  // A status written before process types names none: it was the app's one process.
+  const instance = instances.find((i) => i.index === index && (i.process ?? spec.processes[0]!.type) === type);
   if (!instance || instance.state !== 'running' || !instance.containerId) {
-    throw new DropshipError('INSTANCE_NOT_RUNNING', `ssh ${name}: instance ${index} is not running${instance ? ` (${instance.state})` : ''}`, {
+    throw new DropshipError('INSTANCE_NOT_RUNNING', `ssh ${name}: ${type} instance ${index} is not running${instance ? ` (${instance.state})` : ''}`, {
       hint: `\`dropship ps ${spec.name}\` shows its instances; \`dropship start ${spec.name}\` starts a stopped app`,
     });
   }

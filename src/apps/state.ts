@@ -8,6 +8,27 @@ import { checkName, isValidName } from '../util/names.js';
 /** How an instance is judged healthy: a TCP connect, an HTTP 200, or just being alive. */
 export type HealthCheckType = 'port' | 'http' | 'process';
 
+export interface HealthCheck {
+  type: HealthCheckType;
+  endpoint: string;
+  startTimeoutMs: number;
+}
+
+/**
+ * One process type of an app (Cloud Foundry v3's process): `web` and every other type of the
+ * image's Procfile. Each has its own instances, limits, command and health check; they share the
+ * app's image, env and services.
+ */
+export interface ProcessSpec {
+  type: string;
+  instances: number;
+  memoryBytes: number;
+  diskBytes: number;
+  healthCheck: HealthCheck;
+  /** Replaces the image's Cmd, run through its launcher; web without one runs the image's start command. */
+  command?: string;
+}
+
 /**
  * What every instance of a release is made from. The image is pinned by digest: a tag that moves
  * later (a push, a rebase) changes nothing until a new release names the new digest.
@@ -17,17 +38,12 @@ export interface ReleaseContent {
   image: string;
   /** The image manifest's digest: what every instance of this release runs. */
   imageDigest: string;
-  processType: string;
-  instances: number;
-  memoryBytes: number;
-  diskBytes: number;
+  /** Every process type of the app, web first. */
+  processes: ProcessSpec[];
   env: Record<string, string>;
   services: Record<string, unknown>;
-  healthCheck: { type: HealthCheckType; endpoint: string; startTimeoutMs: number };
   /** The port the app listens on in its container (PORT). */
   containerPort: number;
-  /** `-c`: replaces the image's Cmd, run through its launcher. */
-  command?: string;
   stopTimeoutMs: number;
 }
 
@@ -43,9 +59,81 @@ export interface AppSpec extends ReleaseContent {
   release: number;
 }
 
+/**
+ * One process type as its instances are made: the app's shared fields with the process's own
+ * (what the daemon's supervisor of that process type runs).
+ */
+export interface ProcessView extends Omit<AppSpec, 'processes'>, Omit<ProcessSpec, 'type'> {
+  processType: string;
+  /** Whether the app's host port forwards to this process (web only). */
+  routed: boolean;
+}
+
+/**
+ * The process type behind the app's host port: web, or the only process of an app that has no
+ * web (one started with `dropship run --process TYPE`).
+ */
+export function routedType(spec: Pick<ReleaseContent, 'processes'>): string | undefined {
+  if (spec.processes.some((p) => p.type === 'web')) return 'web';
+  return spec.processes.length === 1 ? spec.processes[0]!.type : undefined;
+}
+
+/** The routed process, else the first: whose limits `run-task` and `ssh` default to. */
+export function mainProcess(spec: Pick<ReleaseContent, 'processes'>): ProcessSpec {
+  const routed = routedType(spec);
+  return spec.processes.find((p) => p.type === routed) ?? spec.processes[0]!;
+}
+
+export function findProcess(spec: Pick<AppSpec, 'name' | 'processes'>, type: string): ProcessSpec {
+  const process = spec.processes.find((p) => p.type === type);
+  if (!process) {
+    throw new DropshipError('PROCESS_NOT_FOUND', `app '${spec.name}' has no process type '${type}'`, {
+      hint: `its process types: ${spec.processes.map((p) => p.type).join(', ')} (from the Procfile or the manifest's processes)`,
+    });
+  }
+  return process;
+}
+
+export function processView(spec: AppSpec, type: string): ProcessView {
+  const { processes: _processes, ...app } = spec;
+  const { type: processType, ...process } = findProcess(spec, type);
+  return { ...app, ...process, processType, routed: routedType(spec) === processType };
+}
+
+/** The fields an app.json or release file had before process types belonged to one app. */
+interface SingleProcessFields {
+  processType?: string;
+  instances?: number;
+  memoryBytes?: number;
+  diskBytes?: number;
+  healthCheck?: HealthCheck;
+  command?: string;
+}
+
+/**
+ * Read an app.json or release file of either layout: one written before process types belonged
+ * to one app had one process's fields at the top; they become its one process, so such an app
+ * runs on exactly as it did.
+ */
+export function upgradeContent<T extends Partial<ReleaseContent>>(raw: T & SingleProcessFields): T & { processes: ProcessSpec[] } {
+  if (Array.isArray(raw.processes)) return raw as T & { processes: ProcessSpec[] };
+  const { processType, instances, memoryBytes, diskBytes, healthCheck, command, ...rest } = raw;
+  const process: ProcessSpec = {
+    type: processType ?? 'web',
+    instances: instances ?? 1,
+    memoryBytes: memoryBytes ?? 0,
+    diskBytes: diskBytes ?? 0,
+    healthCheck: healthCheck ?? { type: 'port', endpoint: '/', startTimeoutMs: 60_000 },
+    ...(command === undefined ? {} : { command }),
+  };
+  return { ...(rest as unknown as T), processes: [process] };
+}
+
 export type InstanceState = 'starting' | 'running' | 'crashed' | 'stopping' | 'down';
 
 export interface InstanceStatus {
+  /** The process type (web, worker, …); absent in a status written before process types. */
+  process?: string;
   index: number;
   guid: string;
   state: InstanceState;
@@ -76,8 +164,9 @@ export interface AppEvent {
   instance?: number;
 }
 
-/** Container labels naming the app and instance, so a dead supervisor's containers can be found. */
+/** Container labels naming the app, process type and instance, so a dead daemon's containers can be found. */
 export const APP_LABEL = 'dropship.app';
+export const PROCESS_LABEL = 'dropship.process';
 export const INSTANCE_LABEL = 'dropship.instance';
 
 export function validateAppName(name: string, source?: string): string {
@@ -138,7 +227,8 @@ export async function readJson<T>(path: string): Promise<T | undefined> {
 }
 
 export async function readAppSpec(name: string): Promise<AppSpec | undefined> {
-  return readJson<AppSpec>(appPaths(name).spec);
+  const raw = await readJson<AppSpec>(appPaths(name).spec);
+  return raw && upgradeContent(raw);
 }
 
 export async function requireAppSpec(name: string): Promise<AppSpec> {

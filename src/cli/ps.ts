@@ -11,14 +11,17 @@ function uptime(since: string): string {
 }
 
 function instanceRow(app: AppSummary, i: InstanceStatus): string[] {
+  // A status written before process types names none: it was the app's one process.
+  const type = i.process ?? app.processes[0]?.type ?? 'web';
+  const limit = app.processes.find((p) => p.type === type)?.memoryBytes;
   return [
     app.name,
+    type,
     String(i.index),
     i.state,
     uptime(i.since),
     String(i.restarts),
-    i.memoryBytes === undefined ? '-' : `${formatBytes(i.memoryBytes)}/${formatBytes(app.memoryBytes)}`,
-    String(app.hostPort),
+    i.memoryBytes === undefined ? '-' : `${formatBytes(i.memoryBytes)}${limit === undefined ? '' : `/${formatBytes(limit)}`}`,
     // The release and image an instance runs: during a roll, or after a release made while the
     // app ran, they differ from the app's current one (marked *).
     i.release === undefined ? '-' : `${i.release}${i.release === app.release ? '' : '*'}`,
@@ -27,22 +30,32 @@ function instanceRow(app: AppSummary, i: InstanceStatus): string[] {
   ];
 }
 
-/** The instance table that `ps`, `run -d`, `start`, `restart` and `scale` print. */
+/**
+ * The tables that `ps`, `run -d`, `start`, `restart` and `scale` print: each app with every
+ * process type as running/desired (`web 1/1, worker 0/0`), then each instance.
+ */
 export function printApps(apps: AppSummary[]): void {
-  const rows: string[][] = [];
-  for (const app of apps) {
-    if (app.instances.length === 0) {
-      rows.push([app.name, '-', app.state, '-', '-', '-', String(app.hostPort), String(app.release), shortDigest(app.imageDigest ?? ''), '-']);
-    }
-    for (const i of app.instances) rows.push(instanceRow(app, i));
-  }
-  printTable(['APP', '#', 'STATE', 'SINCE', 'RESTARTS', 'MEMORY', 'PORT', 'RELEASE', 'IMAGE', 'LAST EXIT'], rows);
+  printTable(
+    ['APP', 'STATE', 'PROCESSES', 'PORT', 'RELEASE', 'IMAGE'],
+    apps.map((app) => [
+      app.name,
+      app.state,
+      app.processes.map((p) => `${p.type} ${p.running}/${p.instances}`).join(', '),
+      String(app.hostPort),
+      String(app.release),
+      shortDigest(app.imageDigest ?? ''),
+    ]),
+  );
+  const rows = apps.flatMap((app) => app.instances.map((i) => instanceRow(app, i)));
+  if (rows.length === 0) return;
+  process.stdout.write('\n');
+  printTable(['APP', 'PROCESS', '#', 'STATE', 'SINCE', 'RESTARTS', 'MEMORY', 'RELEASE', 'IMAGE', 'LAST EXIT'], rows);
 }
 
 export function register(program: Command): void {
   program
     .command('ps')
-    .description('list apps and their instances: state, restarts, last exit reason, uptime, memory, host port, release and image digest')
+    .description('list apps with every process type (web 1/1, worker 0/0) and their instances: state, restarts, last exit reason, uptime, memory, release and image digest')
     .argument('[app]', 'only this app')
     .option('--json', 'print JSON')
     .action(async (name: string | undefined, options: { json?: boolean }) => {

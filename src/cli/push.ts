@@ -145,18 +145,17 @@ async function pushOne(room: PushRoom, seams: PushSeams, plan: PushPlan, json: b
       {
         title: plan.noStart
           ? 'Releasing (--no-start: nothing starts)'
-          : `Starting ${plan.instances ?? 'the'} instance(s)${plan.processes.length ? ` and ${plan.processes.map((p) => p.type).join(', ')}` : ''}`,
+          : 'Starting every process type',
         task: async (_ctx, task) => {
           const started = await room.startPhase(seams, work, (line) => (json ? toStderr(line) : (task.output = line)));
-          const releases = started.map((p) => `${p.type} release ${p.release}`).join(', ');
           const counts = started.map((p) => `${p.type} ${p.healthy}/${p.requested}`).join(', ');
           const failed = started.filter((p) => p.failure);
           if (failed.length > 0) {
             // Thrown, so the task ends ✖: a start that is not healthy is never shown as done.
-            task.title = `Start failed: ${counts} healthy (${releases}, ${seconds('start')})`;
+            task.title = `Start failed: ${counts} healthy (release ${work.release}, ${seconds('start')})`;
             throw new DropshipError('PUSH_UNHEALTHY', failed.map((p) => `${p.type}: ${p.failure!.reason}`).join('; '));
           }
-          task.title = plan.noStart ? `Released ${releases}, not started` : `Started ${counts} (${releases}, ${seconds('start')})`;
+          task.title = plan.noStart ? `Released release ${work.release}, not started` : `Started ${counts} (release ${work.release}, ${seconds('start')})`;
         },
         rendererOptions: output,
       },
@@ -178,8 +177,8 @@ async function pushOne(room: PushRoom, seams: PushSeams, plan: PushPlan, json: b
     if (!isDropshipError(error) || error.code !== 'PUSH_UNHEALTHY' || work.processes.length === 0) throw error;
     for (const p of work.processes) {
       if (!p.failure) continue;
-      toStderr(plainText(`✖ ${p.app}: ${p.healthy}/${p.requested} instance(s) healthy: ${p.failure.reason}`));
-      if (p.failure.lines.length) toStderr(plainText(`last lines of ${p.app}:\n${p.failure.lines.map((l) => `  ${l}`).join('\n')}`));
+      toStderr(plainText(`✖ ${plan.name} ${p.type}: ${p.healthy}/${p.requested} instance(s) healthy: ${p.failure.reason}`));
+      if (p.failure.lines.length) toStderr(plainText(`last lines of ${plan.name} ${p.type}:\n${p.failure.lines.map((l) => `  ${l}`).join('\n')}`));
     }
     return room.pushSummary(work);
   } finally {
@@ -193,6 +192,7 @@ function printSummary(summary: PushSummary): void {
   const lines: Array<[string, string]> = [
     ['name', summary.name],
     ['state', summary.state],
+    ['release', summary.release === undefined ? '(none)' : String(summary.release)],
     ['url', summary.url ?? '(none)'],
     ['stack', summary.stack],
     ['buildpacks', summary.buildpacks.join(', ') || '(none)'],
@@ -205,8 +205,8 @@ function printSummary(summary: PushSummary): void {
   if (summary.processes.length > 0) {
     process.stdout.write('\n');
     printTable(
-      ['type', 'instances', 'memory', 'disk', 'app', 'command'],
-      summary.processes.map((p) => [p.type, `${p.healthy}/${p.requested}`, mb(p.memoryBytes), mb(p.diskBytes), p.app, p.command ?? '']),
+      ['type', 'instances', 'memory', 'disk', 'command'],
+      summary.processes.map((p) => [p.type, `${p.healthy}/${p.requested}`, mb(p.memoryBytes), mb(p.diskBytes), p.command ?? '(start command)']),
     );
   }
   const phases = Object.entries(summary.timings).map(([phase, ms]) => `${phase} ${((ms ?? 0) / 1000).toFixed(1)}s`);

@@ -7,19 +7,23 @@ import {
   appPaths,
   appPortOwner,
   livenessIntervalFromEnv,
+  processView,
   recordEvent,
   requireAppSpec,
+  routedType,
   writeInstanceStatus,
   writeSupervisorRecord,
   type AppRequest,
+  type AppSpec,
   type InstanceStatus,
+  type ProcessView,
 } from '../apps/index.js';
 import { AppBackends } from './backends.js';
 import { containerLauncher } from './container-launcher.js';
 import type { HealthTimings } from './health.js';
 import type { Adoption } from './instance-slot.js';
 import { LogWriter } from './log-store.js';
-import { Supervisor } from './supervisor.js';
+import { Supervisor, type SupervisorDeps } from './supervisor.js';
 
 /** The data path's owner is the host port's: the port table and the DNAT chain go by one name. */
 const dataPathOwner = appPortOwner;
@@ -30,23 +34,30 @@ export async function forgetDataPath(app: string): Promise<void> {
   await releaseHostPort(dataPathOwner(app));
 }
 
+/** The healthy set of a process no host port forwards to (a worker): kept, written nowhere. */
+const unrouted = { set: async () => undefined, remove: async () => undefined };
+
 /**
- * One app under the daemon: its supervisor (instances, health, restarts), its log store, its
- * data path (the host port's DNAT to the healthy instances) and its status file. The app is
- * "started" while the daemon's record is in the app dir: a daemon that comes back after a crash
- * or a reboot supervises exactly the apps that have one.
+ * One app under the daemon: a supervisor per process type (instances, health, restarts), its
+ * log store, its data path (the host port's DNAT to the healthy instances of the routed process,
+ * web) and its status file. The app is "started" while the daemon's record is in the app dir: a
+ * daemon that comes back after a crash or a reboot supervises exactly the apps that have one.
  */
 export class AppSupervision {
-  private latest: InstanceStatus[] = [];
+  private readonly supervisors = new Map<string, Supervisor>();
+  private readonly latest = new Map<string, InstanceStatus[]>();
   private statusTimer?: NodeJS.Timeout;
   private stopping = false;
   private placeholder?: Server;
+  private busy: Promise<unknown> = Promise.resolve();
 
   private constructor(
     readonly name: string,
-    readonly supervisor: Supervisor,
+    readonly hostPort: number,
+    /** The data path of the routed process; other processes get an unrouted set of their own. */
     private readonly backends: AppBackends,
     private readonly logs: LogWriter,
+    private readonly deps: Omit<SupervisorDeps, 'backends' | 'changed'>,
   ) {}
 
   /**
@@ -68,7 +79,11 @@ export class AppSupervision {
     });
   }
 
-  static async begin(name: string, adopted: Map<number, Adoption[]>, options: { healthTimings?: Partial<HealthTimings> } = {}): Promise<AppSupervision> {
+  /**
+   * Supervise the app, taking over the instances an earlier daemon left (`adopted`, by process
+   * type and index). Adopted instances of a process type the current release no longer has stop.
+   */
+  static async begin(name: string, adopted: Map<string, Map<number, Adoption[]>>, options: { healthTimings?: Partial<HealthTimings> } = {}): Promise<AppSupervision> {
     const spec = await requireAppSpec(name);
     const paths = appPaths(name);
     const owner = dataPathOwner(name);
@@ -82,16 +97,12 @@ export class AppSupervision {
       { set: (list) => setBackends(owner, spec.hostPort, list), remove: () => removeDataPath(owner) },
       (error) => event('data-path', `updating the data path of host port ${spec.hostPort} failed: ${error.message}`),
     );
-    let self: AppSupervision | undefined;
-    const supervisor = new Supervisor(spec, {
+    const self = new AppSupervision(name, spec.hostPort, backends, logs, {
       makeLauncher: (s) => containerLauncher(s),
-      backends,
       log: (entry) => logs.append(entry),
       event,
-      changed: (status) => self?.persist(status),
       healthTimings,
     });
-    self = new AppSupervision(name, supervisor, backends, logs);
     await self.holdPort(spec.hostPort, event);
     const apparmor = await containerApparmor();
     event(
@@ -101,39 +112,107 @@ export class AppSupervision {
         : `AppArmor not enforced (${apparmor.reason}); seccomp, capabilities, user namespace and masked paths still apply`,
     );
     await writeSupervisorRecord(name, { pid: process.pid, startedAt: new Date().toISOString() });
-    await supervisor.start(adopted);
+    for (const process of spec.processes) await self.supervise(processView(spec, process.type)).start(adopted.get(process.type));
+    await self.stopOrphans(spec, adopted);
     return self;
   }
 
-  private persist(status: InstanceStatus[]): void {
-    this.latest = status;
+  private supervise(view: ProcessView): Supervisor {
+    const type = view.processType;
+    const supervisor = new Supervisor(view, {
+      ...this.deps,
+      backends: view.routed ? this.backends : new AppBackends(unrouted, () => undefined),
+      changed: (status) => this.persist(type, status),
+    });
+    this.supervisors.set(type, supervisor);
+    return supervisor;
+  }
+
+  /**
+   * Adopted instances of a process type the current release does not have (it was removed while
+   * no daemon ran): a supervisor of none of them stops each the usual way (drained, SIGTERM).
+   */
+  private async stopOrphans(spec: AppSpec, adopted: Map<string, Map<number, Adoption[]>>): Promise<void> {
+    const routed = routedType(spec) ?? spec.processes[0]!.type;
+    for (const [type, adoptions] of adopted) {
+      if (this.supervisors.has(type)) continue;
+      const view: ProcessView = { ...processView(spec, routed), processType: type, routed: false, instances: 0 };
+      const orphans = new Supervisor(view, { ...this.deps, backends: new AppBackends(unrouted, () => undefined), changed: () => undefined });
+      await orphans.start(adoptions);
+      this.deps.event('process-removed', `process type ${type} is not in release ${spec.release}: its adopted instances stopped`);
+    }
+  }
+
+  /** Requests that change the set of process types run one after another. */
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.busy.then(fn, fn);
+    this.busy = next.catch(() => undefined);
+    return next;
+  }
+
+  private persist(type: string, status: InstanceStatus[]): void {
+    this.latest.set(type, status);
     this.statusTimer ??= setTimeout(() => {
       this.statusTimer = undefined;
-      void writeInstanceStatus(this.name, this.latest).catch(() => undefined);
+      void writeInstanceStatus(this.name, [...this.latest.values()].flat()).catch(() => undefined);
     }, 50);
+  }
+
+  /** Every instance of every process type, as last seen. */
+  snapshot(): InstanceStatus[] {
+    return [...this.supervisors.values()].flatMap((s) => s.snapshot());
+  }
+
+  private async status(): Promise<InstanceStatus[]> {
+    return (await Promise.all([...this.supervisors.values()].map((s) => s.status()))).flat();
+  }
+
+  /**
+   * Converge onto the current release on disk (the host port is the app's for life): each process
+   * type it has is updated or started, web first; one it no longer has stops.
+   */
+  private converge(apply: (supervisor: Supervisor, view: ProcessView) => Promise<void>): Promise<void> {
+    return this.serial(async () => {
+      const spec = { ...(await requireAppSpec(this.name)), hostPort: this.hostPort };
+      for (const process of spec.processes) {
+        const view = processView(spec, process.type);
+        const supervisor = this.supervisors.get(process.type);
+        if (supervisor) await apply(supervisor, view);
+        else await this.supervise(view).start();
+      }
+      for (const [type, supervisor] of this.supervisors) {
+        if (spec.processes.some((p) => p.type === type)) continue;
+        this.supervisors.delete(type);
+        this.latest.delete(type);
+        await supervisor.stopAll();
+      }
+    });
   }
 
   async handle(request: AppRequest): Promise<unknown> {
     if (this.stopping && request.op !== 'status' && request.op !== 'stop') {
       throw new DropshipError('APP_STOPPING', `app '${this.name}' is stopping`, { hint: `start it again with \`dropship start ${this.name}\`` });
     }
-    const supervisor = this.supervisor;
+    const supervisors = () => [...this.supervisors.values()];
     switch (request.op) {
       case 'start':
       case 'status':
-        return { pid: process.pid, hostPort: supervisor.appSpec.hostPort, release: supervisor.appSpec.release, instances: await supervisor.status() };
-      case 'wait-running':
-        return { running: await supervisor.waitUntilRunning(), instances: await supervisor.status() };
-      // The desired state is the current release on disk; the host port is the app's for life.
+        return { pid: process.pid, hostPort: this.hostPort, release: supervisors()[0]?.view.release, instances: await this.status() };
+      case 'wait-running': {
+        const running = await Promise.all(supervisors().map((s) => s.waitUntilRunning()));
+        return { running: running.every(Boolean), instances: await this.status() };
+      }
       case 'reload':
-        await supervisor.update({ ...(await requireAppSpec(this.name)), hostPort: supervisor.appSpec.hostPort });
-        return { instances: await supervisor.status() };
+        await this.converge((supervisor, view) => supervisor.update(view));
+        return { instances: await this.status() };
       case 'cancel':
-        await supervisor.cancel({ ...(await requireAppSpec(this.name)), hostPort: supervisor.appSpec.hostPort });
-        return { instances: await supervisor.status() };
+        // At once, not in turn: the reload being cancelled holds the turn while it waits for its roll.
+        for (const supervisor of supervisors()) supervisor.abortRoll();
+        await this.converge((supervisor, view) => supervisor.cancel(view));
+        return { instances: await this.status() };
       case 'restart':
-        await supervisor.restart({ rolling: request.rolling }, { ...(await requireAppSpec(this.name)), hostPort: supervisor.appSpec.hostPort });
-        return { instances: await supervisor.status() };
+        await this.converge((supervisor, view) => supervisor.restart({ rolling: request.rolling }, view));
+        return { instances: await this.status() };
       default:
         throw new DropshipError('UNKNOWN_REQUEST', `unknown request ${JSON.stringify(request)} for app '${this.name}'`, {
           hint: 'the dropship that sent it differs from the one running the daemon; `dropship daemon stop` then any command starts a current one',
@@ -144,7 +223,7 @@ export class AppSupervision {
   /** `dropship stop APP`: every instance stops, the data path goes, the app is no longer started. */
   async stop(): Promise<void> {
     this.stopping = true;
-    await this.supervisor.stopAll();
+    await Promise.all([...this.supervisors.values()].map((s) => s.stopAll()));
     await this.backends.close();
     await rm(appPaths(this.name).supervisor, { force: true });
     await this.flush();
@@ -153,7 +232,7 @@ export class AppSupervision {
   /** The daemon stops: instances and the data path stay as they are, for the next daemon. */
   async detach(): Promise<void> {
     this.stopping = true;
-    await this.supervisor.detachAll();
+    await Promise.all([...this.supervisors.values()].map((s) => s.detachAll()));
     await this.backends.detach();
     await this.flush();
   }
@@ -163,7 +242,7 @@ export class AppSupervision {
     this.placeholder = undefined;
     clearTimeout(this.statusTimer);
     this.statusTimer = undefined;
-    await writeInstanceStatus(this.name, this.supervisor.snapshot()).catch(() => undefined);
+    await writeInstanceStatus(this.name, this.snapshot()).catch(() => undefined);
     this.logs.close();
   }
 }

@@ -4,7 +4,7 @@ import { DropshipError } from '../errors.js';
 import { adoptContainer, DEFAULT_NOFILE, type MonitoredContainer } from '../container/index.js';
 import { teardownNetwork } from '../network/index.js';
 import { defaultIdMap } from '../security/idmap.js';
-import { APP_LABEL, INSTANCE_LABEL, instanceEnv, type AppSpec } from '../apps/index.js';
+import { APP_LABEL, INSTANCE_LABEL, PROCESS_LABEL, instanceEnv, type ProcessView } from '../apps/index.js';
 import { createSandbox, imageArgs, loadAppImage, resolveImageUser, wrapForNetwork } from '../sandbox/index.js';
 import type { InstanceHandle, InstanceLauncher, StartRequest } from './instance-launcher.js';
 import { GUID_LABEL, IP_LABEL, instanceDirs } from './paths.js';
@@ -35,11 +35,11 @@ function handleFor(container: MonitoredContainer, ip: string, pid: number, destr
 }
 
 /**
- * Instances from an image in the store: its layers unpacked once (shared by all instances),
+ * Instances of one process type from an image in the store: its layers unpacked once (shared by all instances),
  * then per instance a sandbox (address, hardened container with the app's limits and env,
  * veth) under conmon, so that it outlives the daemon; its one cleanup is the instance's destroy.
  */
-export async function containerLauncher(spec: AppSpec): Promise<InstanceLauncher> {
+export async function containerLauncher(spec: ProcessView): Promise<InstanceLauncher> {
   const idMap = defaultIdMap();
   // By digest, never by tag: the tag may already name a newer image than this release's.
   const image = await loadAppImage(spec.imageDigest, idMap).catch((error: unknown) => {
@@ -54,7 +54,7 @@ export async function containerLauncher(spec: AppSpec): Promise<InstanceLauncher
   return {
     imageDigest: image.digest,
     async start(request: StartRequest): Promise<InstanceHandle> {
-      const id = `dropship-${spec.name}-${request.index}-${request.guid.slice(0, 8)}`;
+      const id = `dropship-${spec.name}-${spec.processType}-${request.index}-${request.guid.slice(0, 8)}`;
       const sandbox = await createSandbox({
         id,
         network: { kind: 'running', app: spec.name },
@@ -70,7 +70,8 @@ export async function containerLauncher(spec: AppSpec): Promise<InstanceLauncher
             instanceGuid: request.guid,
             port: spec.containerPort,
             ip,
-            hostPort: spec.hostPort,
+            // Only the routed process is reachable on the host port.
+            ...(spec.routed ? { hostPort: spec.hostPort } : {}),
             memoryBytes: spec.memoryBytes,
             diskBytes: spec.diskBytes,
             fds: DEFAULT_NOFILE,
@@ -83,8 +84,14 @@ export async function containerLauncher(spec: AppSpec): Promise<InstanceLauncher
         hostname: request.guid,
         limits: { memoryBytes: spec.memoryBytes, diskBytes: spec.diskBytes, nofile: DEFAULT_NOFILE },
         idMap,
-        // What a later daemon needs to adopt the instance: whose it is, which one, its address.
-        labels: (ip: string) => ({ [APP_LABEL]: spec.name, [INSTANCE_LABEL]: String(request.index), [GUID_LABEL]: request.guid, [IP_LABEL]: ip }),
+        // What a later daemon needs to adopt the instance: whose it is, which process and index, its address.
+        labels: (ip: string) => ({
+          [APP_LABEL]: spec.name,
+          [PROCESS_LABEL]: spec.processType,
+          [INSTANCE_LABEL]: String(request.index),
+          [GUID_LABEL]: request.guid,
+          [IP_LABEL]: ip,
+        }),
         monitor: { logPath: join(dirs.logs, `${id}.log`), exitDir: dirs.exits },
       });
       return handleFor(sandbox.container as MonitoredContainer, sandbox.ip, sandbox.pid, sandbox.destroy);

@@ -8,6 +8,7 @@ import { withLock } from '../util/lock.js';
 import {
   APP_LABEL,
   INSTANCE_LABEL,
+  PROCESS_LABEL,
   appPaths,
   codeIdentity,
   daemonPaths,
@@ -70,14 +71,21 @@ async function scanInstances(): Promise<Map<string, MonitoredSummary[]>> {
 }
 
 /**
+ * The process type a container runs: its label; a container started before process types had
+ * none and ran the app's one process (the first of its spec read in the old layout).
+ */
+async function processTypeOf(app: string, summary: MonitoredSummary): Promise<string> {
+  return summary.labels[PROCESS_LABEL] ?? (await readAppSpec(app).catch(() => undefined))?.processes[0]?.type ?? 'web';
+}
+
+/**
  * Remove a container an earlier daemon left that cannot be adopted; the lines it wrote after that
  * daemon's last read go to the app's log first, so nothing it said is lost.
  */
 async function removeLeftover(app: string, summary: MonitoredSummary, index: number): Promise<void> {
   if (summary.logPath) {
-    const spec = await readAppSpec(app).catch(() => undefined);
     const logs = new LogWriter(appPaths(app).logs);
-    const source = appSource(spec?.processType ?? 'web');
+    const source = appSource(await processTypeOf(app, summary));
     const tail = new LogTail(
       summary.logPath,
       (line) => logs.append({ time: new Date(line.time).toISOString(), source, instance: index, stream: line.stream === 'stderr' ? 'err' : 'out', message: line.line, ...(line.cut ? { truncated: true } : {}) }),
@@ -93,12 +101,13 @@ async function removeLeftover(app: string, summary: MonitoredSummary, index: num
 }
 
 /**
- * The instances an earlier daemon left of one app, as adoptions by index. A container with no
- * runtime state (the host rebooted, or someone removed it) is cleaned up: its index starts anew.
+ * The instances an earlier daemon left of one app, as adoptions by process type and index. A
+ * container with no runtime state (the host rebooted, or someone removed it) is cleaned up: its
+ * index starts anew.
  */
-async function adoptionsOf(app: string, found: MonitoredSummary[]): Promise<Map<number, Adoption[]>> {
+async function adoptionsOf(app: string, found: MonitoredSummary[]): Promise<Map<string, Map<number, Adoption[]>>> {
   const prior = new Map((await readInstanceStatus(app).catch(() => [])).flatMap((s) => (s.containerId ? [[s.containerId, s] as const] : [])));
-  const adopted = new Map<number, Adoption[]>();
+  const adopted = new Map<string, Map<number, Adoption[]>>();
   for (const summary of found) {
     const index = Number(summary.labels[INSTANCE_LABEL]);
     const handle = summary.runtimeStatus === 'gone' || !Number.isInteger(index) ? undefined : await adoptInstance(summary.id, summary.labels).catch(() => undefined);
@@ -108,7 +117,9 @@ async function adoptionsOf(app: string, found: MonitoredSummary[]): Promise<Map<
       await removeLeftover(app, summary, Number.isInteger(index) ? index : 0);
       continue;
     }
-    adopted.set(index, [...(adopted.get(index) ?? []), { handle, prior: prior.get(summary.id) }]);
+    const type = await processTypeOf(app, summary);
+    const ofType = adopted.get(type) ?? new Map<number, Adoption[]>();
+    adopted.set(type, ofType.set(index, [...(ofType.get(index) ?? []), { handle, prior: prior.get(summary.id) }]));
   }
   return adopted;
 }
@@ -131,7 +142,7 @@ export async function runDaemon(signal: AbortSignal): Promise<void> {
   const shutdown = new AbortController();
   signal.addEventListener('abort', () => shutdown.abort(), { once: true });
 
-  const begin = (name: string, adopted: Map<number, Adoption[]> = new Map()): Promise<AppSupervision> => {
+  const begin = (name: string, adopted: Map<string, Map<number, Adoption[]>> = new Map()): Promise<AppSupervision> => {
     const running = apps.get(name);
     if (running) return Promise.resolve(running);
     let pending = starting.get(name);
@@ -165,7 +176,7 @@ export async function runDaemon(signal: AbortSignal): Promise<void> {
           return;
         }
         const adopted = await adoptionsOf(name, leftover);
-        const count = [...adopted.values()].reduce((n, list) => n + list.length, 0);
+        const count = [...adopted.values()].flatMap((byIndex) => [...byIndex.values()]).reduce((n, list) => n + list.length, 0);
         try {
           await begin(name, adopted);
           log(`supervising ${name}${count ? ` (adopted ${count} running instance(s))` : ''}`);
@@ -188,8 +199,8 @@ export async function runDaemon(signal: AbortSignal): Promise<void> {
     const status = async (): Promise<DaemonStatus> => {
       const list = await Promise.all(
         [...apps.values()].map(async (a) => {
-          const instances = a.supervisor.snapshot();
-          return { name: a.name, hostPort: a.supervisor.appSpec.hostPort, instances: instances.length, running: instances.filter((i) => i.state === 'running').length };
+          const instances = a.snapshot();
+          return { name: a.name, hostPort: a.hostPort, instances: instances.length, running: instances.filter((i) => i.state === 'running').length };
         }),
       );
       list.sort((a, b) => a.name.localeCompare(b.name));

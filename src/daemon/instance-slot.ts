@@ -7,11 +7,11 @@ import { appSource, type LogEntry } from './log-line.js';
 import { LogTail } from './log-tail.js';
 import { probeFor } from './probes.js';
 import { DRAIN_MS, type AppBackends } from './backends.js';
-import type { AppSpec, InstanceState, InstanceStatus } from '../apps/index.js';
+import type { ProcessView, InstanceState, InstanceStatus } from '../apps/index.js';
 
 /** What a slot shares with its supervisor. */
 export interface SlotContext {
-  spec: () => AppSpec;
+  spec: () => ProcessView;
   backends: AppBackends;
   clock: Clock;
   policy: RestartPolicy;
@@ -61,6 +61,7 @@ export class InstanceSlot {
     private readonly ctx: SlotContext,
   ) {
     this.status = {
+      process: ctx.spec().processType,
       index,
       guid: randomUUID(),
       state: 'down',
@@ -251,7 +252,7 @@ export class InstanceSlot {
    * Health checks while the container runs: healthy puts it in the data path; a failed check
    * takes it out and kills it. Returns the failure message, if that is how it ended.
    */
-  private async checkHealthUntilExit(handle: InstanceHandle, spec: AppSpec): Promise<string | undefined> {
+  private async checkHealthUntilExit(handle: InstanceHandle, spec: ProcessView): Promise<string | undefined> {
     const health = new AbortController();
     const onDetach = () => health.abort();
     this.healthController.signal.addEventListener('abort', onDetach, { once: true });

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { appPaths, readInstanceStatus, type AppSpec, type InstanceStatus } from '../apps/index.js';
+import { appPaths, processView, readInstanceStatus, routedType, type AppSpec, type InstanceStatus, type ProcessView } from '../apps/index.js';
 import { logTag, type LogEntry } from './log-line.js';
 import { followLogs, readRecentLogs } from './log-store.js';
 
@@ -68,7 +68,7 @@ export interface StartFailure {
  * A port check that never passed means nothing listened on $PORT: the commonest first-hour
  * mistake (a server on 3000 or on 127.0.0.1), said as such rather than as a timeout.
  */
-export function startFailure(spec: Pick<AppSpec, 'healthCheck' | 'containerPort'>, instances: InstanceStatus[], recent: LogEntry[]): StartFailure {
+export function startFailure(spec: Pick<ProcessView, 'healthCheck' | 'containerPort'>, instances: InstanceStatus[], recent: LogEntry[]): StartFailure {
   const failed = instances.filter((i) => i.state !== 'running');
   const exits = [...new Set(failed.map((i) => i.lastExit).filter((e): e is string => Boolean(e)))];
   const seconds = spec.healthCheck.startTimeoutMs / 1000;
@@ -88,8 +88,13 @@ export function startFailure(spec: Pick<AppSpec, 'healthCheck' | 'containerPort'
   return { reason, lines };
 }
 
-/** startFailure with the app's stored log. */
-export async function explainStartFailure(spec: AppSpec, instances: InstanceStatus[]): Promise<StartFailure> {
+/** startFailure with the app's stored log, per process type that has an unhealthy instance ("worker: …"). */
+export async function explainStartFailure(spec: AppSpec, instances: InstanceStatus[], type?: string): Promise<StartFailure> {
   const recent = await readRecentLogs(appPaths(spec.name).logs, { limit: 200 }).catch(() => []);
-  return startFailure(spec, instances, recent);
+  // A status written before process types names none: it was the app's one process.
+  const failing = [...new Set(instances.filter((i) => i.state !== 'running').map((i) => i.process ?? spec.processes[0]!.type))];
+  const types = type ? [type] : failing.length ? failing : [routedType(spec) ?? spec.processes[0]!.type];
+  const parts = types.map((type) => ({ type, failure: startFailure(processView(spec, type), instances.filter((i) => (i.process ?? spec.processes[0]!.type) === type), recent) }));
+  if (parts.length === 1) return parts[0]!.failure;
+  return { reason: parts.map((p) => `${p.type}: ${p.failure.reason}`).join('; '), lines: parts.flatMap((p) => p.failure.lines).slice(-FAILURE_LINES) };
 }

@@ -5,11 +5,11 @@ import type { InstanceLauncher } from './instance-launcher.js';
 import { InstanceSlot, type Adoption, type SlotContext } from './instance-slot.js';
 import type { LogEntry } from './log-line.js';
 import type { AppBackends } from './backends.js';
-import type { AppSpec, InstanceStatus } from '../apps/index.js';
+import type { ProcessView, InstanceStatus } from '../apps/index.js';
 
 export interface SupervisorDeps {
   /** A launcher for the spec as it is now (memory changes need a new one). */
-  makeLauncher: (spec: AppSpec) => Promise<InstanceLauncher>;
+  makeLauncher: (spec: ProcessView) => Promise<InstanceLauncher>;
   backends: AppBackends;
   log: (entry: LogEntry) => void;
   event: (type: string, message: string, instance?: number) => void;
@@ -24,13 +24,13 @@ export interface SupervisorDeps {
  * Everything of a spec that the instances are made from (the image digest, limits, env, command,
  * health check); the count, the port, the release number and the image's name are not.
  */
-function instanceShape(spec: AppSpec): string {
+function instanceShape(spec: ProcessView): string {
   const { instances: _instances, hostPort: _hostPort, createdAt: _createdAt, release: _release, image: _image, ...shape } = spec;
   return JSON.stringify(shape);
 }
 
 /**
- * Owns the instances of one app: starts them, scales them, restarts them (all at once or one
+ * Owns the instances of one process type of an app: starts them, scales them, restarts them (all at once or one
  * by one), stops them. Instance slots do the per-instance work; this keeps the set right.
  */
 export class Supervisor {
@@ -47,7 +47,7 @@ export class Supervisor {
   private cancelled = new AbortController();
 
   constructor(
-    private spec: AppSpec,
+    private spec: ProcessView,
     private readonly deps: SupervisorDeps,
   ) {
     this.ctx = {
@@ -62,7 +62,7 @@ export class Supervisor {
     };
   }
 
-  get appSpec(): AppSpec {
+  get view(): ProcessView {
     return this.spec;
   }
 
@@ -121,7 +121,7 @@ export class Supervisor {
    * changed; made before anything else changes, so a release whose image cannot be loaded
    * fails here and leaves every instance as it was.
    */
-  private async useSpec(spec: AppSpec): Promise<void> {
+  private async useSpec(spec: ProcessView): Promise<void> {
     const shape = instanceShape(spec);
     if (!this.launcher || shape !== this.shape) {
       const launcher = await this.deps.makeLauncher(spec);
@@ -153,7 +153,7 @@ export class Supervisor {
    * instance is made of (image, limits, env, command, health check) replaces the rest one by
    * one, and missing indexes start.
    */
-  update(spec: AppSpec): Promise<void> {
+  update(spec: ProcessView): Promise<void> {
     return this.serial(async () => {
       await this.useSpec(spec);
       const removed = this.slots.filter((s) => s.index >= spec.instances);
@@ -170,7 +170,7 @@ export class Supervisor {
   }
 
   /** Replace every instance, on `spec` when given (the current release). */
-  restart(options: { rolling: boolean }, spec?: AppSpec): Promise<void> {
+  restart(options: { rolling: boolean }, spec?: ProcessView): Promise<void> {
     return this.serial(async () => {
       if (spec) await this.useSpec(spec);
       if (options.rolling) {
@@ -190,14 +190,19 @@ export class Supervisor {
     });
   }
 
+  /** The roll in progress (if any) stops waiting for its new instance, at once. */
+  abortRoll(): void {
+    this.cancelled.abort();
+  }
+
   /**
    * A Ctrl-C during a start: the roll in progress stops at once (its new instance is stopped,
    * which takes it out of the data path and frees its container and lease), then the instances
    * converge onto `spec`, the release the caller put back. Instances of another shape that are
    * not serving are replaced at once (nothing to keep up); serving ones one by one, as ever.
    */
-  cancel(spec: AppSpec): Promise<void> {
-    this.cancelled.abort();
+  cancel(spec: ProcessView): Promise<void> {
+    this.abortRoll();
     return this.serial(async () => {
       this.cancelled = new AbortController();
       await this.useSpec(spec);
@@ -253,11 +258,11 @@ export class Supervisor {
         this.slots = this.slots.filter((s) => s !== fresh);
         await fresh.stop();
         if (signal.aborted) {
-          throw new DropshipError('ROLL_CANCELLED', `the roll onto release ${this.spec.release} was cancelled; the old instance ${old.index} keeps running`, {
+          throw new DropshipError('ROLL_CANCELLED', `the roll onto release ${this.spec.release} was cancelled; the old ${this.spec.processType} instance ${old.index} keeps running`, {
             hint: `\`dropship ps ${this.spec.name}\` shows the instances`,
           });
         }
-        throw new DropshipError('ROLLING_RESTART_FAILED', `the new instance ${old.index} did not become healthy; the old one keeps running`, {
+        throw new DropshipError('ROLLING_RESTART_FAILED', `the new ${this.spec.processType} instance ${old.index} did not become healthy; the old one keeps running`, {
           hint: `see \`dropship logs ${this.spec.name} --recent\` for why it failed`,
         });
       }

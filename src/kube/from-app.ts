@@ -1,4 +1,4 @@
-import { listAppNames, readAppSpec, requireAppSpec, type AppSpec } from '../apps/index.js';
+import { requireAppSpec, type AppSpec, type ProcessSpec } from '../apps/index.js';
 import { listSecurityGroups } from '../network/index.js';
 import type { SecurityGroupRule } from '../network/types.js';
 import type { KubeProcess, KubeRelease } from './types.js';
@@ -12,17 +12,17 @@ export interface AppRelease {
   release: Omit<KubeRelease, 'imageRef' | 'namespace' | 'seccomp' | 'apparmor' | 'workload'>;
 }
 
-function processOf(spec: AppSpec): KubeProcess {
+function processOf(spec: AppSpec, process: ProcessSpec): KubeProcess {
   return {
-    type: spec.processType,
-    ...(spec.command === undefined ? {} : { command: spec.command }),
-    instances: spec.instances,
-    memoryBytes: spec.memoryBytes,
-    diskBytes: spec.diskBytes,
+    type: process.type,
+    ...(process.command === undefined ? {} : { command: process.command }),
+    instances: process.instances,
+    memoryBytes: process.memoryBytes,
+    diskBytes: process.diskBytes,
     healthCheck: {
-      type: spec.healthCheck.type,
-      endpoint: spec.healthCheck.endpoint,
-      timeoutSeconds: Math.ceil(spec.healthCheck.startTimeoutMs / 1000),
+      type: process.healthCheck.type,
+      endpoint: process.healthCheck.endpoint,
+      timeoutSeconds: Math.ceil(process.healthCheck.startTimeoutMs / 1000),
     },
     stopTimeoutSeconds: Math.ceil(spec.stopTimeoutMs / 1000),
   };
@@ -37,31 +37,22 @@ async function runningRules(apps: string[]): Promise<SecurityGroupRule[]> {
 }
 
 /**
- * The adapter from the app's current release (src/apps: one app per process type, `APP-TYPE` for
- * all but web, as push creates them) to the kube input. The only file of src/kube that reads
- * dropship's state.
+ * The adapter from the app's current release (src/apps: every process type of the app, web
+ * first) to the kube input. The only file of src/kube that reads dropship's state.
  */
 export async function releaseFromApp(app: string): Promise<AppRelease> {
-  const web = await requireAppSpec(app);
-  const others: AppSpec[] = [];
-  for (const name of await listAppNames()) {
-    if (!name.startsWith(`${app}-`)) continue;
-    const spec = await readAppSpec(name);
-    // Push names companions APP-TYPE and runs them on the same image; anything else is another app.
-    if (spec && spec.processType !== 'web' && name === `${app}-${spec.processType}` && spec.image === web.image) others.push(spec);
-  }
-  const specs = [web, ...others];
+  const spec = await requireAppSpec(app);
   return {
-    storeImage: web.image,
-    storeDigest: web.imageDigest,
+    storeImage: spec.image,
+    storeDigest: spec.imageDigest,
     release: {
-      app: web.name,
-      releaseVersion: web.release,
-      appId: web.id,
-      processes: specs.map(processOf),
-      env: web.env,
-      services: web.services,
-      securityGroupRules: await runningRules(specs.map((s) => s.name)),
+      app: spec.name,
+      releaseVersion: spec.release,
+      appId: spec.id,
+      processes: spec.processes.map((p) => processOf(spec, p)),
+      env: spec.env,
+      services: spec.services,
+      securityGroupRules: await runningRules([spec.name]),
     },
   };
 }

@@ -53,7 +53,7 @@ export interface PushPlan {
   env: Record<string, string>;
   hostPort?: number;
   healthCheck: { type: HealthCheckKind; endpoint: string; timeoutSeconds: number };
-  /** Process types other than web, started as their own apps (`<name>-<type>`). */
+  /** The manifest's settings of process types other than web (processes of this app, as every type of the Procfile). */
   processes: ManifestProcess[];
   noStart: boolean;
   strategy: 'replace' | 'rolling';
@@ -186,7 +186,6 @@ export function planPush(flags: PushFlags, manifest?: Manifest, cwd = process.cw
       app && !pathFrom && app.path ? ` (path of ${app.name} in ${manifest!.file})` : '');
     const web = app?.processes?.find((p) => p.type === 'web');
     const name = (apps.length === 1 ? flags.name : undefined) ?? app?.name ?? checkName(basename(path), { source: `the app directory's name (${path})`, hint: 'give one with --name' });
-    for (const p of app?.processes ?? []) if (p.type !== 'web') checkName(`${name}-${p.type}`, { source: `${manifest!.file}:${app!.line}: applications[${manifest!.applications.indexOf(app!)}] (${name}) process '${p.type}'`, hint: 'it runs as the app <name>-<type>: shorten the name or the type' });
     const checkType = flags.healthCheckType ? healthType('--health-check-type', flags.healthCheckType) : web?.healthCheckType ?? app?.healthCheckType;
     return {
       name,

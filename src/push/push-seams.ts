@@ -1,4 +1,3 @@
-import { readAppSpec } from '../apps/index.js';
 import { explainStartFailure, watchStart } from '../daemon/index.js';
 import { buildImage } from '../oci/index.js';
 import { ensureStack } from '../stack/index.js';
@@ -65,28 +64,32 @@ export function realPushSeams(): PushSeams {
         {
           name: input.name,
           image: input.image,
-          processType: input.processType,
-          command: input.command,
-          instances: input.instances,
-          memory: input.memoryBytes,
-          disk: input.diskBytes,
+          processes: input.processes.map((p) => ({
+            type: p.type,
+            instances: p.instances,
+            memory: p.memoryBytes,
+            disk: p.diskBytes,
+            command: p.command,
+            healthCheckType: p.healthCheck.type,
+            endpoint: p.healthCheck.endpoint,
+            timeout: p.healthCheck.timeoutSeconds,
+          })),
           env: Object.entries(input.env).map(([k, v]) => `${k}=${v}`),
-          healthCheckType: input.healthCheck.type,
-          endpoint: input.healthCheck.endpoint,
-          timeout: input.healthCheck.timeoutSeconds,
           port: input.hostPort ? String(input.hostPort) : undefined,
         },
         { strategy: input.strategy, noStart: input.noStart, onLog: input.onLog, signal: input.signal },
       ).finally(() => watch?.stop());
-      const healthy = deployed.instances.filter((i) => i.state === 'running').length;
-      const spec = input.noStart || deployed.running ? undefined : await readAppSpec(input.name);
+      const { spec } = deployed;
       return {
-        state: input.noStart ? 'stopped' : deployed.running ? 'running' : healthy > 0 ? 'degraded' : 'crashed',
-        healthy,
-        requested: deployed.requested,
-        release: deployed.release,
-        hostPort: input.routed ? deployed.hostPort : undefined,
-        ...(spec ? { failure: await explainStartFailure(spec, deployed.instances) } : {}),
+        release: spec.release,
+        hostPort: spec.hostPort,
+        processes: await Promise.all(spec.processes.map(async (p) => {
+          const instances = deployed.instances.filter((i) => i.process === p.type);
+          const healthy = instances.filter((i) => i.state === 'running').length;
+          const state = input.noStart ? 'stopped' : healthy >= p.instances ? 'running' : healthy > 0 ? 'degraded' : 'crashed';
+          const failed = !input.noStart && healthy < p.instances;
+          return { type: p.type, state, healthy, requested: p.instances, ...(failed ? { failure: await explainStartFailure(spec, instances, p.type) } : {}) };
+        })),
       };
     },
   };

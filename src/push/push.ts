@@ -61,14 +61,23 @@ export interface ImageOutput {
   reused?: boolean;
 }
 
-export interface StartInput
-  extends Pick<PushPlan, 'command' | 'instances' | 'memoryBytes' | 'diskBytes' | 'env' | 'hostPort' | 'healthCheck' | 'strategy' | 'noStart'> {
-  /** The app name as `run` knows it (`<name>` for web, `<name>-<type>` for other processes). */
+/** One process type of the pushed app as the start phase releases it. */
+export interface StartProcess {
+  type: string;
+  /** Unset: an existing app keeps this process's count; a new process gets 1 for web, 0 for others. */
+  instances?: number;
+  memoryBytes: number;
+  diskBytes: number;
+  /** Unset for web: the image's start command. */
+  command?: string;
+  healthCheck: PushPlan['healthCheck'];
+}
+
+export interface StartInput extends Pick<PushPlan, 'env' | 'hostPort' | 'strategy' | 'noStart'> {
   name: string;
   image: string;
-  processType: string;
-  /** Whether the app listens for HTTP (web) and needs a host port. */
-  routed: boolean;
+  /** Every process type of the app, web first. */
+  processes: StartProcess[];
   onLog: (line: string) => void;
   /** Ctrl-C: stop waiting for health (the app is left on the release it had, stopped if new). */
   signal?: AbortSignal;
@@ -81,13 +90,10 @@ export interface StartFailureOutput {
 }
 
 export interface StartOutput {
-  state: string;
-  healthy: number;
-  requested: number;
-  /** The release the push made of this app. */
+  /** The release the push made of the app (every process type, pinned to the image digest). */
   release: number;
-  hostPort?: number;
-  failure?: StartFailureOutput;
+  hostPort: number;
+  processes: Array<{ type: string; state: string; healthy: number; requested: number; failure?: StartFailureOutput }>;
 }
 
 export interface PushSeams {
@@ -101,16 +107,12 @@ export type PushPhase = 'stack' | 'stage' | 'image' | 'start';
 
 export interface ProcessSummary {
   type: string;
-  app: string;
   state: string;
   healthy: number;
   requested: number;
-  /** The release of this process's app that the push made (pinned to the image digest). */
-  release: number;
   command?: string;
   memoryBytes: number;
   diskBytes: number;
-  url?: string;
   failure?: StartFailureOutput;
 }
 
@@ -124,6 +126,9 @@ export interface PushSummary {
   /** The image was already tagged from an identical droplet and stack build, so it was reused, not rebuilt. */
   imageReused: boolean;
   startCommand?: string;
+  /** The release the push made (undefined before the start phase ran). */
+  release?: number;
+  /** Every process type of the app, web first. */
   processes: ProcessSummary[];
   url?: string;
   warnings: string[];
@@ -140,6 +145,8 @@ export interface PushWork {
   staged?: StageOutput;
   image?: ImageOutput;
   processes: ProcessSummary[];
+  release?: number;
+  url?: string;
   timings: Partial<Record<PushPhase, number>>;
 }
 
@@ -209,29 +216,40 @@ export async function imagePhase(seams: PushSeams, work: PushWork): Promise<Imag
 }
 
 /**
- * The app (web) and one more app per other process type: each gets a new release on the image
- * and is started detached (or, with --no-start, only released).
+ * Every process type of the app: web, each other type the image's Procfile has, and any the
+ * manifest adds with a command. The manifest's `processes:` entries set a type's instances,
+ * limits, command and health check; a type it does not set keeps its instance count on a
+ * re-push, and starts with none when new (web with one), as in Cloud Foundry.
  */
+export function appProcesses(plan: PushPlan, image: Pick<ImageOutput, 'processTypes'>): StartProcess[] {
+  const types = ['web', ...Object.keys(image.processTypes), ...plan.processes.map((p) => p.type)].filter((t, i, all) => all.indexOf(t) === i);
+  return types.map((type): StartProcess => {
+    if (type === 'web') {
+      return { type, instances: plan.instances, memoryBytes: plan.memoryBytes, diskBytes: plan.diskBytes, healthCheck: plan.healthCheck, ...(plan.command === undefined ? {} : { command: plan.command }) };
+    }
+    const m = plan.processes.find((p) => p.type === type);
+    const command = m?.command ?? image.processTypes[type];
+    return {
+      type,
+      instances: m?.instances,
+      memoryBytes: m?.memoryBytes ?? plan.memoryBytes,
+      diskBytes: m?.diskBytes ?? plan.diskBytes,
+      healthCheck: {
+        type: m?.healthCheckType ?? 'process',
+        endpoint: m?.healthCheckHttpEndpoint ?? '/',
+        timeoutSeconds: m?.timeoutSeconds ?? plan.healthCheck.timeoutSeconds,
+      },
+      ...(command === undefined ? {} : { command }),
+    };
+  });
+}
+
+/** One release of the app with every process type on the image, started detached (or, with --no-start, only released). */
 export async function startPhase(seams: PushSeams, work: PushWork, onLog: (line: string) => void): Promise<ProcessSummary[]> {
   const { plan, image } = work;
   if (!image) throw new DropshipError('PUSH_ORDER', 'the start phase needs the image phase first');
-  const wanted = [
-    { type: 'web', app: plan.name, command: plan.command, instances: plan.instances, memoryBytes: plan.memoryBytes, diskBytes: plan.diskBytes, healthCheck: plan.healthCheck },
-    ...plan.processes.map((p) => ({
-      type: p.type,
-      app: `${plan.name}-${p.type}`,
-      command: p.command,
-      instances: p.instances,
-      memoryBytes: p.memoryBytes ?? plan.memoryBytes,
-      diskBytes: p.diskBytes ?? plan.diskBytes,
-      healthCheck: {
-        type: p.healthCheckType ?? 'process',
-        endpoint: p.healthCheckHttpEndpoint ?? '/',
-        timeoutSeconds: p.timeoutSeconds ?? plan.healthCheck.timeoutSeconds,
-      },
-    })),
-  ];
-  for (const p of wanted) {
+  const processes = appProcesses(plan, image);
+  for (const p of processes) {
     if (p.command === undefined && image.processTypes[p.type] === undefined) {
       throw new DropshipError('PUSH_NO_COMMAND', `process type '${p.type}' of ${plan.name} has no command: staging found ${Object.keys(image.processTypes).join(', ') || 'no process types'}`, {
         hint: `add '${p.type}: COMMAND' to the Procfile, or a command for it in the manifest`,
@@ -239,50 +257,31 @@ export async function startPhase(seams: PushSeams, work: PushWork, onLog: (line:
     }
   }
   work.processes = await timed(work, 'start', async () => {
-    const started: ProcessSummary[] = [];
-    for (const p of wanted) {
-      const out = await seams.start({
-        name: p.app,
-        image: image.ref,
-        processType: p.type,
-        // The image's Cmd is the web command; every other type is named from the droplet's table.
-        command: p.type === 'web' ? p.command : p.command ?? image.processTypes[p.type],
-        instances: p.instances,
-        memoryBytes: p.memoryBytes,
-        diskBytes: p.diskBytes,
-        env: plan.env,
-        hostPort: p.type === 'web' ? plan.hostPort : undefined,
-        routed: p.type === 'web',
-        healthCheck: p.healthCheck,
-        strategy: plan.strategy,
-        noStart: plan.noStart,
-        onLog,
-        signal: work.signal,
-      });
-      started.push({
-        type: p.type,
-        app: p.app,
-        state: out.state,
-        healthy: out.healthy,
-        requested: out.requested,
-        release: out.release,
-        command: p.command ?? image.processTypes[p.type],
-        memoryBytes: p.memoryBytes,
-        diskBytes: p.diskBytes,
-        url: out.hostPort ? `http://127.0.0.1:${out.hostPort}` : undefined,
-        ...(out.failure ? { failure: out.failure } : {}),
-      });
-      // What `dropship restage` stages again: the source this release was built from.
-      if (p.type === 'web') await keepSource(p.app, plan.path, { release: out.release, stack: plan.stack, buildpacks: plan.buildpacks }, plan.pathWithin);
-    }
-    return started;
+    const out = await seams.start({
+      name: plan.name,
+      image: image.ref,
+      processes,
+      env: plan.env,
+      hostPort: plan.hostPort,
+      strategy: plan.strategy,
+      noStart: plan.noStart,
+      onLog,
+      signal: work.signal,
+    });
+    work.release = out.release;
+    work.url = `http://127.0.0.1:${out.hostPort}`;
+    // What `dropship restage` stages again: the source this release was built from.
+    await keepSource(plan.name, plan.path, { release: out.release, stack: plan.stack, buildpacks: plan.buildpacks }, plan.pathWithin);
+    return out.processes.map((o) => {
+      const p = processes.find((q) => q.type === o.type)!;
+      return { ...o, command: p.command ?? image.processTypes[p.type], memoryBytes: p.memoryBytes, diskBytes: p.diskBytes };
+    });
   });
   return work.processes;
 }
 
 export function pushSummary(work: PushWork): PushSummary {
   const { plan, staged, image } = work;
-  const web = work.processes.find((p) => p.type === 'web');
   const healthy = work.processes.length > 0 && work.processes.every((p) => p.healthy >= p.requested);
   return {
     name: plan.name,
@@ -293,8 +292,9 @@ export function pushSummary(work: PushWork): PushSummary {
     digest: image?.digest ?? '',
     imageReused: image?.reused ?? false,
     startCommand: plan.command ?? image?.startCommand,
+    ...(work.release === undefined ? {} : { release: work.release }),
     processes: work.processes,
-    url: web?.url,
+    url: work.url,
     warnings: image?.warnings ?? [],
     timings: work.timings,
   };

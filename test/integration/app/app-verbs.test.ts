@@ -30,7 +30,7 @@ test('run -m 64 means 64M, as push and scale read it', async () => {
   if (!isRoot) return console.log('skip: needs root for runc');
   assert.ok(ready, `dropship run failed: ${setup}`);
   const ps = JSON.parse((await dropship('ps', app, '--json')).stdout)[0];
-  assert.is(ps.memoryBytes, 64 * 1024 * 1024);
+  assert.is(ps.processes[0].memoryBytes, 64 * 1024 * 1024);
 });
 
 test("ssh -c runs inside the instance as vcap, with its env, no capabilities, seccomp, no_new_privs and the instance's cgroup; the exit code passes through", async () => {
@@ -62,7 +62,7 @@ test('ssh to an instance that does not exist fails with error and hint', async (
   if (!ready) return console.log('skip: needs root for runc');
   const ssh = await dropship('ssh', app, '-i', '3', '-c', 'true');
   assert.is(ssh.exitCode, 1);
-  assert.match(ssh.stderr, `error: ssh ${app}: instance 3 is not running`);
+  assert.match(ssh.stderr, `error: ssh ${app}: web instance 3 is not running`);
   assert.match(ssh.stderr, 'hint:');
 });
 

@@ -119,8 +119,8 @@ test('a new app is release 1, pinned to the digest of the image it was made from
   digests.v1 = await buildVersion('v1');
   const deployed = await deployImage({ name: app, image: TAG, instances: 2, stopTimeout: 2 }, { strategy: 'rolling' });
   assert.ok(deployed.running);
-  assert.is(deployed.release, 1);
-  hostPort = deployed.hostPort;
+  assert.is(deployed.spec.release, 1);
+  hostPort = deployed.spec.hostPort;
   assert.equal(await versionsServed(hostPort), ['v1']);
   assert.equal((await instances()).map((i) => [i.release, i.imageDigest]), [[1, digests.v1], [1, digests.v1]]);
 });
@@ -133,7 +133,7 @@ test('a rolling push runs the new code on every instance, keeps the instance cou
   const deployed = await deployImage({ name: app, image: TAG, stopTimeout: 2 }, { strategy: 'rolling' });
   const polled = await stop();
   assert.ok(deployed.running);
-  assert.is(deployed.release, 2);
+  assert.is(deployed.spec.release, 2);
   assert.equal(polled.failures, [], `${polled.failures.length} of ${polled.requests} requests failed`);
   assert.equal(await versionsServed(hostPort), ['v2']);
   assert.equal((await instances()).map((i) => [i.release, i.imageDigest]), [[2, digests.v2], [2, digests.v2]]);
@@ -163,10 +163,10 @@ test('push --no-start makes a release and starts nothing; restart then runs its 
   if (!isRoot) return;
   digests.v3 = await buildVersion('v3');
   const deployed = await deployImage({ name: app, image: TAG, stopTimeout: 2 }, { strategy: 'replace', noStart: true });
-  assert.is(deployed.release, 4);
+  assert.is(deployed.spec.release, 4);
   assert.equal(await versionsServed(hostPort), ['v1'], 'the running instances are untouched');
   const text = (await dropship('ps', app)).stdout;
-  assert.match(text, new RegExp(`${app}\\s+0\\s+running.*\\s3\\*\\s`), 'ps marks instances of an older release');
+  assert.match(text, new RegExp(`${app}\\s+web\\s+0\\s+running.*\\s3\\*\\s`), 'ps marks instances of an older release');
   const restart = await dropship('restart', app);
   assert.is(restart.exitCode, 0, restart.stderr);
   assert.equal(await versionsServed(hostPort), ['v3']);

@@ -64,7 +64,7 @@ test('ps and logs work from a second process, in text and JSON', async () => {
   assert.is(summary.instances[0].restarts, 0);
   assert.ok(summary.instances[0].memoryBytes > 0, 'memory read from the cgroup');
   const text = await dropship('ps');
-  assert.match(text.stdout, new RegExp(`${app}\\s+0\\s+running`));
+  assert.match(text.stdout, new RegExp(`${app}\\s+web\\s+0\\s+running`));
   const logs = await dropship('logs', app, '--recent');
   assert.match(logs.stdout, /\[APP\/PROC\/WEB\/0\] OUT web instance 0 listening on 8080/);
   assert.match(logs.stdout, /\[HEALTH\/0\] OUT Container became healthy/);

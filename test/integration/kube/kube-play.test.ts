@@ -65,9 +65,9 @@ test.before(async () => {
   const built = await buildImage({ droplet, stack, tag: `dropship-apps/${app}:latest` });
   await ensureAppDir(app);
   await writeAppSpec({
-    name: app, id: randomUUID(), image: `dropship-apps/${app}:latest`, imageDigest: built.digest, release: 1, processType: 'web', instances: 1,
-    memoryBytes: 128 * MiB, diskBytes: 256 * MiB, env: { GREETING: 'hello $(HOME)' }, services: { db: [{ credentials: { password: 'pw' } }] },
-    healthCheck: { type: 'http', endpoint: '/index.txt', startTimeoutMs: 30_000 }, hostPort: 0, containerPort: 8080, stopTimeoutMs: 5000, createdAt: new Date().toISOString(),
+    name: app, id: randomUUID(), image: `dropship-apps/${app}:latest`, imageDigest: built.digest, release: 1,
+    processes: [{ type: 'web', instances: 1, memoryBytes: 128 * MiB, diskBytes: 256 * MiB, healthCheck: { type: 'http', endpoint: '/index.txt', startTimeoutMs: 30_000 } }],
+    env: { GREETING: 'hello $(HOME)' }, services: { db: [{ credentials: { password: 'pw' } }] }, hostPort: 0, containerPort: 8080, stopTimeoutMs: 5000, createdAt: new Date().toISOString(),
   });
   await createSecurityGroup(group, [{ protocol: 'tcp', destination: '10.0.0.1-10.0.0.6', ports: '443,8000-8100' }, { protocol: 'icmp', destination: '0.0.0.0/0', type: 8 }]);
   await bindSecurityGroup(group, { kind: 'running', app });

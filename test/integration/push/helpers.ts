@@ -24,7 +24,8 @@ export interface PushJson {
   image: string;
   digest: string;
   imageReused: boolean;
-  processes: Array<{ type: string; app: string; state: string; healthy: number; requested: number; release: number; command?: string }>;
+  release?: number;
+  processes: Array<{ type: string; state: string; healthy: number; requested: number; command?: string }>;
 }
 
 /** `dropship push … --json`, failing with the command's stderr when it does not exit 0. */
@@ -48,11 +49,9 @@ export function get(url: string): Promise<string> {
   });
 }
 
-/** Everything a push of NAME leaves: the app (and its process apps), its image tag, its staging cache. */
-export async function removePushed(name: string, processApps: string[] = []): Promise<void> {
-  for (const app of [name, ...processApps]) {
-    await dropship('delete', app);
-    await dropship('image', 'rm', imageTag(app));
-  }
+/** Everything a push of NAME leaves: the app (every process type), its image tag, its staging cache. */
+export async function removePushed(name: string): Promise<void> {
+  await dropship('delete', name);
+  await dropship('image', 'rm', imageTag(name));
   await rm(join(TEST_HOME, 'cache', name), { recursive: true, force: true });
 }

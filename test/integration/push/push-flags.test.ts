@@ -46,7 +46,7 @@ test('push -p PATH --no-start registers the app stopped; start runs it; UPPER an
   assert.is(first.state, 'stopped');
   const ps = JSON.parse((await dropship('ps', upper, '--json')).stdout)[0];
   assert.is(ps.instances.length, 0);
-  assert.is(ps.memoryBytes, 64 * 1024 * 1024, '-m 64 is 64M in push too');
+  assert.is(ps.processes[0].memoryBytes, 64 * 1024 * 1024, '-m 64 is 64M in push too');
   const start = await dropship('start', upper);
   assert.is(start.exitCode, 0, start.stderr);
   const second = (await pushJson('-p', site, '--name', lower, '-s', 'tiny', '-m', '64M')) as PushJson;

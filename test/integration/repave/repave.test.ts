@@ -109,7 +109,7 @@ test('three apps on tiny; with every app on the current build, repave says so an
     await tinyAppImage(app, stack, app === fragile ? packagesLine(marker) : undefined);
     const deployed = await deployImage({ name: app, image: `dropship-apps/${app}:latest`, instances: 2, stopTimeout: 2 }, { strategy: 'rolling' });
     assert.ok(deployed.running, app);
-    ports[app] = deployed.hostPort;
+    ports[app] = deployed.spec.hostPort;
   }
   const none = await dropship('repave');
   assert.is(none.exitCode, 0, none.stderr);

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
@@ -11,19 +11,25 @@ import {
   releaseContent,
   releaseRebasedImage,
 } from '../../../src/apps/releases.js';
-import { appPaths, readAppSpec, type AppSpec } from '../../../src/apps/state.js';
+import { appPaths, readAppSpec, type AppSpec, type ProcessSpec } from '../../../src/apps/state.js';
 import { DropshipError } from '../../../src/errors.js';
 
 const digest = (c: string) => `sha256:${c.repeat(64)}`;
 let home = '';
 const saved = process.env.DROPSHIP_HOME;
 
-function spec(name: string, image = 'dropship-apps/a:latest', imageDigest = digest('a')): Omit<AppSpec, 'release'> {
+const web = (instances = 2): ProcessSpec => ({
+  type: 'web', instances, memoryBytes: 256 << 20, diskBytes: 1 << 30, healthCheck: { type: 'port', endpoint: '/', startTimeoutMs: 60_000 },
+});
+const worker: ProcessSpec = {
+  type: 'worker', instances: 0, memoryBytes: 128 << 20, diskBytes: 512 << 20, healthCheck: { type: 'process', endpoint: '/', startTimeoutMs: 60_000 }, command: 'node worker.js',
+};
+
+function spec(name: string, image = 'dropship-apps/a:latest', imageDigest = digest('a'), instances = 2): Omit<AppSpec, 'release'> {
   return {
     name, id: 'id-1', hostPort: 61001, createdAt: '2026-01-01T00:00:00.000Z',
-    image, imageDigest, processType: 'web', instances: 2, memoryBytes: 256 << 20, diskBytes: 1 << 30,
-    env: { A: '1' }, services: {}, healthCheck: { type: 'port', endpoint: '/', startTimeoutMs: 60_000 },
-    containerPort: 8080, stopTimeoutMs: 10_000,
+    image, imageDigest, processes: [web(instances), worker],
+    env: { A: '1' }, services: {}, containerPort: 8080, stopTimeoutMs: 10_000,
   };
 }
 
@@ -40,12 +46,13 @@ test.after.each(async () => {
 
 test('releases are numbered from 1; app.json is the latest, each release a 0600 file in a 0700 dir', async () => {
   const one = await commitRelease(spec('a'), 'run');
-  const two = await commitRelease({ ...spec('a'), instances: 3 }, 'scale: instances 3');
+  const two = await commitRelease(spec('a', undefined, undefined, 3), 'scale: instances 3');
   assert.is(one.release, 1);
   assert.is(two.release, 2);
   assert.equal(await readAppSpec('a'), two);
   const releases = await listReleases('a');
-  assert.equal(releases.map((r) => [r.version, r.reason, r.instances, r.imageDigest]), [[1, 'run', 2, digest('a')], [2, 'scale: instances 3', 3, digest('a')]]);
+  assert.equal(releases.map((r) => [r.version, r.reason, r.processes.map((p) => p.instances), r.imageDigest]), [[1, 'run', [2, 0], digest('a')], [2, 'scale: instances 3', [3, 0], digest('a')]]);
+  assert.equal(releases[1]!.processes[1], worker, 'every process type with its instances, limits, command and health check');
   assert.ok(!Number.isNaN(Date.parse(releases[1]!.createdAt)));
   assert.is((await stat(join(appPaths('a').releases, '2.json'))).mode & 0o777, 0o600);
   assert.is((await stat(appPaths('a').releases)).mode & 0o777, 0o700);
@@ -53,11 +60,28 @@ test('releases are numbered from 1; app.json is the latest, each release a 0600 
 
 test('a release holds what instances are made of, not who the app is', () => {
   const content = releaseContent({ ...spec('a'), release: 4 });
-  assert.equal(Object.keys(content).sort(), ['containerPort', 'diskBytes', 'env', 'healthCheck', 'image', 'imageDigest', 'instances', 'memoryBytes', 'processType', 'services', 'stopTimeoutMs']);
+  assert.equal(Object.keys(content).sort(), ['containerPort', 'env', 'image', 'imageDigest', 'processes', 'services', 'stopTimeoutMs']);
+});
+
+test('an app.json and a release of the single-process layout read as one process, unchanged', async () => {
+  const old = {
+    name: 'old', id: 'id-0', hostPort: 61002, createdAt: '2026-01-01T00:00:00.000Z', release: 1,
+    image: 'dropship-apps/old-worker:latest', imageDigest: digest('c'), processType: 'worker', instances: 3, memoryBytes: 64 << 20, diskBytes: 1 << 30,
+    env: {}, services: {}, healthCheck: { type: 'process', endpoint: '/', startTimeoutMs: 30_000 }, command: 'run-worker', containerPort: 8080, stopTimeoutMs: 10_000,
+  };
+  const paths = appPaths('old');
+  await mkdir(paths.releases, { recursive: true });
+  await writeFile(paths.spec, JSON.stringify(old));
+  await writeFile(join(paths.releases, '1.json'), JSON.stringify({ ...old, version: 1, reason: 'push', name: undefined }));
+  const expected = [{ type: 'worker', instances: 3, memoryBytes: 64 << 20, diskBytes: 1 << 30, healthCheck: { type: 'process', endpoint: '/', startTimeoutMs: 30_000 }, command: 'run-worker' }];
+  const read = (await readAppSpec('old'))!;
+  assert.equal(read.processes, expected);
+  assert.not.ok('instances' in read || 'processType' in read, 'the old fields are gone from what is read');
+  assert.equal((await readRelease('old', 1)).processes, expected);
 });
 
 test('commits at the same time never share a number', async () => {
-  const made = await Promise.all([1, 2, 3, 4, 5].map((n) => commitRelease({ ...spec('a'), instances: n }, `r${n}`)));
+  const made = await Promise.all([1, 2, 3, 4, 5].map((n) => commitRelease(spec('a', undefined, undefined, n), `r${n}`)));
   assert.equal(made.map((s) => s.release).sort(), [1, 2, 3, 4, 5]);
   assert.equal((await listReleases('a')).map((r) => r.version), [1, 2, 3, 4, 5]);
 });

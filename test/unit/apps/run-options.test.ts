@@ -18,12 +18,8 @@ async function refused(options: Parameters<typeof normalizeRunOptions>[0]): Prom
 
 test('defaults: 1 instance, 256M, 1G disk, port check, 60 s start timeout, 10 s stop timeout, web', async () => {
   const spec = await normalizeRunOptions({ image: 'shop', name: 'shop' });
-  assert.is(spec.instances, 1);
-  assert.is(spec.memoryBytes, 256 * 1024 * 1024);
-  assert.is(spec.diskBytes, 1024 ** 3);
-  assert.equal(spec.healthCheck, { type: 'port', endpoint: '/', startTimeoutMs: 60_000 });
+  assert.equal(spec.processes, [{ type: 'web', instances: 1, memoryBytes: 256 * 1024 * 1024, diskBytes: 1024 ** 3, healthCheck: { type: 'port', endpoint: '/', startTimeoutMs: 60_000 } }]);
   assert.is(spec.stopTimeoutMs, 10_000);
-  assert.is(spec.processType, 'web');
   assert.equal(spec.env, {});
   assert.equal(spec.services, {});
   assert.equal(spec.port, {});
@@ -45,13 +41,27 @@ test('flags as typed on the command line are parsed', async () => {
     command: 'bundle exec puma',
     stopTimeout: '2s',
   });
-  assert.is(spec.instances, 3);
-  assert.is(spec.memoryBytes, 1024 ** 3);
-  assert.is(spec.diskBytes, 512 * 1024 * 1024);
-  assert.equal(spec.healthCheck, { type: 'http', endpoint: '/health', startTimeoutMs: 4000 });
+  const [web] = spec.processes;
+  assert.is(web!.instances, 3);
+  assert.is(web!.memoryBytes, 1024 ** 3);
+  assert.is(web!.diskBytes, 512 * 1024 * 1024);
+  assert.equal(web!.healthCheck, { type: 'http', endpoint: '/health', startTimeoutMs: 4000 });
   assert.equal(spec.port, { host: 8000, container: 9000 });
-  assert.is(spec.command, 'bundle exec puma');
+  assert.is(web!.command, 'bundle exec puma');
   assert.is(spec.stopTimeoutMs, 2000);
+});
+
+test("processes: web defaults to 1 instance and a port check, every other type to 0 and a process check, as in Cloud Foundry", async () => {
+  const spec = await normalizeRunOptions({ image: 'shop', name: 'shop', processes: [{ type: 'web' }, { type: 'worker', command: 'node worker.js' }, { type: 'clock', instances: 2, memory: '64M', healthCheckType: 'port' }] });
+  assert.equal(spec.processes.map((p) => [p.type, p.instances, p.healthCheck.type, p.memoryBytes >> 20, p.command]), [
+    ['web', 1, 'port', 256, undefined],
+    ['worker', 0, 'process', 256, 'node worker.js'],
+    ['clock', 2, 'port', 64, undefined],
+  ]);
+  // `run --process worker`: the app's one process starts like web.
+  assert.equal((await normalizeRunOptions({ image: 'i', name: 'a', processType: 'worker' })).processes.map((p) => [p.type, p.instances, p.healthCheck.type]), [['worker', 1, 'port']]);
+  assert.is((await refused({ image: 'i', name: 'a', processes: [{ type: 'web' }, { type: 'web' }] })).message, "processes: 'web' is not valid");
+  assert.is((await refused({ image: 'i', name: 'a', processes: [{ type: 'web' }, { type: '../x' }] })).message, "--process: '../x' is not valid");
 });
 
 test('--services reads VCAP_SERVICES from a JSON file and names the file when it is wrong', async () => {
@@ -99,8 +109,9 @@ test('-m and -k mean the same for run, scale and push: a bare number is megabyte
   const { planPush } = await import('../../../src/push/push-options.js');
   const spec = await normalizeRunOptions({ image: 'i', name: 'a', memory: '256', disk: '512' });
   const [plan] = planPush({ path: '.', memory: '256', disk: '512' });
-  assert.equal([spec.memoryBytes, spec.diskBytes], [256 * 1024 ** 2, 512 * 1024 ** 2]);
-  assert.equal([plan!.memoryBytes, plan!.diskBytes], [spec.memoryBytes, spec.diskBytes]);
+  const [web] = spec.processes;
+  assert.equal([web!.memoryBytes, web!.diskBytes], [256 * 1024 ** 2, 512 * 1024 ** 2]);
+  assert.equal([plan!.memoryBytes, plan!.diskBytes], [web!.memoryBytes, web!.diskBytes]);
   assert.is((await refused({ image: 'i', name: 'a', memory: '8' })).message, "-m: '8' is below 16M");
 });
 

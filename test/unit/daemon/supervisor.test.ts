@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { AppSpec, InstanceStatus } from '../../../src/apps/state.js';
+import type { InstanceStatus, ProcessView } from '../../../src/apps/state.js';
 import type { ExitInfo } from '../../../src/container/types.js';
 import type { InstanceHandle, InstanceLauncher } from '../../../src/daemon/instance-launcher.js';
 import { AppBackends } from '../../../src/daemon/backends.js';
@@ -11,10 +11,10 @@ import { Supervisor } from '../../../src/daemon/supervisor.js';
 // test/integration/app/releases.test.ts.
 const digest = (c: string) => `sha256:${c.repeat(64)}`;
 
-function spec(release: number, imageDigest: string, change: Partial<AppSpec> = {}): AppSpec {
+function spec(release: number, imageDigest: string, change: Partial<ProcessView> = {}): ProcessView {
   return {
     name: 'app', id: 'id', hostPort: 1, createdAt: 'then', release, image: 'x:latest', imageDigest,
-    processType: 'web', instances: 2, memoryBytes: 1, diskBytes: 1, env: {}, services: {},
+    processType: 'web', routed: true, instances: 2, memoryBytes: 1, diskBytes: 1, env: {}, services: {},
     healthCheck: { type: 'process', endpoint: '/', startTimeoutMs: 60_000 }, containerPort: 8080, stopTimeoutMs: 1000,
     ...change,
   };
@@ -24,7 +24,7 @@ function harness(options: { failing?: Set<string> } = {}) {
   const log: string[] = [];
   let launchers = 0;
   let latest: InstanceStatus[] = [];
-  const makeLauncher = async (s: AppSpec): Promise<InstanceLauncher> => {
+  const makeLauncher = async (s: ProcessView): Promise<InstanceLauncher> => {
     if (options.failing?.has(s.imageDigest)) throw new Error(`image ${s.imageDigest} cannot be loaded`);
     launchers++;
     const tag = s.imageDigest.slice(7, 8);
@@ -142,7 +142,7 @@ test('a release whose image cannot be loaded fails before any instance is touche
   }
   assert.equal(h.log, []);
   assert.equal(h.running(), [[0, 'running', 1, 'a'], [1, 'running', 1, 'a']]);
-  assert.is(h.supervisor.appSpec.release, 1, 'the desired state it acts on is unchanged');
+  assert.is(h.supervisor.view.release, 1, 'the desired state it acts on is unchanged');
   await h.supervisor.stopAll();
 });
 

@@ -12,9 +12,10 @@ function work(healthy: number[], overrides: Partial<PushWork> = {}): PushWork {
     staged: { droplet: 'd', result: 'r', buildpacks: ['nodejs 0.1.0'], processTypes: { web: 'npm start' } },
     image: { ref: imageTag('Hello'), digest: 'sha256:00', startCommand: 'npm start', processTypes: { web: 'npm start' }, warnings: [] },
     processes: healthy.map((h, i) => ({
-      type: i === 0 ? 'web' : 'worker', app: i === 0 ? 'Hello' : 'Hello-worker', state: 'running', healthy: h, requested: 1, release: 1,
-      memoryBytes: 1, diskBytes: 1, url: i === 0 ? 'http://127.0.0.1:61001' : undefined,
+      type: i === 0 ? 'web' : 'worker', state: 'running', healthy: h, requested: 1, memoryBytes: 1, diskBytes: 1,
     })),
+    release: 1,
+    url: 'http://127.0.0.1:61001',
     timings: { stack: 1, stage: 2, image: 3, start: 4 },
     ...overrides,
   };

@@ -27,10 +27,10 @@ test('-m 256 means the same in push, run and the manifest', async () => {
   const spec = await normalizeRunOptions({ image: 'x:1', name: 'x', memory: '256', disk: '512' });
   const manifest = parseManifest('applications:\n- name: x\n  memory: 256\n  disk_quota: 512\n');
   assert.is(plan!.memoryBytes, 256 * MiB);
-  assert.is(spec.memoryBytes, plan!.memoryBytes);
+  assert.is(spec.processes[0]!.memoryBytes, plan!.memoryBytes);
   assert.is(manifest.applications[0]!.memoryBytes, plan!.memoryBytes);
   assert.is(plan!.diskBytes, 512 * MiB);
-  assert.is(spec.diskBytes, plan!.diskBytes);
+  assert.is(spec.processes[0]!.diskBytes, plan!.diskBytes);
   assert.is(manifest.applications[0]!.diskBytes, plan!.diskBytes);
 });
 
