@@ -8,6 +8,7 @@ import { allocateHostPort, releaseAppHostPort } from './host-port.js';
 import { containerPortFor, inspectAppImage, removeLabelledContainers } from '../sandbox/index.js';
 import { normalizeRunOptions, parseDisk, parseInstances, parseMemory, type RunOptions } from './run-options.js';
 import { commitRelease } from './releases.js';
+import { stackMarks, type StackMark } from './stack-marks.js';
 import {
   APP_LABEL,
   appPaths,
@@ -37,8 +38,13 @@ export interface AppSummary {
   memoryBytes: number;
   diskBytes: number;
   supervisorPid?: number;
-  instances: InstanceStatus[];
+  /** The current release's stack build against the stack's current one (null: the image names no stack; absent: not recorded). */
+  stack?: StackMark | null;
+  instances: InstanceSummary[];
 }
+
+/** An instance with the stack mark of the release it runs (during a roll, or after a rebase, not the current one). */
+export type InstanceSummary = InstanceStatus & { stack?: StackMark | null };
 
 export interface StartResult {
   app: string;
@@ -76,7 +82,7 @@ export async function createApp(options: RunOptions & { reason?: string }): Prom
     await ensureAppDir(normalized.name);
     await recordEvent(normalized.name, { type: 'create', message: `created from image ${image.ref} on host port ${hostPort}` });
     return commitRelease(
-      { ...rest, image: image.ref, imageDigest: image.digest, hostPort, containerPort: containerPortFor(port.container, image.config.ExposedPorts) },
+      { ...rest, image: image.ref, imageDigest: image.digest, stack: image.stack, hostPort, containerPort: containerPortFor(port.container, image.config.ExposedPorts) },
       `${options.reason ?? 'run'} ${image.ref}`,
     );
   });
@@ -126,11 +132,16 @@ async function summary(name: string): Promise<AppSummary> {
     memoryBytes: spec.memoryBytes,
     diskBytes: spec.diskBytes,
   };
+  const withStacks = async (instances: InstanceStatus[]) => {
+    const marks = await stackMarks(spec, instances);
+    const mark = (release: number | undefined) => (release === undefined ? undefined : marks.get(release));
+    return { stack: mark(spec.release), instances: instances.map((i) => ({ ...i, stack: mark(i.release) })) };
+  };
   if (state.kind === 'running') {
     const status = await askApp<{ pid: number; instances: InstanceStatus[] }>(name, { op: 'status' }, 10_000);
-    return { ...base, state: 'started', supervisorPid: status.pid, instances: status.instances };
+    return { ...base, state: 'started', supervisorPid: status.pid, ...(await withStacks(status.instances)) };
   }
-  return { ...base, state: 'stopped', instances: [] };
+  return { ...base, state: 'stopped', ...(await withStacks([])) };
 }
 
 /**

@@ -13,12 +13,14 @@ export {
   deleteApp,
   appEvents,
   type AppSummary,
+  type InstanceSummary,
   type StartResult,
 } from './api.js';
 export { runAppTask, type AppTaskOptions } from './app-task.js';
 export { listTasks, readTaskLog, type TaskRecord, type TaskState } from './task-records.js';
-export { commitRelease, listReleases, readRelease, referencedImageDigests, releaseRebasedImage, type Release } from './releases.js';
+export { commitRelease, listReleases, readRelease, referencedImageDigests, releaseRebasedImage, rebasedImageName, type Release } from './releases.js';
 export { rollbackApp } from './rollback.js';
+export type { StackMark } from './stack-marks.js';
 export { sshInstance, type SshOptions } from './ssh.js';
 export { appEnv, setAppEnv, unsetAppEnv, type EnvChange } from './app-env.js';
 export {
@@ -75,5 +77,6 @@ export {
   type InstanceState,
   type InstanceStatus,
   type ReleaseContent,
+  type ReleaseStack,
   type SupervisorRecord,
 } from './state.js';

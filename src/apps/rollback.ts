@@ -32,6 +32,7 @@ export async function rollbackApp(name: string, version?: number): Promise<Start
     });
   });
   const { version: _version, createdAt: _createdAt, reason: _reason, ...content } = release;
-  const result = await updateApp(name, { ...content, instances: spec.instances }, `rollback to release ${target}`);
+  // A release from before stacks were recorded has none: the current release's must not stay.
+  const result = await updateApp(name, { ...content, stack: content.stack, instances: spec.instances }, `rollback to release ${target}`);
   return { ...result, from: spec.release, to: target };
 }

@@ -17,6 +17,12 @@ export interface ReleaseContent {
   image: string;
   /** The image manifest's digest: what every instance of this release runs. */
   imageDigest: string;
+  /**
+   * The stack the image sits on and that stack's build (the diff_id of its bottom layer), read
+   * from the image when the release was made, so `ps` can tell an outdated build without
+   * opening images. Null: the image names no stack. Absent: a release from before it was recorded.
+   */
+  stack?: ReleaseStack | null;
   processType: string;
   instances: number;
   memoryBytes: number;
@@ -29,6 +35,11 @@ export interface ReleaseContent {
   /** `-c`: replaces the image's Cmd, run through its launcher. */
   command?: string;
   stopTimeoutMs: number;
+}
+
+export interface ReleaseStack {
+  name: string;
+  build: string;
 }
 
 /** The desired state of an app: who it is (kept for its life) and its current release. */

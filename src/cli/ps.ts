@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { AppSummary, InstanceStatus } from '../apps/index.js';
+import type { AppSummary, InstanceSummary, StackMark } from '../apps/index.js';
 import { DropshipError } from '../errors.js';
 import { formatBytes } from '../util/units.js';
 import { printJson, printTable, shortDigest } from './output.js';
@@ -11,7 +11,19 @@ function uptime(since: string): string {
   return `${Math.floor(seconds / 3600)}h${Math.floor((seconds % 3600) / 60)}m`;
 }
 
-function instanceRow(app: AppSummary, i: InstanceStatus): string[] {
+/**
+ * The stack under a release: `tiny`, `tiny (outdated)` when the stack has a newer build here
+ * (`dropship repave` moves the app), `?` for a release made before releases recorded their
+ * stack (`repave --dry-run` reads its image), `-` for an image that names no stack.
+ */
+function stackCell(mark: StackMark | null | undefined): string {
+  if (mark === undefined) return '?';
+  if (mark === null) return '-';
+  if (mark.current === undefined) return `${mark.name} (not built here)`;
+  return mark.outdated ? `${mark.name} (outdated)` : mark.name;
+}
+
+function instanceRow(app: AppSummary, i: InstanceSummary): string[] {
   return [
     app.name,
     String(i.index),
@@ -24,6 +36,7 @@ function instanceRow(app: AppSummary, i: InstanceStatus): string[] {
     // app ran, they differ from the app's current one (marked *).
     i.release === undefined ? '-' : `${i.release}${i.release === app.release ? '' : '*'}`,
     i.imageDigest ? shortDigest(i.imageDigest) : '-',
+    stackCell(i.stack),
     i.lastExit ?? '-',
   ];
 }
@@ -33,11 +46,11 @@ export function printApps(apps: AppSummary[]): void {
   const rows: string[][] = [];
   for (const app of apps) {
     if (app.instances.length === 0) {
-      rows.push([app.name, '-', app.state, '-', '-', '-', String(app.hostPort), String(app.release), shortDigest(app.imageDigest ?? ''), '-']);
+      rows.push([app.name, '-', app.state, '-', '-', '-', String(app.hostPort), String(app.release), shortDigest(app.imageDigest ?? ''), stackCell(app.stack), '-']);
     }
     for (const i of app.instances) rows.push(instanceRow(app, i));
   }
-  printTable(['APP', '#', 'STATE', 'SINCE', 'RESTARTS', 'MEMORY', 'PORT', 'RELEASE', 'IMAGE', 'LAST EXIT'], rows);
+  printTable(['APP', '#', 'STATE', 'SINCE', 'RESTARTS', 'MEMORY', 'PORT', 'RELEASE', 'IMAGE', 'STACK', 'LAST EXIT'], rows);
 }
 
 /** `run -d`, `start` and `restart` fail when an instance never became healthy; its supervisor keeps trying. */
@@ -51,13 +64,13 @@ export function requireHealthy(name: string, running: boolean): void {
 export function register(program: Command): void {
   program
     .command('ps')
-    .description('list apps and their instances: state, restarts, last exit reason, uptime, memory, host port, release and image digest')
+    .description('list apps and their instances: state, restarts, last exit reason, uptime, memory, host port, release, image digest and whether its stack build is outdated')
     .argument('[app]', 'only this app')
     .option('--json', 'print JSON')
     .action(async (name: string | undefined, options: { json?: boolean }) => {
       const { listApps } = await import('../apps/index.js');
-      // Only the daemon's view: ps must not load image or stack code (issue 11). Which apps run an
-      // older stack build is `dropship stack ls` (OUTDATED APPS) and `dropship repave --dry-run`.
+      // The daemon's view and small JSON records: ps must not load image or stack code (issue 11);
+      // the stack marks come from what each release recorded (see apps' stackMarks).
       const apps = await listApps(name);
       if (options.json) printJson(apps);
       else if (apps.length === 0) process.stdout.write('no apps; start one with `dropship run IMAGE --name APP`\n');

@@ -62,6 +62,7 @@ export async function deployImage(options: RunOptions, deploy: DeployOptions): P
     instances: options.instances === undefined ? existing.instances : normalized.instances,
     image: image.ref,
     imageDigest: image.digest,
+    stack: image.stack,
     containerPort: containerPortFor(port.container, image.config.ExposedPorts),
   };
   const reason = `push ${image.ref}`;
