@@ -29,6 +29,8 @@ export interface CnbBuildOptions {
   appDir: string;
   /** `-b` values: CNB buildpack dirs, archives, URLs or registered names, in order. */
   buildpacks: string[];
+  /** The manifest that named the buildpacks (not the operator): only names and public URLs are taken from it. */
+  buildpacksFrom?: string;
   /** NAME[:TAG] of the image. */
   tag: string;
   stack?: string;
@@ -80,10 +82,10 @@ async function checkScript(bp: CnbBuildpack, script: string): Promise<void> {
 }
 
 /** Resolve `-b` values to CNB buildpacks with a validated buildpack.toml. */
-export async function resolveCnbBuildpacks(values: string[], home: string, scratch: string): Promise<CnbBuildpack[]> {
+export async function resolveCnbBuildpacks(values: string[], home: string, scratch: string, fromApp?: string): Promise<CnbBuildpack[]> {
   const out: CnbBuildpack[] = [];
   for (const [i, value] of values.entries()) {
-    const bp = await resolveBuildpack(value, i, { home, scratchDir: scratch });
+    const bp = await resolveBuildpack(value, i, { home, scratchDir: scratch, ...(fromApp ? { fetch: { fromApp } } : {}) });
     const descriptor = await readDescriptor(bp.dir);
     if (!descriptor) {
       throw new DropshipError('CNB_NOT_A_CNB', `buildpack ${value} has no buildpack.toml: it is a V2 buildpack`, {
@@ -169,7 +171,7 @@ async function run(opts: Opts, options: CnbBuildOptions, work: string, live: Liv
   const target = targetOf();
   // Asked now: npm's answer (a few hundred ms) arrives while the buildpacks are resolved.
   const hostEnv = platformStagingEnv();
-  const named = await resolveCnbBuildpacks(options.buildpacks, opts.home, join(work, 'bp'));
+  const named = await resolveCnbBuildpacks(options.buildpacks, opts.home, join(work, 'bp'), options.buildpacksFrom);
   if (named.length === 0) {
     throw new DropshipError('CNB_NO_BUILDPACKS', 'no Cloud Native Buildpack was given', { hint: 'name them with -b DIR (a directory with buildpack.toml)' });
   }
