@@ -22,6 +22,8 @@ const previousAptConfig = process.env.APT_CONFIG;
 const NEW_CA = /^ca-certificates_2025/;
 const cnbApp = uniqueName('cp-cnb');
 const digestApp = uniqueName('cp-dgst');
+const manifestApp = uniqueName('cp-man');
+const detectedApp = uniqueName('cp-det');
 let source = '';
 let fixture: AptFixture | undefined;
 let skip = isRoot ? '' : 'needs root for runc';
@@ -89,7 +91,7 @@ test.before(async () => {
 
 test.after(async () => {
   if (isRoot) {
-    for (const app of [cnbApp, digestApp]) await removeApp(app).catch((error: Error) => console.error(`cleanup of ${app}: ${error.message}`));
+    for (const app of [cnbApp, digestApp, manifestApp, detectedApp]) await removeApp(app).catch((error: Error) => console.error(`cleanup of ${app}: ${error.message}`));
     // The store's daemon goes with the store.
     await dropship('daemon', 'stop');
   }
@@ -191,6 +193,30 @@ test('rollback to a release on the older build: ps marks it outdated again', asy
   const back = await dropship('rollback', cnbApp);
   assert.is(back.exitCode, 0, back.stderr);
   assert.equal(await outdated(cnbApp), [true, true]);
+});
+
+test("a manifest's buildpacks: and detection pick a registered CNB buildpack; restage builds the CNB app again", async () => {
+  if (skip) return;
+  const created = await dropship('buildpack', 'create', 'cnb-httpd', bp('httpd'));
+  assert.is(created.exitCode, 0, created.stderr);
+  const dir = join(home, 'manifest-app');
+  await cp(join(CNB_APPS, 'hello'), dir, { recursive: true });
+  await writeFile(join(dir, 'manifest.yml'), `applications:\n- name: ${manifestApp}\n  stack: tiny\n  buildpacks: [cnb-httpd]\n`);
+  const viaManifest = await dropship('push', dir, '--json');
+  assert.is(viaManifest.exitCode, 0, viaManifest.stderr.slice(-3000));
+  const pushed = JSON.parse(viaManifest.stdout) as { buildpacks: string[]; digest: string; url: string };
+  assert.equal(pushed.buildpacks, ['fixture/httpd 1.0.0']);
+  assert.ok((await page(pushed.url)).includes(`"application_name":"${manifestApp}"`));
+
+  const detected = await dropship('push', join(CNB_APPS, 'hello'), '--name', detectedApp, '--stack', 'tiny', '--json');
+  assert.is(detected.exitCode, 0, detected.stderr.slice(-3000));
+  assert.equal((JSON.parse(detected.stdout) as { buildpacks: string[] }).buildpacks, ['fixture/httpd 1.0.0'], 'no -b: the registered CNB buildpack detected the app');
+
+  const restage = await dropship('restage', manifestApp, '--json');
+  assert.is(restage.exitCode, 0, restage.stderr.slice(-3000));
+  const spec = (await readAppSpec(manifestApp))!;
+  assert.equal([spec.release, spec.imageDigest], [2, pushed.digest], 'the same source builds the same image again');
+  assert.equal(spec.stack, { name: 'tiny', build: newStack!.diffId });
 });
 
 test.run();
