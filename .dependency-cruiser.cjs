@@ -23,6 +23,9 @@ const KNOWN_DEEP_IMPORTS = [
   // The host-port pool range and -p parsing; host ports move behind network/index.ts with the
   // network room's reserveHostPort (issue 11 item 5).
   '^src/network/ports[.]ts$',
+  // The record of a stack's builds (stacks/<name>.json), read with fs only: `ps` marks apps on an
+  // older build with it, and stack/index.ts loads the stack builder and the store.
+  '^src/stack/stack-file[.]ts$',
 ];
 
 const TOP = '^src/(cli/|index[.]ts$)';

@@ -10,6 +10,7 @@ import { containerPortFor, inspectAppImage, removeLabelledContainers } from '../
 import { normalizeRunOptions, parseDisk, parseInstances, parseMemory, type RunOptions } from './run-options.js';
 import { commitRelease, restoreRelease } from './releases.js';
 import { requireScaleFits, scaleEventText } from './scale-fit.js';
+import { stackMarks, type StackMark } from './stack-marks.js';
 import {
   APP_LABEL,
   appPaths,
@@ -54,8 +55,13 @@ export interface AppSummary {
   /** Every process type, web first, with its desired and running instances. */
   processes: ProcessSummary[];
   supervisorPid?: number;
-  instances: InstanceStatus[];
+  /** The current release's stack build against the stack's current one (null: the image names no stack; absent: not recorded). */
+  stack?: StackMark | null;
+  instances: InstanceSummary[];
 }
+
+/** An instance with the stack mark of the release it runs (during a roll, or after a rebase, not the current one). */
+export type InstanceSummary = InstanceStatus & { stack?: StackMark | null };
 
 export interface StartResult {
   app: string;
@@ -93,7 +99,7 @@ export async function createApp(options: RunOptions & { reason?: string }): Prom
     await ensureAppDir(normalized.name);
     await recordEvent(normalized.name, { type: 'create', message: `created from image ${image.ref} on host port ${hostPort}` });
     return commitRelease(
-      { ...rest, image: image.ref, imageDigest: image.digest, hostPort, containerPort: containerPortFor(port.container, image.config.ExposedPorts) },
+      { ...rest, image: image.ref, imageDigest: image.digest, stack: image.stack, hostPort, containerPort: containerPortFor(port.container, image.config.ExposedPorts) },
       `${options.reason ?? 'run'} ${image.ref}`,
     );
   });
@@ -164,11 +170,16 @@ async function summary(name: string): Promise<AppSummary> {
       // A status written before process types names none: it was the app's one process.
       running: instances.filter((i) => (i.process ?? spec.processes[0]!.type) === type && i.state === 'running').length,
     }));
+  const withStacks = async (instances: InstanceStatus[]) => {
+    const marks = await stackMarks(spec, instances);
+    const mark = (release: number | undefined) => (release === undefined ? undefined : marks.get(release));
+    return { processes: processes(instances), stack: mark(spec.release), instances: instances.map((i) => ({ ...i, stack: mark(i.release) })) };
+  };
   if (state.kind === 'running') {
     const status = await askApp<{ pid: number; instances: InstanceStatus[] }>(name, { op: 'status' }, 10_000);
-    return { ...base, state: 'started', processes: processes(status.instances), supervisorPid: status.pid, instances: status.instances };
+    return { ...base, state: 'started', supervisorPid: status.pid, ...(await withStacks(status.instances)) };
   }
-  return { ...base, state: 'stopped', processes: processes([]), instances: [] };
+  return { ...base, state: 'stopped', ...(await withStacks([])) };
 }
 
 /**

@@ -14,13 +14,15 @@ export {
   appEvents,
   type AppSummary,
   type ProcessSummary,
+  type InstanceSummary,
   type StartResult,
   type WaitOptions,
 } from './api.js';
 export { runAppTask, type AppTaskOptions } from './app-task.js';
 export { listTasks, readTaskLog, type TaskRecord, type TaskState } from './task-records.js';
-export { commitRelease, restoreRelease, listReleases, readRelease, referencedImageDigests, releaseRebasedImage, type Release } from './releases.js';
+export { commitRelease, restoreRelease, listReleases, readRelease, referencedImageDigests, releaseRebasedImage, rebasedImageName, type Release } from './releases.js';
 export { rollbackApp } from './rollback.js';
+export type { StackMark } from './stack-marks.js';
 export { sshInstance, type SshOptions } from './ssh.js';
 export { appEnv, setAppEnv, unsetAppEnv, type EnvChange } from './app-env.js';
 export {
@@ -85,5 +87,6 @@ export {
   type InstanceState,
   type InstanceStatus,
   type ReleaseContent,
+  type ReleaseStack,
   type SupervisorRecord,
 } from './state.js';

@@ -4,7 +4,7 @@ import { DropshipError } from '../errors.js';
 import { homePaths } from '../home.js';
 import { writeJsonAtomic } from '../util/atomic.js';
 import { withLock } from '../util/lock.js';
-import { appPaths, ensureAppDir, listAppNames, readAppSpec, readJson, recordEvent, upgradeContent, writeAppSpec, type AppSpec, type ReleaseContent } from './state.js';
+import { appPaths, ensureAppDir, listAppNames, readAppSpec, readJson, recordEvent, upgradeContent, writeAppSpec, type AppSpec, type ReleaseContent, type ReleaseStack } from './state.js';
 
 /** One numbered, timestamped release of an app, with why it was made. Never rewritten. */
 export interface Release extends ReleaseContent {
@@ -97,17 +97,27 @@ export async function referencedImageDigests(): Promise<string[]> {
   return [...digests];
 }
 
+const DIGEST_NAME = /^sha256:[0-9a-f]{64}$/;
+
+/**
+ * The image name of an app's release on a rebased image: an app started from a bare digest
+ * (`run sha256:…`) is named by the new digest, since the old one no longer says what it runs.
+ */
+export function rebasedImageName(image: string, digest: string): string {
+  return DIGEST_NAME.test(image) ? digest : image;
+}
+
 /**
  * After `dropship rebase IMAGE`: every app whose current release runs `ref` gets a release on the
- * rebased `digest` (instances move onto it with `restart --rolling`). Returns the releases made.
+ * rebased `digest`, on `stack` (instances move onto it with `restart --rolling`). Returns the releases made.
  */
-export async function releaseRebasedImage(ref: string, digest: string, reason: string): Promise<Array<{ app: string; release: number }>> {
+export async function releaseRebasedImage(ref: string, digest: string, stack: ReleaseStack, reason: string): Promise<Array<{ app: string; release: number }>> {
   const made: Array<{ app: string; release: number }> = [];
   for (const name of await listAppNames()) {
     const spec = await readAppSpec(name).catch(() => undefined);
     if (!spec || spec.image !== ref || spec.imageDigest === digest) continue;
     const { release: _release, ...base } = spec;
-    made.push({ app: name, release: (await commitRelease({ ...base, imageDigest: digest }, reason)).release });
+    made.push({ app: name, release: (await commitRelease({ ...base, image: rebasedImageName(ref, digest), imageDigest: digest, stack }, reason)).release });
   }
   return made;
 }

@@ -38,6 +38,12 @@ export interface ReleaseContent {
   image: string;
   /** The image manifest's digest: what every instance of this release runs. */
   imageDigest: string;
+  /**
+   * The stack the image sits on and that stack's build (the diff_id of its bottom layer), read
+   * from the image when the release was made, so `ps` can tell an outdated build without
+   * opening images. Null: the image names no stack. Absent: a release from before it was recorded.
+   */
+  stack?: ReleaseStack | null;
   /** Every process type of the app, web first. */
   processes: ProcessSpec[];
   env: Record<string, string>;
@@ -45,6 +51,11 @@ export interface ReleaseContent {
   /** The port the app listens on in its container (PORT). */
   containerPort: number;
   stopTimeoutMs: number;
+}
+
+export interface ReleaseStack {
+  name: string;
+  build: string;
 }
 
 /** The desired state of an app: who it is (kept for its life) and its current release. */

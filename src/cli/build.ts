@@ -25,7 +25,7 @@ export function register(program: Command): void {
     .argument('<app-dir>', 'the app source')
     .requiredOption('-t, --tag <name[:tag]>', 'image name and tag in the store')
     .option('-b, --buildpack <bp>', 'buildpack dir, archive, URL or registered name (repeat; CNB composites expand their order)', collect)
-    .option('-s, --stack <name>', 'stack to build on', 'tiny')
+    .option('-s, --stack <name>', 'stack to build on: tiny or bookworm (default bookworm, as push and stage)')
     .option('--name <app>', 'app name (keys the cache; default: the directory name)')
     .option('-e, --env <K=V>', 'env for the buildpacks (CNB: files in <platform>/env)', collect)
     .option('--clear-cache', 'start from an empty cache')

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { AppSummary, InstanceStatus } from '../apps/index.js';
+import type { AppSummary, InstanceSummary, StackMark } from '../apps/index.js';
 import { formatBytes } from '../util/units.js';
 import { printJson, printTable, shortDigest } from './output.js';
 
@@ -10,7 +10,19 @@ function uptime(since: string): string {
   return `${Math.floor(seconds / 3600)}h${Math.floor((seconds % 3600) / 60)}m`;
 }
 
-function instanceRow(app: AppSummary, i: InstanceStatus): string[] {
+/**
+ * The stack under a release: `tiny`, `tiny (outdated)` when the stack has a newer build here
+ * (`dropship repave` moves the app), `?` for a release made before releases recorded their
+ * stack (`repave --dry-run` reads its image), `-` for an image that names no stack.
+ */
+function stackCell(mark: StackMark | null | undefined): string {
+  if (mark === undefined) return '?';
+  if (mark === null) return '-';
+  if (mark.current === undefined) return `${mark.name} (not built here)`;
+  return mark.outdated ? `${mark.name} (outdated)` : mark.name;
+}
+
+function instanceRow(app: AppSummary, i: InstanceSummary): string[] {
   // A status written before process types names none: it was the app's one process.
   const type = i.process ?? app.processes[0]?.type ?? 'web';
   const limit = app.processes.find((p) => p.type === type)?.memoryBytes;
@@ -26,6 +38,7 @@ function instanceRow(app: AppSummary, i: InstanceStatus): string[] {
     // app ran, they differ from the app's current one (marked *).
     i.release === undefined ? '-' : `${i.release}${i.release === app.release ? '' : '*'}`,
     i.imageDigest ? shortDigest(i.imageDigest) : '-',
+    stackCell(i.stack),
     i.lastExit ?? '-',
   ];
 }
@@ -36,7 +49,7 @@ function instanceRow(app: AppSummary, i: InstanceStatus): string[] {
  */
 export function printApps(apps: AppSummary[]): void {
   printTable(
-    ['APP', 'STATE', 'PROCESSES', 'PORT', 'RELEASE', 'IMAGE'],
+    ['APP', 'STATE', 'PROCESSES', 'PORT', 'RELEASE', 'IMAGE', 'STACK'],
     apps.map((app) => [
       app.name,
       app.state,
@@ -44,24 +57,25 @@ export function printApps(apps: AppSummary[]): void {
       String(app.hostPort),
       String(app.release),
       shortDigest(app.imageDigest ?? ''),
+      stackCell(app.stack),
     ]),
   );
   const rows = apps.flatMap((app) => app.instances.map((i) => instanceRow(app, i)));
   if (rows.length === 0) return;
   process.stdout.write('\n');
-  printTable(['APP', 'PROCESS', '#', 'STATE', 'SINCE', 'RESTARTS', 'MEMORY', 'RELEASE', 'IMAGE', 'LAST EXIT'], rows);
+  printTable(['APP', 'PROCESS', '#', 'STATE', 'SINCE', 'RESTARTS', 'MEMORY', 'RELEASE', 'IMAGE', 'STACK', 'LAST EXIT'], rows);
 }
 
 export function register(program: Command): void {
   program
     .command('ps')
-    .description('list apps with every process type (web 1/1, worker 0/0) and their instances: state, restarts, last exit reason, uptime, memory, release and image digest')
+    .description('list apps with every process type (web 1/1, worker 0/0) and their instances: state, restarts, last exit reason, uptime, memory, release, image digest and whether its stack build is outdated')
     .argument('[app]', 'only this app')
     .option('--json', 'print JSON')
     .action(async (name: string | undefined, options: { json?: boolean }) => {
       const { listApps } = await import('../apps/index.js');
-      // Only the daemon's view: ps must not load image or stack code (issue 11). Which apps run an
-      // older stack build is `dropship stack ls` (OUTDATED APPS) and `dropship repave --dry-run`.
+      // The daemon's view and small JSON records: ps must not load image or stack code (issue 11);
+      // the stack marks come from what each release recorded (see apps' stackMarks).
       const apps = await listApps(name);
       if (options.json) printJson(apps);
       else if (apps.length === 0) process.stdout.write('no apps; start one with `dropship run IMAGE --name APP`\n');

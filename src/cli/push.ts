@@ -139,7 +139,9 @@ async function pushOne(room: PushRoom, seams: PushSeams, plan: PushPlan, json: b
         title: 'Building image',
         task: async (_ctx, task) => {
           const image = await room.imagePhase(seams, work);
-          task.title = `Image ${image.ref}${image.reused ? ' (unchanged, reused)' : ''} (${seconds('image')})`;
+          task.title = image.cnb
+            ? `Image ${image.ref} (exported by the Cloud Native Buildpacks build, default process ${image.cnb.defaultProcess})`
+            : `Image ${image.ref}${image.reused ? ' (unchanged, reused)' : ''} (${seconds('image')})`;
         },
       },
       {

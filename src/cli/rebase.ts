@@ -21,7 +21,7 @@ export function register(program: Command): void {
       // Releases pin digests: the apps on this image get a release on the rebased one.
       const { releaseRebasedImage } = await import('../apps/index.js');
       const releases = result.changed
-        ? await releaseRebasedImage(`${result.name}:${result.tag}`, result.digest, `rebase onto ${result.stack} ${result.base}`)
+        ? await releaseRebasedImage(`${result.name}:${result.tag}`, result.digest, { name: result.stack, build: result.base }, `rebase onto ${result.stack} ${result.base}`)
         : [];
       if (flags.json) return printJson({ ...result, releases });
       if (!result.changed) {

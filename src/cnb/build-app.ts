@@ -6,7 +6,7 @@ import { homePaths } from '../home.js';
 import { buildImage, openStore } from '../oci/index.js';
 import { stage } from '../staging/index.js';
 import { DEFAULT_STACK, ensureStack } from '../stack/index.js';
-import { cnbBuild, type CnbBuildOptions } from './lifecycle.js';
+import { cnbBuild, type CnbBuildOptions, type CnbBuildResult } from './lifecycle.js';
 
 export interface AppImage {
   kind: 'cnb' | 'v2';
@@ -22,11 +22,15 @@ export interface AppImage {
   totalMs: number;
 }
 
-/** Is every `-b` a Cloud Native Buildpack (true), none (false)? A mix is refused. */
-async function cnbKind(values: string[], home: string): Promise<boolean> {
+/**
+ * Is every `-b` a Cloud Native Buildpack (true), none (false)? A mix is refused. Names from an
+ * app's manifest (`fromApp`) are resolved under the same rules as staging's: names and public URLs only.
+ */
+async function cnbKind(values: string[], home: string, fromApp: string | undefined): Promise<boolean> {
   const scratch = await mkdtemp(join(homePaths(home).tmp, 'build-kind-'));
   try {
-    const apis = await Promise.all(values.map(async (v, i) => (await readBuildpackMetadata((await resolveBuildpack(v, i, { home, scratchDir: scratch })).dir)).api));
+    const resolve = (v: string, i: number) => resolveBuildpack(v, i, { home, scratchDir: scratch, ...(fromApp ? { fetch: { fromApp } } : {}) });
+    const apis = await Promise.all(values.map(async (v, i) => (await readBuildpackMetadata((await resolve(v, i)).dir)).api));
     const cnb = apis.filter((a) => a !== 'v2').length;
     if (cnb > 0 && cnb < apis.length) {
       throw new DropshipError('BUILD_MIXED_BUILDPACKS', `-b: ${values.filter((_, i) => apis[i] === 'v2').join(', ')} ${cnb === apis.length - 1 ? 'is a V2 buildpack' : 'are V2 buildpacks'}, the others Cloud Native Buildpacks`, {
@@ -49,30 +53,39 @@ function fromCnb(r: Awaited<ReturnType<typeof cnbBuild>>): AppImage {
 }
 
 /**
- * Source to image, like `pack build`: Cloud Native Buildpacks through the cnb lifecycle, V2
- * buildpacks through a droplet and `image build`. With no `-b`, the registered Cloud Native
- * Buildpacks of the detect order are tried first, each as a group of its own; when none passes,
- * the V2 ones are (one detect order, CNB before V2: their detect contracts cannot interleave).
+ * The Cloud Native Buildpacks build of an app, when its buildpacks are Cloud Native ones: every
+ * `-b` is one (a mix is refused), or none is named and a group of the registered CNB buildpacks
+ * of the detect order passes detection (each tried as a group of its own). Undefined when the
+ * job is V2 staging's: V2 buildpacks named, or none named and no CNB group passed while V2 ones
+ * remain to detect (one detect order, CNB before V2: their detect contracts cannot interleave).
+ * `dropship build` and `dropship push` decide the same way.
  */
-export async function buildApp(options: CnbBuildOptions): Promise<AppImage> {
+export async function buildIfCnb(options: CnbBuildOptions): Promise<CnbBuildResult | undefined> {
   const home = options.home ?? homePaths().root;
   await mkdir(homePaths(home).tmp, { recursive: true });
   if (options.buildpacks.length === 0) {
     const order = await detectOrder(options.stack ?? DEFAULT_STACK, home);
     const cnb = order.filter((b) => b.api !== undefined && b.api !== 'v2');
-    if (cnb.length > 0) {
-      try {
-        return fromCnb(await cnbBuild({ ...options, home, buildpacks: cnb.map((b) => b.key), grouping: 'order' }));
-      } catch (error) {
-        if (!(isDropshipError(error) && error.code === 'CNB_NO_GROUP_PASSED' && cnb.length < order.length)) throw error;
-        options.onEvent?.({ type: 'warning', message: `no Cloud Native Buildpack group passed (${(error.details?.groups as string[] | undefined)?.join('; ')}); trying the V2 buildpacks` });
-      }
+    if (cnb.length === 0) return undefined;
+    try {
+      return await cnbBuild({ ...options, home, buildpacks: cnb.map((b) => b.key), grouping: 'order' });
+    } catch (error) {
+      if (!(isDropshipError(error) && error.code === 'CNB_NO_GROUP_PASSED' && cnb.length < order.length)) throw error;
+      options.onEvent?.({ type: 'warning', message: `no Cloud Native Buildpack group passed (${(error.details?.groups as string[] | undefined)?.join('; ')}); trying the V2 buildpacks` });
+      return undefined;
     }
   }
-  if (options.buildpacks.length > 0 && (await cnbKind(options.buildpacks, home))) {
-    const r = await cnbBuild({ ...options, home });
-    return fromCnb(r);
-  }
+  return (await cnbKind(options.buildpacks, home, options.buildpacksFrom)) ? cnbBuild({ ...options, home }) : undefined;
+}
+
+/**
+ * Source to image, like `pack build`: Cloud Native Buildpacks through the cnb lifecycle (see
+ * buildIfCnb for when), V2 buildpacks through a droplet and `image build`.
+ */
+export async function buildApp(options: CnbBuildOptions): Promise<AppImage> {
+  const home = options.home ?? homePaths().root;
+  const cnb = await buildIfCnb({ ...options, home });
+  if (cnb) return fromCnb(cnb);
   const started = Date.now();
   const work = await mkdtemp(join(homePaths(home).tmp, 'build-v2-'));
   try {

@@ -26,6 +26,8 @@ export interface CnbBuildOptions {
   appDir: string;
   /** `-b` values: CNB buildpack dirs, archives, URLs or registered names, in order. */
   buildpacks: string[];
+  /** The manifest that named the buildpacks (not the operator): only names and public URLs are taken from it. */
+  buildpacksFrom?: string;
   /** NAME[:TAG] of the image. */
   tag: string;
   stack?: string;
@@ -77,10 +79,10 @@ async function checkScript(bp: CnbBuildpack, script: string): Promise<void> {
 }
 
 /** Resolve `-b` values to CNB buildpacks with a validated buildpack.toml. */
-export async function resolveCnbBuildpacks(values: string[], home: string, scratch: string): Promise<CnbBuildpack[]> {
+export async function resolveCnbBuildpacks(values: string[], home: string, scratch: string, fromApp?: string): Promise<CnbBuildpack[]> {
   const out: CnbBuildpack[] = [];
   for (const [i, value] of values.entries()) {
-    const bp = await resolveBuildpack(value, i, { home, scratchDir: scratch });
+    const bp = await resolveBuildpack(value, i, { home, scratchDir: scratch, ...(fromApp ? { fetch: { fromApp } } : {}) });
     const descriptor = await readDescriptor(bp.dir);
     if (!descriptor) {
       throw new DropshipError('CNB_NOT_A_CNB', `buildpack ${value} has no buildpack.toml: it is a V2 buildpack`, {
@@ -108,6 +110,9 @@ function describeExit(o: StepOutcome): string {
   return o.signal ? `killed by ${o.signal}` : `exit code ${o.exitCode}`;
 }
 
+/** Where a step's log lines go. */
+type LogSink = (line: string, stream: 'stdout' | 'stderr') => void;
+
 /** Stands for the step's marker in a wrapper's argument list. */
 const MARKER = '\0marker';
 
@@ -134,7 +139,7 @@ async function run(opts: NormalizedStagingOptions, options: CnbBuildOptions, ses
   const target = targetOf();
   // Asked now: npm's answer (a few hundred ms) arrives while the buildpacks are resolved.
   const hostEnv = platformStagingEnv();
-  const named = await resolveCnbBuildpacks(options.buildpacks, opts.home, join(work, 'bp'));
+  const named = await resolveCnbBuildpacks(options.buildpacks, opts.home, join(work, 'bp'), options.buildpacksFrom);
   if (named.length === 0) {
     throw new DropshipError('CNB_NO_BUILDPACKS', 'no Cloud Native Buildpack was given', { hint: 'name them with -b DIR (a directory with buildpack.toml)' });
   }
@@ -160,7 +165,6 @@ async function run(opts: NormalizedStagingOptions, options: CnbBuildOptions, ses
     await chown(dir, owner.uid, owner.gid);
   }
   await mkdir(join(platformDir, 'env'), { recursive: true, mode: 0o755 });
-  const userEnv = { ...(await hostEnv), ...opts.env };
   for (const [name, value] of Object.entries(opts.env)) {
     if (!isEnvName(name)) throw new DropshipError('INVALID_ENV', `env: '${name}' is not a valid variable name`, { hint: 'use letters, digits and underscores' });
     await writeFile(join(platformDir, 'env', name), value, { mode: 0o644 });
@@ -175,19 +179,28 @@ async function run(opts: NormalizedStagingOptions, options: CnbBuildOptions, ses
     { source: scratchDir, destination: CNB_PATHS.scratch },
     ...named.map((bp, i) => ({ source: bp.dir, destination: buildpackMount(i), readonly: true })),
   ];
-  const capture = new StepCapture();
+  const emitLine: LogSink = (line, stream) => opts.emit({ type: 'log', line, stream });
   const { sandbox, runner } = await session.start({
-    hostname: 'build', lowerDirs, env: baseEnv, cwd: CNB_PATHS.app, mounts,
-    onLine: (line, stream) => {
-      if (stream === 'stderr') opts.emit({ type: 'log', line, stream });
-      else for (const l of capture.line(line)) opts.emit({ type: 'log', line: l, stream });
-    },
+    hostname: 'build', lowerDirs, env: baseEnv, cwd: CNB_PATHS.app, mounts, onLine: emitLine,
   }, () => copyAppSource(opts.appDir, appDir, owner, opts.appDirWithin));
-  /** Run a wrapped step; its dump (after the marker) comes back apart from its log lines. */
-  const runCaptured = async (spec: Parameters<typeof runner.run>[0], marker: string) => {
-    const out = await runner.run({ ...spec, args: spec.args.map((a) => (a === MARKER ? marker : a)) });
+  // Asked before the buildpacks were resolved: npm's answer has had the container's start to arrive.
+  const userEnv = { ...(await hostEnv), ...opts.env };
+  /**
+   * Run a wrapped step; its dump (after its own random marker) comes back apart from its log
+   * lines, which go to `sink`. Each step has its own capture, so steps can run side by side.
+   */
+  const runCaptured = async (spec: Parameters<typeof runner.run>[0], sink: LogSink = emitLine) => {
+    const capture = new StepCapture();
+    const marker = capture.start();
+    const out = await runner.run({
+      ...spec, args: spec.args.map((a) => (a === MARKER ? marker : a)),
+      onLine: (line, stream) => {
+        if (stream === 'stderr') sink(line, stream);
+        else for (const l of capture.line(line)) sink(l, stream);
+      },
+    });
     const { bytes, pending } = capture.finish();
-    for (const line of pending) opts.emit({ type: 'log', line, stream: 'stdout' });
+    for (const line of pending) sink(line, 'stdout');
     return { out, bytes };
   };
   const stepEnv = (bp: CnbBuildpack): Record<string, string> => ({
@@ -197,19 +210,25 @@ async function run(opts: NormalizedStagingOptions, options: CnbBuildOptions, ses
     ...targetEnv(target),
   });
 
-  // Detect: each buildpack's bin/detect runs at most once, whatever the number of groups it is in.
+  // Detect: each buildpack's bin/detect runs at most once, whatever the number of groups it is
+  // in. The members of a group detect side by side (one runc exec each, ~100 ms here, mostly
+  // waiting), as the reference lifecycle does; their lines are logged in group order.
   const detectStarted = Date.now();
   opts.emit({ type: 'phase', phase: 'detect', status: 'start', title: 'Detecting' });
-  const outcomes = new Map<CnbBuildpack, Omit<DetectOutcome, 'optional'>>();
-  const detectOne = async (bp: CnbBuildpack): Promise<Omit<DetectOutcome, 'optional'>> => {
-    const known = outcomes.get(bp);
-    if (known) return known;
+  const outcomes = new Map<CnbBuildpack, Promise<{ outcome: Omit<DetectOutcome, 'optional'>; lines: Array<[string, 'stdout' | 'stderr']> }>>();
+  const detectOne = (bp: CnbBuildpack) => {
+    let known = outcomes.get(bp);
+    if (!known) outcomes.set(bp, (known = runDetect(bp)));
+    return known;
+  };
+  const runDetect = async (bp: CnbBuildpack) => {
+    const lines: Array<[string, 'stdout' | 'stderr']> = [];
     const planPath = `${CNB_PATHS.scratch}/detect-${index.get(bp)}.toml`;
     const { out, bytes } = await runCaptured({
       step: 'detect', buildpack: bp.descriptor.id,
       args: ['/bin/sh', '-c', DETECT_WRAPPER, 'detect', planPath, MARKER, `${buildpackMount(index.get(bp)!)}/bin/detect`, CNB_PATHS.platform, planPath],
       env: { ...stepEnv(bp), CNB_BUILD_PLAN_PATH: planPath },
-    }, capture.start());
+    }, (line, stream) => lines.push([line, stream]));
     const base = { id: bp.descriptor.id, version: bp.descriptor.version };
     let outcome: Omit<DetectOutcome, 'optional'>;
     if (out.exitCode === 0 && !out.timedOut && !out.signal) {
@@ -220,14 +239,21 @@ async function run(opts: NormalizedStagingOptions, options: CnbBuildOptions, ses
     } else {
       outcome = { ...base, status: 'error', alternatives: [], detail: `bin/detect ${describeExit(out)}${out.tail.length ? `: ${out.tail[out.tail.length - 1]}` : ''}` };
     }
-    outcomes.set(bp, outcome);
-    return outcome;
+    return { outcome, lines };
   };
+  const logged = new Set<CnbBuildpack>();
   let chosen: { group: Group; entries: PlanEntry[] } | undefined;
   const reasons: string[] = [];
   for (const [g, group] of groups.entries()) {
+    const detected = await Promise.allSettled(group.map((member) => detectOne(member.bp)));
     const results: DetectOutcome[] = [];
-    for (const member of group) results.push({ ...(await detectOne(member.bp)), optional: member.optional });
+    for (const [i, member] of group.entries()) {
+      const settled = detected[i]!;
+      if (settled.status === 'rejected') throw settled.reason;
+      if (!logged.has(member.bp)) for (const [line, stream] of settled.value.lines) emitLine(line, stream);
+      logged.add(member.bp);
+      results.push({ ...settled.value.outcome, optional: member.optional });
+    }
     const resolution = resolveGroup(results);
     const label = `group ${g + 1} (${group.map((m) => m.bp.descriptor.id + (m.optional ? '?' : '')).join(', ')})`;
     if (resolution.ok) {
@@ -241,7 +267,9 @@ async function run(opts: NormalizedStagingOptions, options: CnbBuildOptions, ses
   const detectMs = Date.now() - detectStarted;
   if (!chosen) {
     opts.emit({ type: 'phase', phase: 'detect', status: 'failed', title: 'Detecting', durationMs: detectMs });
-    throw noGroupPassed(reasons, [...outcomes.values()].some((o) => o.status === 'error'));
+    // Every detect has settled by now (each group's were awaited).
+    const settled = await Promise.all(outcomes.values());
+    throw noGroupPassed(reasons, settled.some((d) => d.outcome.status === 'error'));
   }
   opts.emit({ type: 'phase', phase: 'detect', status: 'done', title: `Detected ${chosen.group.map((m) => `${m.bp.descriptor.id}@${m.bp.descriptor.version}`).join(', ')}`, durationMs: detectMs });
   opts.emit({ type: 'plan', buildpacks: chosen.group.map((m) => ({ name: m.bp.descriptor.id, steps: ['compile'] })) });
@@ -271,7 +299,7 @@ async function run(opts: NormalizedStagingOptions, options: CnbBuildOptions, ses
       args: ['/bin/sh', '-c', BUILD_WRAPPER, 'build', layersDir, planText, planPath, MARKER,
         `${buildpackMount(index.get(bp)!)}/bin/build`, layersDir, CNB_PATHS.platform, planPath],
       env: { ...env, CNB_LAYERS_DIR: layersDir, CNB_BP_PLAN_PATH: planPath },
-    }, capture.start());
+    });
     const ok = out.exitCode === 0 && !out.timedOut && !out.signal;
     opts.emit({ type: 'phase', phase: 'compile', status: ok ? 'done' : 'failed', title, buildpack: bpId, durationMs: Date.now() - stepStarted });
     if (!ok) {

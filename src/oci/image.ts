@@ -116,7 +116,15 @@ export async function readConfig(store: Store, manifest: ImageManifest, what: st
   return config;
 }
 
+/** A manifest digest given where an image name goes (what a release pins; `run sha256:…` starts from one). */
+export const MANIFEST_DIGEST_REF = /^sha256:[0-9a-f]{64}$/;
+
+/**
+ * NAME[:TAG] through its tag, or a bare manifest digest straight from the blobs. A digest parses
+ * as name `sha256`, tag `<hex>`, so `${name}:${tag}` is the digest again.
+ */
 export async function resolveImage(store: Store, nameTag: string): Promise<ResolvedImage> {
+  if (MANIFEST_DIGEST_REF.test(nameTag)) return resolveManifestDigest(store, nameTag, nameTag as Digest);
   const name = parseImageName(nameTag);
   const descriptor = await store.layout.getRef(name.ref);
   if (!descriptor) {
@@ -127,6 +135,20 @@ export async function resolveImage(store: Store, nameTag: string): Promise<Resol
   const manifest = await readManifest(store, descriptor, name.ref);
   const config = await readConfig(store, manifest, name.ref);
   return { ...name, descriptor, manifest, config };
+}
+
+/** The manifest `digest` (not what a tag points at now), known to people as `nameTag`. */
+export async function resolveManifestDigest(store: Store, nameTag: string, digest: Digest): Promise<ResolvedImage> {
+  const name = parseImageName(nameTag);
+  const size = await store.blobs.size(digest);
+  if (size === undefined) {
+    throw new DropshipError('IMAGE_NOT_FOUND', `image ${digest}${nameTag === digest ? '' : ` (${name.ref})`} is not in the store`, {
+      hint: 'push the app again, or roll back to a release whose image is still there (dropship releases APP)',
+    });
+  }
+  const descriptor = { mediaType: MediaType.manifest, digest, size };
+  const manifest = await readManifest(store, descriptor, digest);
+  return { ...name, descriptor, manifest, config: await readConfig(store, manifest, digest) };
 }
 
 /** Canonical bytes for a JSON blob: insertion-ordered keys, no whitespace. */

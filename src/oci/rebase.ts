@@ -1,8 +1,7 @@
 import { DropshipError } from '../errors.js';
 import type { Digest } from './digest.js';
 import { type BaseLayer, STACK_LABELS, baseLayerDescriptor, stackHistory, stackLabels } from './image-build.js';
-import { type ImageConfig, Label, commitImage, parseImageName, readConfig, readManifest, resolveImage, writeImage, type ResolvedImage } from './image.js';
-import { MediaType } from './media-types.js';
+import { type ImageConfig, Label, MANIFEST_DIGEST_REF, commitImage, resolveImage, resolveManifestDigest, writeImage } from './image.js';
 import { type Store, openStore } from './layout.js';
 import { withImageLock } from './store-lock.js';
 
@@ -38,7 +37,9 @@ export interface RebaseResult {
 export async function rebaseImage(nameTag: string, stack: BaseLayer, options: RebaseOptions = {}): Promise<RebaseResult> {
   const store = options.store ?? openStore();
   return withImageLock(store, async () => {
-    const image = options.digest ? await resolveDigest(store, nameTag, options.digest) : await resolveImage(store, nameTag);
+    // An image named by its digest (an app started from `sha256:…`) has no tag to move.
+    const byDigest = MANIFEST_DIGEST_REF.test(nameTag);
+    const image = options.digest ? await resolveManifestDigest(store, nameTag, options.digest) : await resolveImage(store, nameTag);
     const labels = image.config.config.Labels ?? {};
     const current = labels[Label.stack];
     if (current === undefined && !options.force) {
@@ -65,7 +66,7 @@ export async function rebaseImage(nameTag: string, stack: BaseLayer, options: Re
       history: [stackHistory(stack, image.config.created), ...history],
     };
     const layers = [base, ...image.manifest.layers.slice(runLayers)];
-    const tagged = !options.digest || (await store.layout.getRef(image.ref))?.digest === options.digest;
+    const tagged = !byDigest && (!options.digest || (await store.layout.getRef(image.ref))?.digest === options.digest);
     const descriptor = tagged ? await commitImage(store, image.ref, layers, config) : await writeImage(store, layers, config);
     return { ...result, digest: descriptor.digest, changed: true };
   });
@@ -108,16 +109,4 @@ function cnbRunImage(ref: string, labels: Record<string, string>, diffIds: Diges
 function restacked(labels: Record<string, string>, stack: BaseLayer): Record<string, string> {
   const kept = Object.entries(labels).filter(([key]) => !STACK_LABELS.includes(key));
   return { ...Object.fromEntries(kept), ...stackLabels(stack) };
-}
-
-/** The image at a manifest digest, named `nameTag` for messages and for the tag it may move. */
-async function resolveDigest(store: Store, nameTag: string, digest: Digest): Promise<ResolvedImage> {
-  const name = parseImageName(nameTag);
-  const size = await store.blobs.size(digest);
-  if (size === undefined) {
-    throw new DropshipError('IMAGE_NOT_FOUND', `image ${digest} (${name.ref}) is not in the store`, { hint: 'push the app again' });
-  }
-  const descriptor = { mediaType: MediaType.manifest, digest, size };
-  const manifest = await readManifest(store, descriptor, digest);
-  return { ...name, descriptor, manifest, config: await readConfig(store, manifest, digest) };
 }

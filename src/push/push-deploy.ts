@@ -102,6 +102,7 @@ export async function deployImage(options: RunOptions, deploy: DeployOptions): P
     processes: keepCounts(normalized.processes, options, existing),
     image: image.ref,
     imageDigest: image.digest,
+    stack: image.stack,
     containerPort: containerPortFor(port.container, image.config.ExposedPorts),
   };
   const reason = `push ${image.ref}`;

@@ -1,9 +1,48 @@
+import { buildIfCnb } from '../cnb/index.js';
 import { explainStartFailure, watchStart } from '../daemon/index.js';
+import { DropshipError } from '../errors.js';
 import { buildImage } from '../oci/index.js';
 import { ensureStack } from '../stack/index.js';
-import { stage } from '../staging/index.js';
+import { stage, type StagingEvent } from '../staging/index.js';
 import { deployImage } from './push-deploy.js';
-import type { PushSeams } from './push.js';
+import type { PushSeams, StageOutput } from './push.js';
+
+/** Staging's events as push's log lines, for V2 staging and CNB builds alike. */
+function logLines(onLog: (line: string) => void): (event: StagingEvent) => void {
+  return (event) => {
+    if (event.type === 'log') onLog(event.line);
+    else if (event.type === 'warning') onLog(`warning: ${event.message}`);
+    else if (event.type === 'phase' && event.status === 'done' && event.durationMs !== undefined) {
+      onLog(`${event.title} (${(event.durationMs / 1000).toFixed(1)}s)`);
+    }
+  };
+}
+
+type CnbBuilt = NonNullable<Awaited<ReturnType<typeof buildIfCnb>>>;
+
+/** A CNB build as push's staging output: no droplet, the exported image instead. */
+function cnbStaged(built: CnbBuilt): StageOutput {
+  const processTypes = Object.fromEntries(built.processes.map((p) => [p.type, [...p.command, ...p.args].join(' ')]));
+  if (!built.defaultProcess) {
+    throw new DropshipError('PUSH_NO_COMMAND', `${built.app}: the Cloud Native Buildpacks set no default process (launch.toml [[processes]] with default = true, or type web)`, {
+      hint: `the buildpacks ${built.group.map((b) => b.id).join(', ')} defined ${Object.keys(processTypes).join(', ') || 'no process types'}; choose buildpacks that define the app's process`,
+    });
+  }
+  return {
+    droplet: '',
+    result: '',
+    buildpacks: built.group.map((b) => `${b.id} ${b.version}`),
+    processTypes,
+    image: {
+      ref: `${built.image.name}:${built.image.tag}`,
+      digest: built.image.digest,
+      startCommand: processTypes[built.defaultProcess],
+      processTypes,
+      warnings: built.warnings,
+      cnb: { defaultProcess: built.defaultProcess },
+    },
+  };
+}
 
 /** The push seams wired to the stack, staging, oci and app rooms. */
 export function realPushSeams(): PushSeams {
@@ -11,6 +50,12 @@ export function realPushSeams(): PushSeams {
     ensureStack: (name, onLog) => ensureStack(name, { onLog }),
 
     async stage(input) {
+      const onEvent = logLines(input.onLog);
+      const cnb = await buildIfCnb({
+        appDir: input.appDir, buildpacks: input.buildpacks, buildpacksFrom: input.buildpacksFrom, tag: input.tag, stack: input.stack,
+        name: input.name, env: input.env, memory: input.memoryBytes, signal: input.signal, onEvent,
+      });
+      if (cnb) return cnbStaged(cnb);
       const result = await stage({
         appDir: input.appDir,
         appDirWithin: input.appDirWithin,
@@ -27,13 +72,7 @@ export function realPushSeams(): PushSeams {
         dropletCompression: 'store',
         resultPath: input.result,
         signal: input.signal,
-        onEvent: (event) => {
-          if (event.type === 'log') input.onLog(event.line);
-          else if (event.type === 'warning') input.onLog(`warning: ${event.message}`);
-          else if (event.type === 'phase' && event.status === 'done' && event.durationMs !== undefined) {
-            input.onLog(`${event.title} (${(event.durationMs / 1000).toFixed(1)}s)`);
-          }
-        },
+        onEvent,
       });
       const buildpacks = (result.result.lifecycle_metadata?.buildpacks ?? []).map((b) => [b.name, b.version].filter(Boolean).join(' '));
       return {

@@ -37,18 +37,23 @@ export interface StageInput {
   diskBytes: number;
   droplet: string;
   result: string;
+  /** The app's image tag: a Cloud Native Buildpacks build exports its image there itself. */
+  tag: string;
   onLog: (line: string) => void;
   /** Aborting stops the staging container and removes what it made. */
   signal?: AbortSignal;
 }
 
 export interface StageOutput {
+  /** Empty when Cloud Native Buildpacks built the app: they export an image, not a droplet. */
   droplet: string;
   result: string;
   /** Buildpacks that ran, as `name version`. */
   buildpacks: string[];
   detectedBuildpack?: string;
   processTypes: Record<string, string>;
+  /** Cloud Native Buildpacks exported the image themselves (their layers, launcher and labels): the image phase has nothing left to do. */
+  image?: ImageOutput;
 }
 
 export interface ImageOutput {
@@ -59,6 +64,11 @@ export interface ImageOutput {
   warnings: string[];
   /** The tag already held this exact image (same droplet on the same stack build): nothing was written. */
   reused?: boolean;
+  /**
+   * Built by Cloud Native Buildpacks: the web app runs the image's default process (its
+   * Entrypoint, the CNB launcher), which is named here.
+   */
+  cnb?: { defaultProcess: string };
 }
 
 /** One process type of the pushed app as the start phase releases it. */
@@ -191,6 +201,7 @@ export async function stagePhase(seams: PushSeams, work: PushWork, onLog: (line:
       diskBytes: plan.diskBytes,
       droplet: join(work.dir, 'droplet.tgz'),
       result: join(work.dir, 'result.json'),
+      tag: imageTag(plan.name),
       onLog,
       signal: work.signal,
     }),
@@ -210,6 +221,7 @@ export function imageTag(appName: string): string {
 export async function imagePhase(seams: PushSeams, work: PushWork): Promise<ImageOutput> {
   const { stack, staged } = work;
   if (!stack || !staged) throw new DropshipError('PUSH_ORDER', 'the image phase needs the stack and staging phases first');
+  if (staged.image) return (work.image = staged.image);
   work.image = await timed(work, 'image', () =>
     seams.buildImage({ droplet: staged.droplet, result: staged.result, stack, tag: imageTag(work.plan.name) }));
   return work.image;
@@ -248,8 +260,12 @@ export function appProcesses(plan: PushPlan, image: Pick<ImageOutput, 'processTy
 export async function startPhase(seams: PushSeams, work: PushWork, onLog: (line: string) => void): Promise<ProcessSummary[]> {
   const { plan, image } = work;
   if (!image) throw new DropshipError('PUSH_ORDER', 'the start phase needs the image phase first');
-  const processes = appProcesses(plan, image);
+  if (image.cnb) refuseCnbCommands(plan, image);
+  // A CNB image runs its default process (the launcher's) as web, whatever the buildpacks named
+  // it; its other process types would need the launcher invoked another way, not done yet.
+  const processes = image.cnb ? appProcesses(plan, image).filter((p) => p.type === 'web') : appProcesses(plan, image);
   for (const p of processes) {
+    if (image.cnb) continue;
     if (p.command === undefined && image.processTypes[p.type] === undefined) {
       throw new DropshipError('PUSH_NO_COMMAND', `process type '${p.type}' of ${plan.name} has no command: staging found ${Object.keys(image.processTypes).join(', ') || 'no process types'}`, {
         hint: `add '${p.type}: COMMAND' to the Procfile, or a command for it in the manifest`,
@@ -278,6 +294,19 @@ export async function startPhase(seams: PushSeams, work: PushWork, onLog: (line:
     });
   });
   return work.processes;
+}
+
+/**
+ * A CNB image runs its default process through the CNB launcher; a start command or more
+ * process types would need the launcher invoked another way, which push does not do yet. Said
+ * before anything is released, so the app stays as it was.
+ */
+function refuseCnbCommands(plan: PushPlan, image: ImageOutput): void {
+  const what = plan.command !== undefined ? 'a start command (-c or command:)' : plan.processes.length ? `process types ${plan.processes.map((p) => p.type).join(', ')}` : undefined;
+  if (what === undefined) return;
+  throw new DropshipError('PUSH_CNB_COMMAND', `${plan.name} was built by Cloud Native Buildpacks; push runs its default process (${image.cnb!.defaultProcess}) as web and takes no ${what}`, {
+    hint: 'the buildpacks name the processes (launch.toml): push without the command and process types',
+  });
 }
 
 export function pushSummary(work: PushWork): PushSummary {

@@ -1,4 +1,4 @@
-import { listAppNames, readAppSpec, rollbackApp, updateApp } from '../apps/index.js';
+import { listAppNames, readAppSpec, rebasedImageName, rollbackApp, updateApp } from '../apps/index.js';
 import { DropshipError } from '../errors.js';
 import { Label, MediaType, type Digest, openStore, rebaseImage } from '../oci/index.js';
 import { getStack, listStacks, type StackInfo } from '../stack/index.js';
@@ -53,7 +53,8 @@ export function liveSeams(): RepaveSeams {
       return (await rebaseImage(item.image, stack, { digest: item.imageDigest as Digest })).digest;
     },
     async release(item: RepaveItem, digest: string) {
-      const result = await updateApp(item.app, { imageDigest: digest }, `repave: stack ${item.stack} ${short(item.stackDiffId)} → ${short(item.target)}`);
+      const change = { image: rebasedImageName(item.image, digest), imageDigest: digest, stack: { name: item.stack, build: item.target } };
+      const result = await updateApp(item.app, change, `repave: stack ${item.stack} ${short(item.stackDiffId)} → ${short(item.target)}`);
       if (result.instances.length > 0 && !result.running) {
         throw new DropshipError('REPAVE_UNHEALTHY', `the instances of release ${result.release} did not all become healthy`, {
           hint: `see dropship logs ${item.app} --recent`,

@@ -1,52 +1,15 @@
 import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import { DropshipError } from '../errors.js';
 import type { HomePaths } from '../home.js';
-import type { Digest } from '../oci/index.js';
 import { writeJsonAtomic } from '../util/atomic.js';
-import { readdirIfExists, readTextIfExists } from '../util/fs.js';
+import { readdirIfExists } from '../util/fs.js';
 import { sbomPath } from './sbom.js';
+import { readStack, stackFile, type StackBuild, type StackInfo } from './stack-file.js';
 
-/** One build of a stack: its layer in the store and where it came from. */
-export interface StackBuild {
-  diffId: Digest;
-  digest: Digest;
-  size: number;
-  mediaType: string;
-  /** ISO 8601. */
-  builtAt: string;
-  recipeDigest: Digest;
-  /** The build's SPDX 2.3 SBOM (stacks/<name>/<diff_id hex>.spdx.json): its digest and package count. Absent in builds from before SBOMs. */
-  sbom?: { digest: Digest; packages: number };
-}
-
-/** The current build of a stack, with earlier builds (newest first) so images can be rebased from them. */
-export interface StackInfo extends StackBuild {
-  name: string;
-  history: StackBuild[];
-}
+export { readStack, type StackBuild, type StackInfo } from './stack-file.js';
 
 /** Earlier builds kept for rebase and gc; older ones are forgotten (their layers become garbage). */
 const HISTORY_LIMIT = 10;
-
-function stackFile(home: HomePaths, name: string): string {
-  return join(home.stacks, `${name}.json`);
-}
-
-export async function readStack(home: HomePaths, name: string): Promise<StackInfo | undefined> {
-  const path = stackFile(home, name);
-  const text = await readTextIfExists(path);
-  if (text === undefined) return undefined;
-  try {
-    const info = JSON.parse(text) as StackInfo;
-    return { ...info, history: info.history ?? [] };
-  } catch (error) {
-    throw new DropshipError('STACK_METADATA_CORRUPT', `${path} is not valid JSON`, {
-      cause: error,
-      hint: `rebuild the stack: dropship stack build ${name} --force`,
-    });
-  }
-}
 
 /**
  * Record a new build as current; the previous current build moves into the history. SBOMs of

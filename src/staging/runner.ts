@@ -10,6 +10,8 @@ export interface StepSpec {
   env?: Record<string, string>;
   /** Keep stdout to parse (detect, release) instead of streaming it as log lines. */
   captureStdout?: boolean;
+  /** Where this step's lines go instead of the runner's sink (steps that run side by side keep theirs apart). */
+  onLine?: LogSink;
 }
 
 export interface StepOutcome extends StepExit {
@@ -64,13 +66,14 @@ export class ContainerStepRunner implements StepRunner {
       tail.push(line);
       if (tail.length > 10) tail.shift();
     };
+    const sink = spec.onLine ?? this.options.onLine;
     const stderr = new LineBuffer((line) => {
       remember(line);
-      this.options.onLine(line, 'stderr');
+      sink(line, 'stderr');
     });
     const stdoutLines = new LineBuffer((line) => {
       remember(line);
-      this.options.onLine(line, 'stdout');
+      sink(line, 'stdout');
     });
     const captured: Buffer[] = [];
     let capturedBytes = 0;

@@ -15,8 +15,8 @@ const RECORD = fileURLToPath(new URL('../../helpers/record-imports.mjs', import.
 const SRC = fileURLToPath(new URL('../../../src/', import.meta.url));
 /** What a command that only asks the daemon must never load: images, the registry, staging, stacks, buildpacks, the runtime. */
 const HEAVY = /^(oci|staging|buildpack|stack|push|container|network|cnb)\//;
-/** Two light rules that live in heavy rooms (see .dependency-cruiser.cjs): an env name, -p parsing. */
-const LIGHT = new Set(['staging/env.ts', 'network/ports.ts']);
+/** Light modules of heavy rooms (see .dependency-cruiser.cjs): an env name, -p parsing, a stack's build record. */
+const LIGHT = new Set(['staging/env.ts', 'network/ports.ts', 'stack/stack-file.ts']);
 
 async function loadedBy(...args: string[]): Promise<string[]> {
   const dir = await mkdtemp(join(tmpdir(), 'dropship-imports-'));

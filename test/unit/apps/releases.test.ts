@@ -131,14 +131,24 @@ test('releaseRebasedImage: only apps whose current release runs that image name,
   await commitRelease(spec('a', 'x:1', digest('1')), 'run');
   await commitRelease(spec('b', 'y:1', digest('1')), 'run');
   await commitRelease(spec('c', 'x:1', digest('2')), 'run');
-  const made = await releaseRebasedImage('x:1', digest('2'), 'rebase onto tiny sha256:…');
+  const made = await releaseRebasedImage('x:1', digest('2'), { name: 'tiny', build: digest('9') }, 'rebase onto tiny sha256:…');
   assert.equal(made, [{ app: 'a', release: 2 }]);
   const a = (await readAppSpec('a'))!;
   assert.is(a.imageDigest, digest('2'));
   assert.is(a.image, 'x:1');
+  assert.equal(a.stack, { name: 'tiny', build: digest('9') }, 'the release records the stack build it is on');
   assert.is((await readAppSpec('b'))!.release, 1);
   assert.is((await readAppSpec('c'))!.release, 1);
   assert.match(await readFile(appPaths('a').events, 'utf8'), `release 2: rebase onto tiny sha256:… (image ${digest('2')})`);
+});
+
+test('releaseRebasedImage: an app started from a bare digest is named by the rebased digest', async () => {
+  await commitRelease(spec('d', digest('1'), digest('1')), 'run');
+  const made = await releaseRebasedImage(digest('1'), digest('2'), { name: 'tiny', build: digest('9') }, 'rebase onto tiny sha256:…');
+  assert.equal(made, [{ app: 'd', release: 2 }]);
+  const d = (await readAppSpec('d'))!;
+  assert.equal([d.image, d.imageDigest], [digest('2'), digest('2')]);
+  assert.equal(await releaseRebasedImage(digest('1'), digest('3'), { name: 'tiny', build: digest('9') }, 'again'), [], 'the old digest names no app any more');
 });
 
 test.run();
