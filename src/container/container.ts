@@ -176,6 +176,7 @@ export class RuntimeContainer implements MonitoredContainer {
     // EACCES. A pipe can only be reopened through /proc/PID/fd, which needs ptrace rights over the
     // container's processes, so opening the mode to everyone gives nobody else a way in.
     await Promise.all([1, 2].map((fd) => chmod(`/proc/${pids.initPid}/fd/${fd}`, 0o666)));
+    await this.options.beforeStart?.(pids.initPid);
     await runtimeStart(this.runtime, this.id);
   }
 

@@ -1,7 +1,7 @@
 import { createContainer, onInterrupt, type Container, type ContainerOptions } from '../container/index.js';
-import type { AttachOptions, HostPort } from '../network/index.js';
+import type { AttachOptions, HostPort, NetworkAttachment } from '../network/index.js';
 
-export interface SandboxOptions extends Omit<ContainerOptions, 'id' | 'network' | 'env' | 'labels'> {
+export interface SandboxOptions extends Omit<ContainerOptions, 'id' | 'network' | 'env' | 'labels' | 'beforeStart'> {
   id: string;
   /** Or made from the sandbox's address, which is known only once it is leased (CF_INSTANCE_IP). */
   env?: Record<string, string> | ((ip: string) => Record<string, string>);
@@ -9,8 +9,9 @@ export interface SandboxOptions extends Omit<ContainerOptions, 'id' | 'network' 
   labels?: Record<string, string> | ((ip: string) => Record<string, string>);
   /**
    * A network of its own: the address is leased before the container exists (its /etc/hosts and
-   * /etc/resolv.conf are bind-mounted), the veth is plugged in once the container's init runs.
-   * Without it the sandbox has loopback only.
+   * /etc/resolv.conf are bind-mounted), the veth is plugged in once the runtime created its
+   * namespace: a monitored container's process starts with it; a foreground one (a task) is
+   * already running, and waits for it (awaitingNetwork). Without it the sandbox has loopback only.
    */
   network?: Omit<AttachOptions, 'containerId'>;
 }
@@ -53,6 +54,8 @@ export async function createSandbox(options: SandboxOptions): Promise<Sandbox> {
   const forget = onInterrupt(() => destroy().catch(() => undefined));
   try {
     const prepared = await network?.prepareNetwork(attach);
+    let attached: NetworkAttachment | undefined;
+    const plug = async (pid: number) => void (attached = await network!.attachNetwork({ ...attach, pid }));
     container = await createContainer({
       ...containerOptions,
       id: options.id,
@@ -60,9 +63,10 @@ export async function createSandbox(options: SandboxOptions): Promise<Sandbox> {
       labels: typeof options.labels === 'function' ? options.labels(prepared?.ip ?? '127.0.0.1') : options.labels,
       mounts: [...(options.mounts ?? []), ...(prepared?.mounts ?? [])],
       network: 'none',
+      ...(network && options.monitor ? { beforeStart: plug } : {}),
     });
     const pid = await container.pid();
-    const attached = network ? await network.attachNetwork({ ...attach, pid }) : undefined;
+    if (network && !attached) await plug(pid);
     // A monitored container outlives this process: once it runs, Ctrl-C here must not remove it.
     if (options.monitor) forget();
     return {
