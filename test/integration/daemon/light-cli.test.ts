@@ -63,6 +63,7 @@ test('a task on a bare stack loads no image-building, registry, staging or app c
   const heavy = /^(oci\/(index|registry|image-build|layer-write|tar-write)|staging|buildpack|push|cnb|apps|daemon|stack\/(build|update)[.]ts)/;
   assert.equal(src.filter((path) => heavy.test(path) && !LIGHT.has(path)), [], 'only the stack, the unpack cache and the runtime');
   assert.equal(packages.filter((name) => name === 'execa' || name === 'got'), [], 'host tools through plain spawn; no HTTP client');
+  assert.equal(src.filter((path) => path.startsWith('cli/')).sort(), ['cli/commands.ts', 'cli/main.ts', 'cli/output.ts', 'cli/run-task.ts'], 'only the command that runs is registered');
 });
 
 test.run();
