@@ -138,7 +138,7 @@ async function daemonRss(image: string, port: number): Promise<Row[]> {
       rows.push({
         name: `daemon RSS with ${count} instances (scale ${previous} → ${count} until all healthy)`,
         median_ms: round(took),
-        note: `RSS ${mb(rss)} (${mb(one)} with 1 instance, ${mb((rss - one) / (count - 1))} per instance); aim ≤ 150 MB at 100; host memory in use grew ${mb((await hostMemoryUsed()) - usedBefore)}; one run`,
+        note: `RSS ${mb(rss)} (${mb(one)} with 1 instance, ${((rss - one) / (count - 1) / 1024 / 1024).toFixed(2)} MB per instance); aim ≤ 150 MB at 100; host memory in use grew ${mb((await hostMemoryUsed()) - usedBefore)}; one run`,
       });
       previous = count;
     }
