@@ -120,11 +120,13 @@ async function oneOffTask(podman: PodmanPeer, podmanImage: string): Promise<Row>
   };
 }
 
-/** (3) The daemon's RSS with 20 (and, opted in, 100) idle instances of one app (32M each). */
+/** (3) A fresh daemon's RSS with 20 (and, opted in, 100) idle instances of one app (32M each). */
 async function daemonRss(image: string, port: number): Promise<Row[]> {
   const rows: Row[] = [];
   const name = `bench-rss-${randomBytes(3).toString('hex')}`;
   try {
+    // A fresh daemon: one that ran the rows above (or an earlier bench) keeps the heap it grew.
+    await dropship(['daemon', 'stop']);
     await dropship(['run', image, '--name', name, '-d', '-p', String(port), '-m', '32M', '-k', '64M', '--stop-timeout', '1']);
     const pid = await daemonPid();
     const one = await rssBytes(pid);
