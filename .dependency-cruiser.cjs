@@ -16,6 +16,8 @@ const KNOWN_DEEP_IMPORTS = [
   // oci/index.ts loads the registry client; starting an instance needs only the store, the image
   // and the unpack cache (sandbox/image-rootfs.ts loads exactly those).
   '^src/oci/(layout|image|unpack-cache)[.]ts$',
+  // Digests alone (sha256, hex), for the stack room's SBOM files, read when a task checks its stack.
+  '^src/oci/digest[.]ts$',
   // The registry client's own face, split from oci/index.ts for that reason.
   '^src/oci/registry/index[.]ts$',
   // One light rule (what an env name may be); staging/index.ts loads the staging runner.

@@ -1,12 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { request } from 'node:http';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { deleteApp, runApp, scaleApp } from '../src/apps/api.js';
+import { deleteApp, runApp } from '../src/apps/api.js';
 import { loadAppImage } from '../src/sandbox/image-rootfs.js';
-import { benchDaemon, daemonPid } from './daemon.js';
+import { BUILT, MAIN, daemonPid, dropship, firstAnswer, mb, rssBytes } from './app-helpers.js';
+import { benchDaemon } from './daemon.js';
 import { homePaths } from '../src/home.js';
 import { defaultIdMap } from '../src/security/idmap.js';
 import { ensureTestImage } from '../test/integration/app/fixture.js';
@@ -14,44 +12,7 @@ import { exec } from './exec.js';
 import { median, type Row } from './row.js';
 
 const RUNS = Number(process.env.DROPSHIP_BENCH_RUNS ?? 5);
-const MAIN = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
-/** A dist/ built before the daemon existed runs a supervisor per app. */
-const BUILT = existsSync(fileURLToPath(new URL('../dist/daemon/daemon-main.js', import.meta.url)));
 const round = (ms: number) => Math.round(ms * 10) / 10;
-
-function get(port: number): Promise<number> {
-  return new Promise((resolve) => {
-    const req = request({ host: '127.0.0.1', port, path: '/cgi-bin/index', agent: false, timeout: 1000 }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
-    req.on('timeout', () => req.destroy());
-    req.on('error', () => resolve(0));
-    req.end();
-  });
-}
-
-async function firstAnswer(port: number, limitMs = 60_000): Promise<void> {
-  const deadline = Date.now() + limitMs;
-  while ((await get(port)) !== 200) {
-    if (Date.now() > deadline) throw new Error(`nothing answered on port ${port} within ${limitMs} ms`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
-async function rssBytes(pid: number): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  return Number(/^VmRSS:\s+(\d+) kB$/m.exec(status)![1]) * 1024;
-}
-
-const mb = (bytes: number) => `${Math.round(bytes / 1024 / 1024)} MB`;
-const IDLE = Number(process.env.DROPSHIP_BENCH_IDLE_INSTANCES ?? 100);
-
-async function hostMemoryUsed(): Promise<number> {
-  const info = await readFile('/proc/meminfo', 'utf8');
-  const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB$`, 'm').exec(info)![1]) * 1024;
-  return kb('MemTotal') - kb('MemAvailable');
-}
 
 /**
  * The same image's layers as one overlay and the same server script, started by a bare
@@ -93,6 +54,14 @@ async function runDetached(image: string, name: string, port: number, memory = '
   await runApp({ image, name, port: String(port), memory, stopTimeout: 1 });
 }
 
+/**
+ * Delete as the app was made: the library's client would find the daemon dist/ started to be of
+ * another build and replace it, so every run after the first would start a daemon again.
+ */
+async function deleteDetached(name: string): Promise<void> {
+  await (BUILT ? dropship(['delete', name]) : deleteApp(name)).catch(() => undefined);
+}
+
 export async function benchApps(): Promise<Row[]> {
   const image = await ensureTestImage();
   const rows: Row[] = [];
@@ -124,7 +93,7 @@ export async function benchApps(): Promise<Row[]> {
       if (i >= 0) ourTimes.push(Number(process.hrtime.bigint() - start) / 1e6);
       if (i === RUNS - 1) rssOne = await rssBytes(await daemonPid());
     } finally {
-      await deleteApp(name).catch(() => undefined);
+      await deleteDetached(name);
     }
   }
   const ours = median(ourTimes);
@@ -138,31 +107,6 @@ export async function benchApps(): Promise<Row[]> {
     note: `${BUILT ? 'dist/cli/main.js' : 'library under tsx (run npm run build for the real CLI)'}; aim ≤ 1.5×; includes the CLI (and the daemon, started on demand when none runs), layer cache lookup, hardened container under conmon, veth, health probe, data path; daemon RSS with 1 instance ${mb(rssOne)}`,
   });
 
-  const name = `bench-app-${randomBytes(3).toString('hex')}`;
-  try {
-    await runDetached(image, name, barePort + RUNS + 2, '32M');
-    const start = process.hrtime.bigint();
-    await scaleApp(name, { instances: 20 });
-    const scaleMs = Number(process.hrtime.bigint() - start) / 1e6;
-    const pid = await daemonPid();
-    const rssTwenty = await rssBytes(pid);
-    rows.push({
-      name: 'app: scale 1 → 20 instances until all healthy',
-      median_ms: round(scaleMs),
-      note: `one run; daemon RSS ${mb(rssOne)} with 1 instance, ${mb(rssTwenty)} with 20 (${mb((rssTwenty - rssOne) / 19)} per instance)`,
-    });
-    const usedBefore = await hostMemoryUsed();
-    const startIdle = process.hrtime.bigint();
-    await scaleApp(name, { instances: IDLE });
-    const idleMs = Number(process.hrtime.bigint() - startIdle) / 1e6;
-    rows.push({
-      name: `app: scale 20 → ${IDLE} idle instances (32M each) until all healthy`,
-      median_ms: round(idleMs),
-      note: `one run; all healthy; daemon RSS ${mb(await rssBytes(pid))} with ${IDLE} (aim ≤ 150 MB at 100); host memory in use grew ${mb((await hostMemoryUsed()) - usedBefore)}`,
-    });
-  } finally {
-    await deleteApp(name).catch(() => undefined);
-  }
   rows.push(...(await benchDaemon(image, barePort + RUNS + 10)));
   return rows;
 }

@@ -1,28 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { request } from 'node:http';
 import { deleteApp, listApps, runApp } from '../src/apps/api.js';
-import { daemonPaths, ensureDaemon } from '../src/apps/index.js';
+import { ensureDaemon } from '../src/apps/index.js';
 import { execa } from 'execa';
+import { daemonPid, get } from './app-helpers.js';
 import type { Row } from './row.js';
 
 const round = (n: number) => Math.round(n * 10) / 10;
-
-export async function daemonPid(): Promise<number> {
-  return Number.parseInt(await readFile(daemonPaths().pid, 'utf8'), 10);
-}
-
-function get(port: number): Promise<number> {
-  return new Promise((resolve) => {
-    const req = request({ host: '127.0.0.1', port, path: '/cgi-bin/index', agent: false, timeout: 3000 }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
-    req.on('timeout', () => req.destroy());
-    req.on('error', () => resolve(0));
-    req.end();
-  });
-}
 
 async function wrk(url: string): Promise<number> {
   const { stdout } = await execa('wrk', ['-t2', '-c32', '-d5s', url]);
@@ -63,7 +46,7 @@ export async function benchDaemon(image: string, port: number): Promise<Row[]> {
     let failed = 0;
     const poller = (async () => {
       while (polling) {
-        if ((await get(port)) === 200) ok++;
+        if ((await get(port, '/cgi-bin/index', 3000)) === 200) ok++;
         else failed++;
         await new Promise((r) => setTimeout(r, 5));
       }

@@ -1,3 +1,4 @@
+import { cpus, loadavg } from 'node:os';
 import { benchApps } from './apps.js';
 import { benchCnb } from './cnb.js';
 import { benchContainer } from './container.js';
@@ -6,6 +7,7 @@ import { benchLayers } from './layers.js';
 import { benchNetwork } from './network.js';
 import { benchPush } from './push.js';
 import { benchRepave } from './repave.js';
+import { benchRunModel } from './run-model.js';
 import type { Row } from './row.js';
 import { benchStaging } from './staging.js';
 
@@ -20,6 +22,7 @@ const groups: Record<string, () => Promise<Row[]>> = {
   push: benchPush,
   cnb: benchCnb,
   repave: benchRepave,
+  run: benchRunModel,
 };
 
 const fmt = (ms: number | undefined) => (ms === undefined ? '' : ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(1)} ms`);
@@ -32,7 +35,9 @@ if (unknown.length) {
 }
 
 process.env.DROPSHIP_HOME ??= '/var/tmp/dropship-bench';
-process.stdout.write(`dropship bench — ${new Date().toISOString()} — load ${(await import('node:os')).loadavg()[0]!.toFixed(1)}\n`);
+// The host may be shared: the load beside the figures says how much they are inflated.
+const load = () => loadavg().map((n) => n.toFixed(2)).join(', ');
+process.stdout.write(`dropship bench — ${new Date().toISOString()} — load average ${load()} — ${cpus().length} cores\n`);
 for (const name of wanted.length ? wanted : Object.keys(groups)) {
   process.stdout.write(`\n## ${name}\n`);
   try {
@@ -46,3 +51,4 @@ for (const name of wanted.length ? wanted : Object.keys(groups)) {
     process.exitCode = 1;
   }
 }
+process.stdout.write(`\nload average at the end ${load()}\n`);

@@ -166,10 +166,30 @@ export async function ensureDaemon(timeoutMs = 60_000): Promise<{ pid: number; s
   });
 }
 
-/** One request to the daemon, started first if needed; `signal` ends the wait for its answer. */
+/** The socket whose daemon this process has found current (pinged, or answered it since). */
+let answering: string | undefined;
+
+/**
+ * One request to the daemon, started first if needed; `signal` ends the wait for its answer. Once
+ * a daemon of this build has answered, later requests of the same process go straight to it (a
+ * `run -d` asks three times); one that finds nobody listening makes sure of a daemon again and is
+ * sent once more — it never arrived.
+ */
 export async function callDaemon<T>(request: DaemonRequest, timeoutMs = 30_000, signal?: AbortSignal): Promise<T> {
+  const socket = daemonPaths().socket;
+  if (answering === socket) {
+    try {
+      return await callControl<T>(socket, request, timeoutMs, signal);
+    } catch (error) {
+      const code = ((error as DropshipError).cause as NodeJS.ErrnoException | undefined)?.code;
+      if ((error as DropshipError).code !== 'SUPERVISOR_UNREACHABLE' || (code !== 'ECONNREFUSED' && code !== 'ENOENT')) throw error;
+      answering = undefined;
+    }
+  }
   await ensureDaemon();
-  return callControl<T>(daemonPaths().socket, request, timeoutMs, signal);
+  const result = await callControl<T>(socket, request, timeoutMs, signal);
+  answering = socket;
+  return result;
 }
 
 /** One request about app `name`. */

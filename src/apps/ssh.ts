@@ -1,8 +1,8 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import { DropshipError } from '../errors.js';
+import { runTool } from '../util/run-tool.js';
 import { askApp, supervisorState } from './daemon-client.js';
 import { findProcess, mainProcess, readInstanceStatus, requireAppSpec, type InstanceStatus } from './state.js';
 
@@ -78,7 +78,7 @@ export async function sshInstance(name: string, options: SshOptions = {}): Promi
     const file = join(dir, 'process.json');
     await writeFile(file, JSON.stringify(process_), { mode: 0o600 });
     const cmd = runtimeCommand('runc', ['exec', '--process', file, instance.containerId]);
-    const result = await execa(cmd.file, cmd.args, { reject: false, stdio: 'inherit' });
+    const result = await runTool(cmd.file, cmd.args, { stdin: 'inherit', stdout: 'inherit', stderr: 'inherit' });
     if (result.exitCode === undefined) throw new DropshipError('SSH_FAILED', `ssh ${name}: runc exec ended without an exit code`, { hint: 'run `dropship doctor`' });
     return result.exitCode;
   } finally {

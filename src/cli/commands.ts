@@ -1,50 +1,49 @@
 import type { Command } from 'commander';
-import { register as doctor } from './doctor.js';
-import { register as run } from './run.js';
-import { register as ps } from './ps.js';
-import { register as logs } from './logs.js';
-import { register as stop } from './stop.js';
-import { register as start } from './start.js';
-import { register as restart } from './restart.js';
-import { register as scale } from './scale.js';
-import { register as deleteApp } from './delete.js';
-import { register as events } from './events.js';
-import { register as releases } from './releases.js';
-import { register as rollback } from './rollback.js';
-import { register as env } from './env.js';
-import { register as runTask } from './run-task.js';
-import { register as tasks } from './tasks.js';
-import { register as ssh } from './ssh.js';
-import { register as image } from './image.js';
-import { register as rebase } from './rebase.js';
-import { register as gc } from './gc.js';
-import { register as login } from './login.js';
-import { register as stack } from './stack.js';
-import { register as repave } from './repave.js';
-import { register as push } from './push.js';
-import { register as restage } from './restage.js';
-import { register as stage } from './stage.js';
-import { register as buildpack } from './buildpack.js';
-import { register as securityGroup } from './security-group.js';
-import { register as kube } from './kube.js';
-import { register as build } from './build.js';
-import { register as daemon } from './daemon.js';
 
-// One line per command file; each file registers its command(s) and imports the library lazily.
-const registrars: Array<(program: Command) => void> = [
-  doctor,
-  run, ps, logs, stop, start, restart, scale, releases, rollback, env, deleteApp, events,
-  runTask, tasks, ssh,
-  stack, repave,
-  image, rebase, gc, login,
-  push, restage,
-  stage, buildpack,
-  securityGroup,
-  kube,
-  build,
-  daemon,
+type Registrar = (program: Command) => void;
+
+// One line per command file, in the order help lists them; each file registers its command(s)
+// and imports the library lazily, inside their actions.
+const registrars: Array<[names: string[], load: () => Promise<{ register: Registrar }>]> = [
+  [['doctor'], () => import('./doctor.js')],
+  [['run'], () => import('./run.js')],
+  [['ps'], () => import('./ps.js')],
+  [['logs'], () => import('./logs.js')],
+  [['stop'], () => import('./stop.js')],
+  [['start'], () => import('./start.js')],
+  [['restart'], () => import('./restart.js')],
+  [['scale'], () => import('./scale.js')],
+  [['releases'], () => import('./releases.js')],
+  [['rollback'], () => import('./rollback.js')],
+  [['env', 'set-env', 'unset-env'], () => import('./env.js')],
+  [['delete'], () => import('./delete.js')],
+  [['events'], () => import('./events.js')],
+  [['run-task'], () => import('./run-task.js')],
+  [['tasks'], () => import('./tasks.js')],
+  [['ssh'], () => import('./ssh.js')],
+  [['stack'], () => import('./stack.js')],
+  [['repave'], () => import('./repave.js')],
+  [['image'], () => import('./image.js')],
+  [['rebase'], () => import('./rebase.js')],
+  [['gc'], () => import('./gc.js')],
+  [['login', 'logout'], () => import('./login.js')],
+  [['push'], () => import('./push.js')],
+  [['restage'], () => import('./restage.js')],
+  [['stage'], () => import('./stage.js')],
+  [['buildpack', 'buildpacks'], () => import('./buildpack.js')],
+  [['security-group'], () => import('./security-group.js')],
+  [['kube'], () => import('./kube.js')],
+  [['build'], () => import('./build.js')],
+  [['daemon'], () => import('./daemon.js')],
 ];
 
-export function registerCommands(program: Command): void {
-  for (const register of registrars) register(program);
+/**
+ * Register the command that `args` (the arguments after the program) name, and only that one:
+ * loading all thirty command files costs every invocation, `run-task` and `ps` included. Help,
+ * a bare `dropship`, an unknown command or an option before the command get them all.
+ */
+export async function registerCommands(program: Command, args: string[]): Promise<void> {
+  const named = args[0] !== undefined && !args[0].startsWith('-') ? registrars.find(([names]) => names.includes(args[0]!)) : undefined;
+  const chosen = named ? [named] : registrars;
+  for (const { register } of await Promise.all(chosen.map(([, load]) => load()))) register(program);
 }

@@ -13,7 +13,7 @@ const program = new Command('dropship')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 
-registerCommands(program);
+await registerCommands(program, process.argv.slice(2));
 // Every command that touches the store first closes it to other local users (store-modes.ts).
 program.hook('preAction', async (_program, action) => {
   if (action.name() === 'doctor') return;

@@ -178,6 +178,7 @@ export class RuntimeContainer implements MonitoredContainer {
     // EACCES. A pipe can only be reopened through /proc/PID/fd, which needs ptrace rights over the
     // container's processes, so opening the mode to everyone gives nobody else a way in.
     await Promise.all([1, 2].map((fd) => chmod(`/proc/${pids.initPid}/fd/${fd}`, 0o666)));
+    await this.options.beforeStart?.(pids.initPid);
     await runtimeStart(this.runtime, this.id);
   }
 
@@ -188,7 +189,7 @@ export class RuntimeContainer implements MonitoredContainer {
       onStderr: this.options.onStderr,
       stderrTail: this.stderrTail,
     });
-    const settled = subprocess.then((result) => {
+    const settled = subprocess.done.then((result) => {
       this.runtimeGone = !runKeepsContainer(this.runtime);
       return result;
     });
@@ -199,7 +200,7 @@ export class RuntimeContainer implements MonitoredContainer {
     const started = await appearance(this.bundle, 'init.pid', settled);
     if (!started) {
       const result = await settled;
-      const missing = (result as { code?: string }).code === 'ENOENT';
+      const missing = result.code === 'ENOENT';
       const why = missing ? 'not installed' : `exit ${result.exitCode ?? result.signal}: ${this.stderrTail.text.trim().split('\n').slice(-5).join('\n')}`;
       throw new DropshipError('CONTAINER_START', `${this.runtime} run ${this.id} failed (${why})`, {
         hint: missing ? `apt-get install ${this.runtime}` : 'run `dropship doctor` to check runc, user namespaces, overlayfs and cgroups on this host',
@@ -242,11 +243,11 @@ export class RuntimeContainer implements MonitoredContainer {
       ? setTimeout(() => {
           timedOut = true;
           // runc exec forwards signals but cannot forward SIGKILL: kill the process by its host pid.
-          readFile(pidFile, 'utf8').then((pid) => process.kill(Number.parseInt(pid, 10), 'SIGKILL')).catch(() => subprocess.kill('SIGKILL'));
+          readFile(pidFile, 'utf8').then((pid) => process.kill(Number.parseInt(pid, 10), 'SIGKILL')).catch(() => subprocess.child.kill('SIGKILL'));
         }, options.timeoutMs)
       : undefined;
     try {
-      const info = exitInfo(await subprocess);
+      const info = exitInfo(await subprocess.done);
       return { ...info, timedOut, oomKilled: await this.wasOomKilled(info) };
     } finally {
       if (timer) clearTimeout(timer);

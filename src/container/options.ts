@@ -35,6 +35,7 @@ export interface NormalizedContainerOptions {
   onStdout?: (chunk: Buffer) => void;
   onStderr?: (chunk: Buffer) => void;
   monitor?: Required<ContainerMonitor>;
+  beforeStart?: (pid: number) => Promise<void>;
 }
 
 export function newContainerId(): string {
@@ -82,6 +83,8 @@ export function normalizeContainerOptions(options: ContainerOptions): Normalized
     if (!isAbsolute(m.source) || !isAbsolute(m.destination)) throw invalid('mounts', m, 'bind mount source and destination must be absolute paths');
   }
   const monitor = options.monitor === undefined ? undefined : normalizeMonitor(options);
+  // A foreground `runc run` creates and starts in one step: there is no moment in between.
+  if (options.beforeStart && !monitor) throw invalid('beforeStart', 'callback', 'only a monitored container (monitor) is created before it starts');
   return {
     id,
     lowerDirs: [...options.lowerDirs],
@@ -106,6 +109,7 @@ export function normalizeContainerOptions(options: ContainerOptions): Normalized
     onStdout: options.onStdout,
     onStderr: options.onStderr,
     ...(monitor ? { monitor } : {}),
+    ...(options.beforeStart ? { beforeStart: options.beforeStart } : {}),
   };
 }
 

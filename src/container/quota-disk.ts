@@ -1,11 +1,11 @@
 import { mkdir, readFile, truncate, writeFile } from 'node:fs/promises';
-import { execa } from 'execa';
 import { DropshipError } from '../errors.js';
+import { runTool } from '../util/run-tool.js';
 
 async function run(file: string, args: string[], step: string, hint: string): Promise<void> {
-  const result = await execa(file, args, { reject: false, stdin: 'ignore' });
+  const result = await runTool(file, args);
   if (result.failed) {
-    throw new DropshipError('ROOTFS_MOUNT', `${step} failed: ${String(result.stderr || result.shortMessage).trim()}`, { hint, cause: result });
+    throw new DropshipError('ROOTFS_MOUNT', `${step} failed: ${(result.stderr || result.code || `exit ${result.exitCode}`).trim()}`, { hint, cause: result });
   }
 }
 
@@ -39,6 +39,6 @@ export async function isMounted(path: string): Promise<boolean> {
 /** Unmount if mounted; lazily when something still holds it, so cleanup never wedges. */
 export async function unmount(path: string): Promise<void> {
   if (!(await isMounted(path))) return;
-  const result = await execa('umount', [path], { reject: false });
-  if (result.failed) await execa('umount', ['-l', path], { reject: false });
+  const result = await runTool('umount', [path]);
+  if (result.failed) await runTool('umount', ['-l', path]);
 }

@@ -1,8 +1,8 @@
 import { chown, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import { DropshipError } from '../errors.js';
 import { hostGid, hostUid, type IdMap } from '../security/idmap.js';
+import { runTool } from '../util/run-tool.js';
 import { createQuotaDisk, mountQuotaDisk, unmount } from './quota-disk.js';
 
 export function rootfsPath(bundle: string): string {
@@ -38,11 +38,11 @@ export async function mountRootfs(bundle: string, lowerDirs: string[], idMap: Id
   const options = `nosuid,nodev,lowerdir=${[...lowerDirs].reverse().join(':')},upperdir=${upper},workdir=${work}`;
   // `volatile` skips syncing the upper dir, which is thrown away with the container: without it
   // every unmount waits for a sync of the host filesystem (tens of ms on a busy disk).
-  const volatile = await execa('mount', ['-t', 'overlay', 'overlay', '-o', `volatile,${options}`, target], { reject: false, stdin: 'ignore' });
+  const volatile = await runTool('mount', ['-t', 'overlay', 'overlay', '-o', `volatile,${options}`, target]);
   if (volatile.failed) {
-    const plain = await execa('mount', ['-t', 'overlay', 'overlay', '-o', options, target], { reject: false, stdin: 'ignore' });
+    const plain = await runTool('mount', ['-t', 'overlay', 'overlay', '-o', options, target]);
     if (plain.failed) {
-      throw new DropshipError('ROOTFS_MOUNT', `overlay mount of ${target} failed: ${String(plain.stderr || plain.shortMessage).trim()}`, {
+      throw new DropshipError('ROOTFS_MOUNT', `overlay mount of ${target} failed: ${(plain.stderr || plain.code || `exit ${plain.exitCode}`).trim()}`, {
         hint: 'the kernel needs overlayfs (modprobe overlay) and the layer directories must exist',
         cause: plain,
       });

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import { DropshipError } from '../errors.js';
+import { runTool, spawnTool, type RunningTool } from '../util/run-tool.js';
 
 export type RuntimeName = 'runc' | 'crun';
 
@@ -19,11 +19,9 @@ const CRUN_WRAPPER = 'umount /sys/fs/cgroup/unified 2>/dev/null; exec crun "$@"'
  * at once ('ignore'); stdout and stderr are pipes anyway. runc, in the foreground without a
  * terminal, already puts pipes of its own between the caller's files and the container.
  */
-function feedStdin(subprocess: { stdin: NodeJS.WritableStream | null; once(event: 'exit', fn: () => void): unknown }, wanted: 'inherit' | 'ignore'): void {
+function feedStdin(subprocess: RunningTool['child'], wanted: 'inherit' | 'ignore'): void {
   const stdin = subprocess.stdin;
   if (!stdin) return;
-  // The runtime may exit before reading all of it: that is not an error of ours.
-  stdin.on('error', () => undefined);
   if (wanted === 'ignore') {
     stdin.end();
     return;
@@ -40,7 +38,7 @@ export function runtimeCommand(runtime: RuntimeName, args: string[]): { file: st
   return { file: 'runc', args };
 }
 
-function failure(runtime: RuntimeName, args: string[], result: { exitCode?: number; stderr?: unknown; shortMessage?: string; code?: string }): DropshipError {
+function failure(runtime: RuntimeName, args: string[], result: { exitCode?: number; stderr?: unknown; code?: string }): DropshipError {
   const stderr = String(result.stderr ?? '').trim().split('\n').slice(-5).join('\n');
   const missing = result.code === 'ENOENT';
   return new DropshipError('RUNTIME_FAILED', `${runtime} ${args.join(' ')} failed${missing ? ': not installed' : ` (exit ${result.exitCode ?? '?'})`}${stderr ? `: ${stderr}` : ''}`, {
@@ -52,9 +50,9 @@ function failure(runtime: RuntimeName, args: string[], result: { exitCode?: numb
 /** Run a short runtime command to completion; its stdout is returned. */
 export async function runtimeCall(runtime: RuntimeName, args: string[], options: { allowFailure?: boolean } = {}): Promise<{ ok: boolean; stdout: string; stderr: string }> {
   const cmd = runtimeCommand(runtime, args);
-  const result = await execa(cmd.file, cmd.args, { reject: false, ...(runtime === 'crun' ? { input: '' } : { stdin: 'ignore' as const }) });
-  if (result.failed && !options.allowFailure) throw failure(runtime, args, result as never);
-  return { ok: !result.failed, stdout: String(result.stdout), stderr: String(result.stderr) };
+  const result = await runTool(cmd.file, cmd.args, runtime === 'crun' ? { input: '' } : {});
+  if (result.failed && !options.allowFailure) throw failure(runtime, args, result);
+  return { ok: !result.failed, stdout: result.stdout, stderr: result.stderr };
 }
 
 export interface RuntimeState {
@@ -104,7 +102,7 @@ export async function runtimeCreate(runtime: RuntimeName, bundle: string, id: st
   const log = join(bundle, 'create.log');
   const args = ['--log', log, '--log-format', 'json', 'create', '--bundle', bundle, '--pid-file', pidFile, id];
   const cmd = runtimeCommand(runtime, args);
-  const result = await execa(cmd.file, cmd.args, { reject: false, stdio: 'ignore' });
+  const result = await runTool(cmd.file, cmd.args, { stdout: 'ignore', stderr: 'ignore' });
   if (result.failed) {
     const lines = (await readFile(log, 'utf8').catch(() => '')).trim().split('\n').filter(Boolean);
     const messages = lines.map((line) => {
@@ -114,7 +112,7 @@ export async function runtimeCreate(runtime: RuntimeName, bundle: string, id: st
         return line;
       }
     });
-    throw failure(runtime, ['create', '--bundle', bundle, id], { exitCode: result.exitCode, stderr: messages.join('\n'), code: (result as { code?: string }).code });
+    throw failure(runtime, ['create', '--bundle', bundle, id], { exitCode: result.exitCode, stderr: messages.join('\n'), code: result.code });
   }
 }
 
@@ -136,19 +134,13 @@ export interface StreamOptions {
   stderrTail?: { text: string };
 }
 
-function spawnStreaming(runtime: RuntimeName, args: string[], options: StreamOptions) {
+function spawnStreaming(runtime: RuntimeName, args: string[], options: StreamOptions): RunningTool {
   const cmd = runtimeCommand(runtime, args);
-  const subprocess = execa(cmd.file, cmd.args, {
-    reject: false,
-    buffer: false,
-    stdin: runtime === 'crun' ? 'pipe' : options.stdin,
-    stdout: 'pipe',
-    stderr: 'pipe',
-    encoding: 'buffer',
-  });
-  if (runtime === 'crun') feedStdin(subprocess, options.stdin);
-  subprocess.stdout.on('data', (chunk: Buffer) => options.onStdout?.(chunk));
-  subprocess.stderr.on('data', (chunk: Buffer) => {
+  const subprocess = spawnTool(cmd.file, cmd.args, { stdin: runtime === 'crun' ? 'pipe' : options.stdin, stdout: 'pipe', stderr: 'pipe' });
+  const { child } = subprocess;
+  if (runtime === 'crun') feedStdin(child, options.stdin);
+  child.stdout!.on('data', (chunk: Buffer) => options.onStdout?.(chunk));
+  child.stderr!.on('data', (chunk: Buffer) => {
     if (options.stderrTail) options.stderrTail.text = (options.stderrTail.text + chunk.toString('utf8')).slice(-2048);
     options.onStderr?.(chunk);
   });
@@ -161,7 +153,7 @@ function spawnStreaming(runtime: RuntimeName, args: string[], options: StreamOpt
  * re-parented to pid 1 and its exit status lost. runc's `--keep` leaves the stopped container
  * (and its cgroup, with the OOM counter) until `delete`; crun has no such flag.
  */
-export function spawnRun(runtime: RuntimeName, bundle: string, id: string, pidFile: string, options: StreamOptions) {
+export function spawnRun(runtime: RuntimeName, bundle: string, id: string, pidFile: string, options: StreamOptions): RunningTool {
   const keep = runKeepsContainer(runtime) ? ['--keep'] : [];
   return spawnStreaming(runtime, ['run', ...keep, '--bundle', bundle, '--pid-file', pidFile, id], options);
 }
@@ -171,6 +163,6 @@ export function runKeepsContainer(runtime: RuntimeName): boolean {
   return runtime === 'runc';
 }
 
-export function spawnExec(runtime: RuntimeName, id: string, processFile: string, pidFile: string, options: StreamOptions) {
+export function spawnExec(runtime: RuntimeName, id: string, processFile: string, pidFile: string, options: StreamOptions): RunningTool {
   return spawnStreaming(runtime, ['exec', '--process', processFile, '--pid-file', pidFile, id], options);
 }

@@ -72,6 +72,12 @@ export interface ContainerOptions {
   onStderr?: (chunk: Buffer) => void;
   /** Detach the container under conmon (runc only). */
   monitor?: ContainerMonitor;
+  /**
+   * With `monitor`: called with the init's host pid once the runtime has created the container
+   * (its namespaces exist, the init waits) and before the process starts, so that what it needs
+   * from outside (its network) is there when it begins. A failure removes the container.
+   */
+  beforeStart?: (pid: number) => Promise<void>;
 }
 
 export interface ExitInfo {

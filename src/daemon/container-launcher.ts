@@ -5,7 +5,7 @@ import { adoptContainer, DEFAULT_NOFILE, type MonitoredContainer } from '../cont
 import { teardownNetwork } from '../network/index.js';
 import { defaultIdMap } from '../security/idmap.js';
 import { APP_LABEL, INSTANCE_LABEL, PROCESS_LABEL, instanceEnv, type ProcessView } from '../apps/index.js';
-import { createSandbox, imageArgs, loadAppImage, resolveImageUser, wrapForNetwork } from '../sandbox/index.js';
+import { createSandbox, imageArgs, loadAppImage, resolveImageUser } from '../sandbox/index.js';
 import type { InstanceHandle, InstanceLauncher, StartRequest } from './instance-launcher.js';
 import { GUID_LABEL, IP_LABEL, instanceDirs } from './paths.js';
 
@@ -49,7 +49,8 @@ export async function containerLauncher(spec: ProcessView): Promise<InstanceLaun
     });
   });
   const user = await resolveImageUser(image.config.User, image.lowerDirs, spec.image);
-  const args = await wrapForNetwork(imageArgs(image.config, spec.command, spec.image), image.lowerDirs);
+  // No wait for the network in front: a monitored sandbox's process starts with its veth plugged in.
+  const args = imageArgs(image.config, spec.command, spec.image);
   const dirs = instanceDirs();
   return {
     imageDigest: image.digest,

@@ -19,9 +19,9 @@ import { lchown, lutimes, open, symlink } from 'node:fs/promises';
 import { pipeline as streamPipeline, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
-import { execa } from 'execa';
 import * as tar from 'tar-stream';
 import { DropshipError, isDropshipError } from '../errors.js';
+import { runTool } from '../util/run-tool.js';
 import { hostGid, hostUid, type IdMap } from '../security/idmap.js';
 import { ConfinedRoot, isAtOrBelow, lstatMaybe, parentOf, Unconfined } from './confined-root.js';
 import { type Digest, hashThrough } from './digest.js';
@@ -550,10 +550,10 @@ function quotePath(path: string): string {
 }
 
 async function run(command: string, args: string[], what: string, input?: string): Promise<void> {
-  const result = await execa(command, args, { reject: false, input });
+  const result = await runTool(command, args, input === undefined ? {} : { input });
   if (result.exitCode === 0) return;
   const missing = result.exitCode === undefined;
-  throw new DropshipError('UNPACK_TOOL_FAILED', `${what}: ${command} ${missing ? 'could not be run' : `exited ${result.exitCode}`}${result.stderr ? `: ${String(result.stderr).trim()}` : ''}`, {
+  throw new DropshipError('UNPACK_TOOL_FAILED', `${what}: ${command} ${missing ? 'could not be run' : `exited ${result.exitCode}`}${result.stderr ? `: ${result.stderr.trim()}` : ''}`, {
     hint: missing
       ? `install it (${command === 'setfattr' ? 'apt-get install attr' : 'apt-get install coreutils'})`
       : 'overlay whiteouts and trusted.* xattrs need root on a filesystem with xattr support',

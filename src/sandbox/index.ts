@@ -8,7 +8,7 @@ import type { TaskResult } from './task-result.js';
 
 export { resolveImageUser, imageArgs, containerPortFor } from './image-user.js';
 export { loadAppImage, inspectAppImage, type InspectedImage } from './image-rootfs.js';
-export { wrapForNetwork, awaitingNetwork } from './await-network.js';
+export { awaitingNetwork } from './await-network.js';
 export type { TaskOptions } from './task.js';
 export type { Sandbox, SandboxOptions } from './sandbox.js';
 export { TASK_LABEL, describeTask, waitForTask, type TaskResult } from './task-result.js';

@@ -1,7 +1,7 @@
 import { createContainer, onInterrupt, type Container, type ContainerOptions } from '../container/index.js';
-import type { AttachOptions, HostPort } from '../network/index.js';
+import type { AttachOptions, HostPort, NetworkAttachment } from '../network/index.js';
 
-export interface SandboxOptions extends Omit<ContainerOptions, 'id' | 'network' | 'env' | 'labels'> {
+export interface SandboxOptions extends Omit<ContainerOptions, 'id' | 'network' | 'env' | 'labels' | 'beforeStart'> {
   id: string;
   /** The container's host name, and the name its /etc/hosts gives its address (default: the id). */
   hostname?: string;
@@ -11,8 +11,9 @@ export interface SandboxOptions extends Omit<ContainerOptions, 'id' | 'network' 
   labels?: Record<string, string> | ((ip: string) => Record<string, string>);
   /**
    * A network of its own: the address is leased before the container exists (its /etc/hosts and
-   * /etc/resolv.conf are bind-mounted), the veth is plugged in once the container's init runs.
-   * Without it the sandbox has loopback only.
+   * /etc/resolv.conf are bind-mounted), the veth is plugged in once the runtime created its
+   * namespace: a monitored container's process starts with it; a foreground one (a task) is
+   * already running, and waits for it (awaitingNetwork). Without it the sandbox has loopback only.
    */
   network?: Omit<AttachOptions, 'containerId' | 'hostname'>;
   /**
@@ -61,6 +62,8 @@ export async function createSandbox(options: SandboxOptions): Promise<Sandbox> {
   try {
     const prepared = await network?.prepareNetwork(attach);
     for (const message of prepared?.warnings ?? []) onWarning?.(message);
+    let attached: NetworkAttachment | undefined;
+    const plug = async (pid: number) => void (attached = await network!.attachNetwork({ ...attach, pid }));
     container = await createContainer({
       ...containerOptions,
       id: options.id,
@@ -69,9 +72,10 @@ export async function createSandbox(options: SandboxOptions): Promise<Sandbox> {
       labels: typeof options.labels === 'function' ? options.labels(prepared?.ip ?? '127.0.0.1') : options.labels,
       mounts: [...(options.mounts ?? []), ...(prepared?.mounts ?? [])],
       network: 'none',
+      ...(network && options.monitor ? { beforeStart: plug } : {}),
     });
     const pid = await container.pid();
-    const attached = network ? await network.attachNetwork({ ...attach, pid }) : undefined;
+    if (network && !attached) await plug(pid);
     // A monitored container outlives this process: once it runs, Ctrl-C here must not remove it.
     if (options.monitor) forget();
     return {

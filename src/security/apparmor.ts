@@ -1,8 +1,8 @@
 import { access, readFile, writeFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import { DropshipError } from '../errors.js';
+import { runTool } from '../util/run-tool.js';
 
 export const APPARMOR_PROFILE_NAME = 'dropship-default';
 
@@ -63,10 +63,10 @@ async function withProfileFile<T>(text: string, fn: (path: string) => Promise<T>
 
 async function parser(args: string[], text: string, step: string): Promise<void> {
   await withProfileFile(text, async (path) => {
-    const result = await execa('apparmor_parser', [...args, path], { reject: false });
+    const result = await runTool('apparmor_parser', [...args, path]);
     if (result.failed) {
-      const missing = (result as { code?: string }).code === 'ENOENT';
-      throw new DropshipError('APPARMOR_PARSER', `apparmor_parser ${args.join(' ')} (${step}) failed: ${missing ? 'not installed' : String(result.stderr || result.shortMessage).trim()}`, {
+      const missing = result.code === 'ENOENT';
+      throw new DropshipError('APPARMOR_PARSER', `apparmor_parser ${args.join(' ')} (${step}) failed: ${missing ? 'not installed' : (result.stderr || `exit ${result.exitCode ?? result.signal}`).trim()}`, {
         hint: missing ? 'apt-get install apparmor' : 'the generated AppArmor profile is invalid; this is a bug in dropship',
         cause: result,
       });

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { DropshipError } from '../errors.js';
-import { type Digest, sha256Digest } from '../oci/index.js';
+// Not oci/index.js: that face also loads the registry client (see stack/index.ts).
+import { type Digest, sha256Digest } from '../oci/digest.js';
 
 /** One Debian package in a stack build. */
 export interface StackPackage {

@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { DropshipError } from '../errors.js';
 import type { HomePaths } from '../home.js';
-import { type Digest, digestHex, sha256Digest } from '../oci/index.js';
+// Not oci/index.js: that face also loads the registry client (see stack/index.ts).
+import { type Digest, digestHex, sha256Digest } from '../oci/digest.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { readTextIfExists } from '../util/fs.js';
 import { type StackPackage, sortPackages } from './packages.js';

@@ -12,9 +12,22 @@ export function processAlive(pid: number): boolean {
   }
 }
 
+/** Per lock path, the end of this process's queue for it (see withLock). */
+const queues = new Map<string, Promise<void>>();
+
+function lockTimeout(path: string, owner: number | string): DropshipError {
+  return new DropshipError('LOCK_TIMEOUT', `could not take lock ${path} (held by pid ${owner})`, {
+    hint: 'another dropship process is working on the same store; wait for it or stop it',
+  });
+}
+
 /**
  * A lock file holding the owner's pid. Node has no flock, so a lock whose owner is dead is
  * taken over: a kill -9 of dropship never wedges the store.
+ *
+ * Callers in one process queue in order before they try the file: the daemon starting an
+ * instance while it writes a data path would otherwise poll a file its own process holds, and
+ * each poll sleeps 25-75 ms past the moment it is given back. Other processes still poll.
  */
 export async function withLock<T>(
   path: string,
@@ -22,6 +35,30 @@ export async function withLock<T>(
   options: { timeoutMs?: number } = {},
 ): Promise<T> {
   const timeoutMs = options.timeoutMs ?? 120_000;
+  const started = Date.now();
+  const before = queues.get(path);
+  let leave!: () => void;
+  const mine = new Promise<void>((resolve) => (leave = resolve));
+  const end = (before ?? Promise.resolve()).then(() => mine);
+  queues.set(path, end);
+  try {
+    if (before) {
+      let timer: NodeJS.Timeout | undefined;
+      const turn = await Promise.race([
+        before.then(() => true),
+        new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs))),
+      ]);
+      clearTimeout(timer);
+      if (!turn) throw lockTimeout(path, process.pid);
+    }
+    return await withLockFile(path, fn, Math.max(0, timeoutMs - (Date.now() - started)));
+  } finally {
+    leave();
+    if (queues.get(path) === end) queues.delete(path);
+  }
+}
+
+async function withLockFile<T>(path: string, fn: () => Promise<T>, timeoutMs: number): Promise<T> {
   await mkdir(dirname(path), { recursive: true });
   const started = Date.now();
   for (;;) {
@@ -37,11 +74,7 @@ export async function withLock<T>(
         await rm(path, { force: true });
         continue;
       }
-      if (Date.now() - started > timeoutMs) {
-        throw new DropshipError('LOCK_TIMEOUT', `could not take lock ${path} (held by pid ${owner})`, {
-          hint: 'another dropship process is working on the same store; wait for it or stop it',
-        });
-      }
+      if (Date.now() - started > timeoutMs) throw lockTimeout(path, owner);
       await sleep(25 + Math.random() * 50);
     }
   }

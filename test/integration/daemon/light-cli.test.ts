@@ -18,14 +18,23 @@ const HEAVY = /^(oci|staging|buildpack|stack|push|container|network|cnb)\//;
 /** Light modules of heavy rooms (see .dependency-cruiser.cjs): an env name, -p parsing, a stack's build record. */
 const LIGHT = new Set(['staging/env.ts', 'network/ports.ts', 'stack/stack-file.ts']);
 
+/** The src/ modules a CLI command loads (relative to src/), and the packages (node_modules/NAME). */
 async function loadedBy(...args: string[]): Promise<string[]> {
+  return (await loadedWithPackages(...args)).src;
+}
+
+async function loadedWithPackages(...args: string[]): Promise<{ src: string[]; packages: string[] }> {
   const dir = await mkdtemp(join(tmpdir(), 'dropship-imports-'));
   try {
     const file = join(dir, 'imports.txt');
     const run = await execa(process.execPath, ['--import', 'tsx', '--import', RECORD, MAIN, ...args], { env: { ...process.env, RECORD_IMPORTS: file }, reject: false });
     assert.is(run.exitCode, 0, String(run.stderr));
-    const urls = (await readFile(file, 'utf8')).split('\n').filter(Boolean);
-    return [...new Set(urls.map((url) => fileURLToPath(url)).filter((path) => path.startsWith(SRC)).map((path) => path.slice(SRC.length)))].sort();
+    const paths = (await readFile(file, 'utf8')).split('\n').filter((url) => url.startsWith('file:')).map((url) => fileURLToPath(url));
+    const packages = paths.flatMap((path) => /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(path)?.[1] ?? []);
+    return {
+      src: [...new Set(paths.filter((path) => path.startsWith(SRC)).map((path) => path.slice(SRC.length)))].sort(),
+      packages: [...new Set(packages)].sort(),
+    };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -45,6 +54,16 @@ test('ps, logs, events and daemon status of a running app load no image, registr
   } finally {
     await removeApp(app);
   }
+});
+
+test('a task on a bare stack loads no image-building, registry, staging or app code, nor execa or got', async () => {
+  if (!isRoot) return console.log('skip: needs root for runc');
+  const { src, packages } = await loadedWithPackages('run-task', '--stack', 'tiny', '--', 'true');
+  assert.ok(src.includes('container/container.ts'), 'the task runs a container (the recording works)');
+  const heavy = /^(oci\/(index|registry|image-build|layer-write|tar-write)|staging|buildpack|push|cnb|apps|daemon|stack\/(build|update)[.]ts)/;
+  assert.equal(src.filter((path) => heavy.test(path) && !LIGHT.has(path)), [], 'only the stack, the unpack cache and the runtime');
+  assert.equal(packages.filter((name) => name === 'execa' || name === 'got'), [], 'host tools through plain spawn; no HTTP client');
+  assert.equal(src.filter((path) => path.startsWith('cli/')).sort(), ['cli/commands.ts', 'cli/main.ts', 'cli/output.ts', 'cli/run-task.ts'], 'only the command that runs is registered');
 });
 
 test.run();

@@ -1,5 +1,6 @@
 import '../../helpers/env.js';
-import { access, readFile } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { execa } from 'execa';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -50,6 +51,38 @@ test('a sandbox with a network: address, one host name, veth, and one destroy th
   } finally {
     await Promise.all([sandbox.destroy(), sandbox.destroy()]);
     await sandbox.destroy();
+  }
+  assert.equal(await leftovers(id), []);
+});
+
+test("a monitored sandbox's process starts with its network: its first command sees address and default route", async () => {
+  if (!isRoot) return;
+  const id = uniqueName('dropship-sbx');
+  await mkdir(homePaths().tmp, { recursive: true });
+  const dir = await mkdtemp(join(homePaths().tmp, 'sandbox-monitor-'));
+  const logPath = join(dir, 'log');
+  // Nothing waits in front of the command: what it prints first is what it started with.
+  const sandbox = await createSandbox({
+    id,
+    network: { kind: 'running' },
+    hostname: 'sbx',
+    lowerDirs: await tinyLowerDirs(),
+    args: ['/bin/sh', '-c', 'grep "^eth0" /proc/net/route; ip -4 addr show eth0; echo checked; exec sleep 600'],
+    user: 'vcap',
+    monitor: { logPath, exitDir: join(dir, 'exits') },
+  });
+  try {
+    let log = '';
+    for (let i = 0; i < 500 && !log.includes('checked'); i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      log = await readFile(logPath, 'utf8').catch(() => '');
+    }
+    assert.ok(log.includes('checked'), log);
+    assert.match(log, /eth0\t00000000\t/, 'the default route was there at the first line');
+    assert.match(log, `inet ${sandbox.ip}/32`);
+  } finally {
+    await sandbox.destroy();
+    await rm(dir, { recursive: true, force: true });
   }
   assert.equal(await leftovers(id), []);
 });
