@@ -7,6 +7,7 @@ import * as assert from 'uvu/assert';
 import { cleanupContainer } from '../../../src/container/index.js';
 import { homePaths } from '../../../src/home.js';
 import { attachNetwork, createSecurityGroup, deleteSecurityGroup, ensureNetwork, gcNetwork } from '../../../src/network/index.js';
+import { rejects } from '../../helpers/assert.js';
 import { hostNetworkState, startContainer, testRootfs } from './world.js';
 
 async function leaseIds(): Promise<string[]> {
@@ -78,6 +79,26 @@ test('after kill -9 of dropship, gc removes the container network', async () => 
     child.kill('SIGKILL');
     await cleanupContainer(id).catch(() => undefined);
     await gcNetwork(await leaseIds().then((ids) => ids.filter((other) => other !== id))).catch(() => undefined);
+  }
+});
+
+test('an attach whose container is gone (its init exited) leaves no veth, rule, claim or lease', async () => {
+  const group = uniqueName('h5sg');
+  await createSecurityGroup(group, [{ protocol: 'tcp', destination: '198.18.0.0/15', ports: '80,443', log: true }]);
+  const id = uniqueName('h5gone');
+  const before = hostNetworkState([id]);
+  // A pid whose process has exited: the veth cannot go into its netns, while the rules already can.
+  const exited = spawn('true');
+  await new Promise((resolve) => exited.on('exit', resolve));
+  try {
+    for (let i = 0; i < 3; i++) {
+      await rejects(() => attachNetwork({ containerId: id, pid: exited.pid!, kind: 'running', ports: [{}], securityGroups: [group] }), /creating veth|configuring eth0/);
+      assert.equal(hostNetworkState([id]), before, 'nothing of the attach is left in the kernel');
+      assert.not.ok((await leaseIds()).includes(id), 'the lease was released');
+    }
+  } finally {
+    await gcNetwork((await leaseIds()).filter((other) => other !== id)).catch(() => undefined);
+    await deleteSecurityGroup(group).catch(() => undefined);
   }
 });
 
