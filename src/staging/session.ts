@@ -144,10 +144,15 @@ export async function withStagingSession<T>(opts: NormalizedStagingOptions, body
         resources.push(resource);
       },
     };
-    return await withLock(join(paths.locks, `staging-cache-${opts.name}.lock`), () => {
+    return await withLock(join(paths.locks, `staging-cache-${opts.name}.lock`), async () => {
       // The timeout counts from when this staging has the app's cache, not while it waits for it.
       deadline = Date.now() + opts.timeoutMs;
-      return body(session);
+      try {
+        return await body(session);
+      } finally {
+        // Under the lock: the next staging of this app mounts the same disk image once this one has let go of it.
+        await close();
+      }
     }, { timeoutMs: opts.timeoutMs });
   } catch (error) {
     throw opts.signal?.aborted ? cancelled(opts.signal) : error;
