@@ -9,7 +9,7 @@ import { secureStore } from '../store-modes.js';
 import { withLock } from '../util/lock.js';
 import type { NormalizedStagingOptions } from './options.js';
 import { OWNER_FILE, OWNER_LABEL } from './orphans.js';
-import { currentOwner, formatOwner } from './owner.js';
+import { currentOwner, formatOwner } from '../util/owner.js';
 import { ContainerStepRunner, type LogSink } from './runner.js';
 
 /** What differs between the V2 staging container and the CNB build container. */

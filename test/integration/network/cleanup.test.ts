@@ -1,12 +1,13 @@
 import { uniqueName } from '../../helpers/env.js';
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { cleanupContainer } from '../../../src/container/index.js';
 import { homePaths } from '../../../src/home.js';
-import { attachNetwork, createSecurityGroup, deleteSecurityGroup, ensureNetwork, gcNetwork } from '../../../src/network/index.js';
+import { attachNetwork, createSecurityGroup, deleteSecurityGroup, ensureNetwork, gcNetwork, prepareNetwork, teardownNetwork } from '../../../src/network/index.js';
 import { rejects } from '../../helpers/assert.js';
 import { hostNetworkState, startContainer, testRootfs } from './world.js';
 
@@ -100,6 +101,22 @@ test('an attach whose container is gone (its init exited) leaves no veth, rule, 
     await gcNetwork((await leaseIds()).filter((other) => other !== id)).catch(() => undefined);
     await deleteSecurityGroup(group).catch(() => undefined);
   }
+});
+
+test('gc while a container is being made (leased, not yet in the runtime) keeps its lease and its /etc/hosts', async () => {
+  const id = uniqueName('h5making');
+  const prepared = await prepareNetwork({ containerId: id, kind: 'staging', ports: [] });
+  try {
+    const hosts = prepared.mounts.find((mount) => mount.destination === '/etc/hosts')!.source;
+    // What `dropship gc` passes: the runtime's containers (this one is not there yet) and, here, every other lease.
+    const report = await gcNetwork((await leaseIds()).filter((other) => other !== id));
+    assert.equal(report.leases, [], 'no lease was released');
+    assert.ok((await leaseIds()).includes(id), 'the lease of the container being made is kept');
+    assert.ok(existsSync(hosts), 'and the /etc/hosts it bind-mounts');
+  } finally {
+    await teardownNetwork(id);
+  }
+  assert.not.ok((await leaseIds()).includes(id));
 });
 
 test.run();
