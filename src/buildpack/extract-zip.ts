@@ -74,15 +74,13 @@ function declaredSizes(label: string, limits: ArchiveLimits, listing: string, me
   return { largest: sizes.reduce((a, b) => Math.max(a, b), 0), total: sizes.reduce((a, b) => a + b, 0) };
 }
 
-/** Whether every member together inflates to no more than `most` bytes: counted on a pipe, nothing written. */
+/**
+ * Whether every member together inflates to no more than `most` bytes: counted on a pipe, nothing
+ * written, and no further than one byte past `most` (head ends unzip with SIGPIPE).
+ */
 async function inflatesWithin(file: string, most: number): Promise<boolean> {
-  const child = execa('unzip', ['-p', '-qq', file], { reject: false, buffer: false, stdin: 'ignore', stderr: 'ignore' });
-  let bytes = 0;
-  child.stdout.on('data', (chunk: Buffer) => {
-    if ((bytes += chunk.length) > most) child.kill('SIGKILL');
-  });
-  await child;
-  return bytes <= most;
+  const counted = await execa('sh', ['-c', 'unzip -p -qq "$0" | head -c "$1" | wc -c', file, String(most + 1)], { reject: false, stdin: 'ignore' });
+  return Number(counted.stdout.trim()) <= most;
 }
 
 function understated(label: string, or = ''): DropshipError {
