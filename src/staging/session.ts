@@ -74,7 +74,9 @@ export function cancelled(signal: AbortSignal): DropshipError {
 export async function withStagingSession<T>(opts: NormalizedStagingOptions, body: (session: StagingSession) => Promise<T>): Promise<T> {
   const paths = homePaths(opts.home);
   await secureStore(paths.root);
-  const work = await mkdtemp(join(paths.tmp, `staging-${opts.name}-`));
+  const work = await mkdtemp(join(paths.tmp, `staging-${opts.name}-`)).catch((error: unknown) => {
+    throw storeFull(paths.tmp, error);
+  });
   const diskDir = join(work, 'disk');
   let sandbox: Sandbox | undefined;
   const resources: Array<{ close(): Promise<void> }> = [];
@@ -95,7 +97,9 @@ export async function withStagingSession<T>(opts: NormalizedStagingOptions, body
   try {
     // Who owns this staging, so that `dropship gc` can remove what a kill -9 leaves (orphans.ts).
     const owner = formatOwner(await currentOwner());
-    await writeFile(join(work, OWNER_FILE), owner);
+    await writeFile(join(work, OWNER_FILE), owner).catch((error: unknown) => {
+      throw storeFull(work, error);
+    });
     if (opts.signal?.aborted) throw cancelled(opts.signal);
     let deadline = 0;
     const session: StagingSession = {
@@ -160,4 +164,14 @@ export async function withStagingSession<T>(opts: NormalizedStagingOptions, body
     opts.signal?.removeEventListener('abort', onAbort);
     await close();
   }
+}
+
+/** The store's own disk is full (not the staging disk: a larger --disk would not help). */
+function storeFull(dir: string, error: unknown): unknown {
+  const code = (error as { code?: unknown }).code;
+  if (code !== 'ENOSPC' && code !== 'EDQUOT') return error;
+  return new DropshipError('STORE_DISK_FULL', `making the staging work dir in ${dir}: No space left on the store's disk`, {
+    hint: `free space on it (df ${dir}); dropship gc removes unused layers and what killed stagings left`,
+    cause: error,
+  });
 }
