@@ -157,7 +157,7 @@ export async function withStagingSession<T>(opts: NormalizedStagingOptions, body
         // Under the lock: the next staging of this app mounts the same disk image once this one has let go of it.
         await close();
       }
-    }, { timeoutMs: opts.timeoutMs });
+    }, { timeoutMs: opts.timeoutMs, signal: opts.signal });
   } catch (error) {
     throw opts.signal?.aborted ? cancelled(opts.signal) : error;
   } finally {

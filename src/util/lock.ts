@@ -14,17 +14,19 @@ export function processAlive(pid: number): boolean {
 
 /**
  * A lock file holding the owner's pid. Node has no flock, so a lock whose owner is dead is
- * taken over: a kill -9 of dropship never wedges the store.
+ * taken over: a kill -9 of dropship never wedges the store. An abort of `signal` ends the wait
+ * (with its reason): Ctrl-C must not leave a command waiting for, then taking, a lock it no longer wants.
  */
 export async function withLock<T>(
   path: string,
   fn: () => Promise<T>,
-  options: { timeoutMs?: number } = {},
+  options: { timeoutMs?: number; signal?: AbortSignal } = {},
 ): Promise<T> {
   const timeoutMs = options.timeoutMs ?? 120_000;
   await mkdir(dirname(path), { recursive: true });
   const started = Date.now();
   for (;;) {
+    options.signal?.throwIfAborted();
     try {
       const handle = await open(path, 'wx', 0o600);
       await handle.writeFile(String(process.pid));
@@ -42,7 +44,7 @@ export async function withLock<T>(
           hint: 'another dropship process is working on the same store; wait for it or stop it',
         });
       }
-      await sleep(25 + Math.random() * 50);
+      await sleep(25 + Math.random() * 50, undefined, { signal: options.signal });
     }
   }
   try {

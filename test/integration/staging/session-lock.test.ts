@@ -1,8 +1,9 @@
 // The app's staging lock keeps a second staging of the same app off its staging disk: it must be
 // held until the disk is unmounted. Failed on the code before this change: the session unmounted
 // the disk after withLock returned, so a staging waiting for the lock could mount the same ext4
-// image a second time while the first still had it mounted.
-import { mkdtemp, rm } from 'node:fs/promises';
+// image a second time while the first still had it mounted. And a Ctrl-C while waiting for the
+// lock must cancel: the wait did not heed it, then took the lock and ran the staging anyway.
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -49,5 +50,39 @@ for (const outcome of ['returns', 'throws'] as const) {
     assert.not.ok(await isMounted(diskDir), 'the disk is unmounted at the end');
   });
 }
+
+test('Ctrl-C while waiting for the app\'s lock (another staging of it runs) cancels at once; nothing is left', async () => {
+  const name = uniqueName('lockwait');
+  const controller = new AbortController();
+  const opts = normalizeStagingOptions({ appDir, name, network: false, timeout: '10m', signal: controller.signal });
+  const paths = homePaths(opts.home);
+  let release = () => undefined as void;
+  const holding = new Promise<void>((resolve) => (release = resolve));
+  // The other staging of the same app, holding its lock.
+  const other = withLock(join(paths.locks, `staging-cache-${name}.lock`), () => holding, { timeoutMs: 1000 });
+  const until = async (ready: () => Promise<boolean>) => {
+    while (!(await ready())) await new Promise((resolve) => setImmediate(resolve));
+  };
+  await until(() => stat(join(paths.locks, `staging-cache-${name}.lock`)).then(() => true, () => false));
+  let ran = false;
+  const waiting = withStagingSession(opts, async () => {
+    ran = true;
+  });
+  // Its owner file is written just before it waits for the lock.
+  const workDirs = async () => (await readdir(paths.tmp)).filter((entry) => entry.startsWith(`staging-${name}-`));
+  await until(async () => {
+    const [dir] = await workDirs();
+    return dir !== undefined && (await stat(join(paths.tmp, dir, 'owner')).then((info) => info.size > 0, () => false));
+  });
+  controller.abort('SIGINT');
+  // The other staging ends right after: a wait that did not heed the abort now takes the lock.
+  release();
+  await other;
+  const outcome = await waiting.then(() => undefined, (error: DropshipError) => error);
+  assert.is(outcome?.code, 'STAGING_CANCELLED', String(outcome));
+  assert.is(outcome?.exitCode, 130);
+  assert.not.ok(ran, 'the staging never started');
+  assert.equal(await workDirs(), [], 'its work dir is gone');
+});
 
 test.run();
