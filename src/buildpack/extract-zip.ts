@@ -39,7 +39,7 @@ export async function extractZip(file: string, dest: string, label: string, limi
       if (leaves.has(prefix)) throw unsafeMember(label, name, `goes through '${prefix}', a file or symlink of the archive`);
     }
   }
-  const declared = declaredSizes(label, limits, (await execa('unzip', ['-Zl', file], { reject: false, stdin: 'ignore' })).stdout, members.map((m) => m.segments));
+  const declared = declaredSizes(label, limits, (await execa('unzip', ['-Zl', file], { reject: false, stdin: 'ignore' })).stdout, members);
   // RLIMIT_FSIZE bounds one member; many members each understating itself below the largest would
   // still add up to any size. So the members are inflated once into a pipe and counted first.
   if (!(await inflatesWithin(file, declared.total))) throw understated(label);
@@ -60,16 +60,25 @@ export async function extractZip(file: string, dest: string, label: string, limi
 
 /**
  * Each member's uncompressed size from `unzip -Zl` ("-rw-r--r--  3.0 unx  3000 bx  20 defN …"),
+ * none of them encrypted,
  * charged to the archive's budget with every parent directory unzip makes that no member names;
  * returns the largest and the total. A listing that does not account for every member is not trusted.
  */
-function declaredSizes(label: string, limits: ArchiveLimits, listing: string, members: string[][]): { largest: number; total: number } {
+function declaredSizes(label: string, limits: ArchiveLimits, listing: string, members: Array<{ name: string; segments: string[] }>): { largest: number; total: number } {
   const take = expansionBudget(label, limits);
-  const sizes = [...listing.matchAll(/^\S{10}\s+\S+\s+\S+\s+(\d+)\s/gm)].map((m) => Number(m[1]));
-  if (sizes.length !== members.length) throw unreadable(label, 'its member list and their sizes disagree');
+  const rows = [...listing.matchAll(/^\S{10}\s+\S+\s+\S+\s+(\d+)\s+(\S+)\s/gm)];
+  if (rows.length !== members.length) throw unreadable(label, 'its member list and their sizes disagree');
+  const sizes = rows.map((row) => Number(row[1]));
   for (const size of sizes) take(size);
-  const named = new Set(members.map((segments) => segments.join('/')));
-  const parents = new Set(members.flatMap((segments) => segments.slice(1).map((_, i) => segments.slice(0, i + 1).join('/'))));
+  // An encrypted member's type letter is upper case ("TX", "BX"); unzip would ask for its password on the terminal.
+  const encrypted = rows.findIndex((row) => /^[TB]/.test(row[2]!));
+  if (encrypted >= 0) {
+    throw new DropshipError('BUILDPACK_ARCHIVE_INVALID', `${label}: member '${members[encrypted]!.name}' is encrypted; a buildpack archive cannot be`, {
+      hint: 'make the archive again without a password (zip without -e or -P)',
+    });
+  }
+  const named = new Set(members.map((m) => m.segments.join('/')));
+  const parents = new Set(members.flatMap(({ segments }) => segments.slice(1).map((_, i) => segments.slice(0, i + 1).join('/'))));
   take(0, [...parents].filter((parent) => !named.has(parent)).length);
   return { largest: sizes.reduce((a, b) => Math.max(a, b), 0), total: sizes.reduce((a, b) => a + b, 0) };
 }

@@ -2,7 +2,8 @@
 // store's disk. A decompression bomb must be refused before it fills that disk or its inodes, with
 // nothing of it left behind. Failed on the code before this change: each archive below was
 // extracted in full.
-import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
@@ -120,6 +121,16 @@ test('a .zip of many members each understating itself under the largest honest o
   const dest = join(dir, 'out');
   await rejects(() => extractBuildpackArchive(file, dest, 'https://example.test/bp', limits), /inflates to more than its header says/);
   assert.is(await stat(dest).catch(() => undefined), undefined);
+}));
+
+// unzip asks for the password of an encrypted member on the terminal (/dev/tty, not stdin): from
+// a shell, `dropship buildpack create` of such an archive waited at a prompt hidden by the output.
+test('a .zip with an encrypted member is refused before unzip can ask for a password', () => inTemp(async (dir) => {
+  await mkdir(join(dir, 'bp', 'bin'), { recursive: true });
+  await writeFile(join(dir, 'bp', 'bin', 'detect'), '#!/bin/sh\n');
+  execFileSync('zip', ['-qr', '-P', 'secret', 'enc.zip', 'bp'], { cwd: dir });
+  await rm(join(dir, 'bp'), { recursive: true });
+  await refusedWhole(join(dir, 'enc.zip'), dir, 'BUILDPACK_ARCHIVE_INVALID', /member 'bp\/bin\/detect' is encrypted/);
 }));
 
 test.run();
