@@ -14,12 +14,16 @@ export interface ArchiveLimits {
 
 export const ARCHIVE_LIMITS: ArchiveLimits = { maxBytes: 8 * 1024 ** 3, maxEntries: 500_000 };
 
-/** Counts members and bytes as an archive is read, and refuses the one that goes over a limit. */
-export function expansionBudget(archive: string, limits: ArchiveLimits): (bytes: number) => void {
+/**
+ * Counts members and bytes as an archive is read, and refuses the one that goes over a limit. A
+ * member is any inode it makes, a parent directory no header names included; its bytes are what a
+ * copy of it writes (each staging copies its buildpacks: a hard link becomes a whole file).
+ */
+export function expansionBudget(archive: string, limits: ArchiveLimits): (bytes: number, members?: number) => void {
   let bytes = 0;
   let entries = 0;
-  return (size) => {
-    if (++entries > limits.maxEntries) throw oversized(archive, `more than ${limits.maxEntries} members`);
+  return (size, members = 1) => {
+    if ((entries += members) > limits.maxEntries) throw oversized(archive, `more than ${limits.maxEntries} members`);
     bytes += size;
     if (bytes > limits.maxBytes) throw oversized(archive, `more than ${formatBytes(limits.maxBytes)}`);
   };

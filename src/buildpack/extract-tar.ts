@@ -35,8 +35,11 @@ export async function extractTar(file: string, dest: string, gzipped: boolean, l
     for (const segment of segments.slice(0, -1)) {
       path = join(path, segment);
       const info = await lstat(path).catch(() => undefined);
-      if (!info) await mkdir(path, { mode: 0o700 });
-      else if (info.isSymbolicLink()) throw unsafeMember(label, name, `goes through the symlink '${path.slice(dest.length + 1)}'`);
+      if (!info) {
+        // A directory no header names is an inode all the same: 200 of them in one deep name.
+        take(0);
+        await mkdir(path, { mode: 0o700 });
+      } else if (info.isSymbolicLink()) throw unsafeMember(label, name, `goes through the symlink '${path.slice(dest.length + 1)}'`);
       else if (!info.isDirectory()) throw unsafeMember(label, name, `goes through '${path.slice(dest.length + 1)}', which is not a directory`);
     }
     return path;
@@ -79,6 +82,8 @@ export async function extractTar(file: string, dest: string, gzipped: boolean, l
         const source = from.length ? join(await parentOf(from, name), from[from.length - 1]!) : dest;
         const info = await lstat(source).catch(() => undefined);
         if (!info?.isFile()) throw unsafeMember(label, name, `is a hard link to '${entry.header.linkname}', which is not a file extracted before it`);
+        // No bytes on this disk, but every copy of the buildpack (registry, each staging) writes them.
+        take(info.size, 0);
         await clear(target, name);
         await link(source, target);
       } else {

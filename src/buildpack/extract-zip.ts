@@ -13,8 +13,9 @@ import { memberSegments, unsafeMember } from './member-path.js';
  * the member list is checked first, as is every member's parent (no member may sit under a file or
  * symlink member); after extraction no member may sit under a symlink either (belt and braces).
  * Modes and owners are then fixed by sanitizeTree. Sizes are judged from the central directory
- * before anything is written, and since a header can understate what a member inflates to, unzip
- * runs with no file allowed beyond the largest declared size (RLIMIT_FSIZE).
+ * before anything is written, and since a header can understate what a member inflates to, the
+ * whole is inflated into a pipe and counted first, and unzip runs with no file allowed beyond the
+ * largest declared size (RLIMIT_FSIZE).
  */
 export async function extractZip(file: string, dest: string, label: string, limits: ArchiveLimits): Promise<void> {
   const listing = await execa('unzip', ['-Z1', file], { reject: false, all: true, stdin: 'ignore' });
@@ -38,15 +39,14 @@ export async function extractZip(file: string, dest: string, label: string, limi
       if (leaves.has(prefix)) throw unsafeMember(label, name, `goes through '${prefix}', a file or symlink of the archive`);
     }
   }
-  const largest = declaredSizes(label, limits, (await execa('unzip', ['-Zl', file], { reject: false, stdin: 'ignore' })).stdout, names.length);
+  const declared = declaredSizes(label, limits, (await execa('unzip', ['-Zl', file], { reject: false, stdin: 'ignore' })).stdout, members);
+  // RLIMIT_FSIZE bounds one member; many members each understating itself below the largest would
+  // still add up to any size. So the members are inflated once into a pipe and counted first.
+  if (!(await inflatesWithin(file, declared.total))) throw understated(label);
   // stdin closed: on a write error unzip asks "Continue? (y/n)" and would wait for ever. Node
   // ignores SIGXFSZ and its children inherit that, so the limit shows as such a write error (50).
-  const run = await execa('prlimit', [`--fsize=${Math.max(largest, 1)}`, 'unzip', '-qq', '-o', file, '-d', dest], { reject: false, all: true, stdin: 'ignore' });
-  if (run.exitCode === 50) {
-    throw new DropshipError('BUILDPACK_ARCHIVE_INVALID', `could not extract ${label}: a member inflates to more than its header says, or the disk is full`, {
-      hint: 'check the archive (a header that understates a member is a decompression bomb) and the free space of the store (df)',
-    });
-  }
+  const run = await execa('prlimit', [`--fsize=${Math.max(declared.largest, 1)}`, 'unzip', '-qq', '-o', file, '-d', dest], { reject: false, all: true, stdin: 'ignore' });
+  if (run.exitCode === 50) throw understated(label, ', or the disk is full');
   for (const { name, segments } of members) {
     for (let i = 1; i < segments.length; i++) {
       const prefix = segments.slice(0, i).join('/');
@@ -60,15 +60,42 @@ export async function extractZip(file: string, dest: string, label: string, limi
 
 /**
  * Each member's uncompressed size from `unzip -Zl` ("-rw-r--r--  3.0 unx  3000 bx  20 defN …"),
- * charged to the archive's budget; returns the largest. A listing that does not account for every
- * member is not trusted.
+ * none of them encrypted,
+ * charged to the archive's budget with every parent directory unzip makes that no member names;
+ * returns the largest and the total. A listing that does not account for every member is not trusted.
  */
-function declaredSizes(label: string, limits: ArchiveLimits, listing: string, members: number): number {
+function declaredSizes(label: string, limits: ArchiveLimits, listing: string, members: Array<{ name: string; segments: string[] }>): { largest: number; total: number } {
   const take = expansionBudget(label, limits);
-  const sizes = [...listing.matchAll(/^\S{10}\s+\S+\s+\S+\s+(\d+)\s/gm)].map((m) => Number(m[1]));
-  if (sizes.length !== members) throw unreadable(label, 'its member list and their sizes disagree');
+  const rows = [...listing.matchAll(/^\S{10}\s+\S+\s+\S+\s+(\d+)\s+(\S+)\s/gm)];
+  if (rows.length !== members.length) throw unreadable(label, 'its member list and their sizes disagree');
+  const sizes = rows.map((row) => Number(row[1]));
   for (const size of sizes) take(size);
-  return sizes.reduce((a, b) => Math.max(a, b), 0);
+  // An encrypted member's type letter is upper case ("TX", "BX"); unzip would ask for its password on the terminal.
+  const encrypted = rows.findIndex((row) => /^[TB]/.test(row[2]!));
+  if (encrypted >= 0) {
+    throw new DropshipError('BUILDPACK_ARCHIVE_INVALID', `${label}: member '${members[encrypted]!.name}' is encrypted; a buildpack archive cannot be`, {
+      hint: 'make the archive again without a password (zip without -e or -P)',
+    });
+  }
+  const named = new Set(members.map((m) => m.segments.join('/')));
+  const parents = new Set(members.flatMap(({ segments }) => segments.slice(1).map((_, i) => segments.slice(0, i + 1).join('/'))));
+  take(0, [...parents].filter((parent) => !named.has(parent)).length);
+  return { largest: sizes.reduce((a, b) => Math.max(a, b), 0), total: sizes.reduce((a, b) => a + b, 0) };
+}
+
+/**
+ * Whether every member together inflates to no more than `most` bytes: counted on a pipe, nothing
+ * written, and no further than one byte past `most` (head ends unzip with SIGPIPE).
+ */
+async function inflatesWithin(file: string, most: number): Promise<boolean> {
+  const counted = await execa('sh', ['-c', 'unzip -p -qq "$0" | head -c "$1" | wc -c', file, String(most + 1)], { reject: false, stdin: 'ignore' });
+  return Number(counted.stdout.trim()) <= most;
+}
+
+function understated(label: string, or = ''): DropshipError {
+  return new DropshipError('BUILDPACK_ARCHIVE_INVALID', `could not extract ${label}: a member inflates to more than its header says${or}`, {
+    hint: 'check the archive (a header that understates a member is a decompression bomb) and the free space of the store (df)',
+  });
 }
 
 function unreadable(label: string, output: string): DropshipError {

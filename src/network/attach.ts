@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DropshipError } from '../errors.js';
+import { currentOwner, formatOwner } from '../util/owner.js';
 import { releaseClaims } from './claims.js';
 import { loadNetworkConfig, type NetworkConfig } from './config.js';
 import { hostsFileContent, resolvConfContent } from './etc-files.js';
@@ -95,6 +96,7 @@ async function leaseLocked(
       hostname: options.hostname ?? options.containerId,
       securityGroups: options.securityGroups,
       hostPorts,
+      holder: formatOwner(await currentOwner()),
       createdAt: new Date().toISOString(),
     };
     file.subnet = config.subnet;

@@ -7,7 +7,8 @@ import { gcDataPaths } from './data-path.js';
 import { legacyBridgePorts, removeLegacyBridge } from './host.js';
 import { containerOwner, readHostPorts, releaseLocked } from './host-ports.js';
 import { readLeases, withNetworkLock, writeLeases, containerFilesDir } from './leases.js';
-import type { HostPort } from './types.js';
+import { ownerAlive, parseOwner } from '../util/owner.js';
+import type { HostPort, Lease } from './types.js';
 
 export interface NetworkGcReport {
   /** Container ids whose lease was released. */
@@ -42,7 +43,13 @@ async function strayContainerPorts(keep: Set<string>): Promise<string[]> {
 export async function gcNetwork(liveContainerIds: string[], options: NetworkGcOptions = {}): Promise<NetworkGcReport> {
   const live = new Set(liveContainerIds);
   const leases = (await readLeases()).leases;
-  const dead = Object.values(leases).filter((lease) => !live.has(lease.containerId));
+  const dead: Lease[] = [];
+  for (const lease of Object.values(leases)) {
+    if (live.has(lease.containerId)) continue;
+    // Not yet in the runtime, and its holder still running: the container is being made.
+    const holder = lease.attached ? undefined : parseOwner(lease.holder);
+    if (!holder || !(await ownerAlive(holder))) dead.push(lease);
+  }
   const keepPorts = new Set([...live, ...Object.keys(leases)].map(containerOwner));
   if (options.dryRun) {
     return {

@@ -67,6 +67,11 @@ export interface Lease {
   hostname: string;
   securityGroups: string[];
   hostPorts: HostPort[];
+  /**
+   * `pid:start` of the process that took the lease (formatOwner): between the lease and the
+   * container's creation the runtime does not know the container, and gc must not take its address.
+   */
+  holder?: string;
   /** Set once the veth and rules are in place; security group updates touch attached containers only. */
   attached?: boolean;
   /** Digest of the rules last written to the container's chain; unchanged rules are not rewritten. */

@@ -4,7 +4,7 @@ import { isMounted, listContainers, unmount } from '../container/index.js';
 import { homePaths } from '../home.js';
 import { removeSandboxes } from '../sandbox/index.js';
 import { removeStagingCache } from './cache.js';
-import { ownerAlive, parseOwner } from './owner.js';
+import { ownerAlive, parseOwner } from '../util/owner.js';
 
 /** The file in a staging's work dir that names its owner. */
 export const OWNER_FILE = 'owner';

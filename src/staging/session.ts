@@ -9,7 +9,7 @@ import { secureStore } from '../store-modes.js';
 import { withLock } from '../util/lock.js';
 import type { NormalizedStagingOptions } from './options.js';
 import { OWNER_FILE, OWNER_LABEL } from './orphans.js';
-import { currentOwner, formatOwner } from './owner.js';
+import { currentOwner, formatOwner } from '../util/owner.js';
 import { ContainerStepRunner, type LogSink } from './runner.js';
 
 /** What differs between the V2 staging container and the CNB build container. */
@@ -74,7 +74,9 @@ export function cancelled(signal: AbortSignal): DropshipError {
 export async function withStagingSession<T>(opts: NormalizedStagingOptions, body: (session: StagingSession) => Promise<T>): Promise<T> {
   const paths = homePaths(opts.home);
   await secureStore(paths.root);
-  const work = await mkdtemp(join(paths.tmp, `staging-${opts.name}-`));
+  const work = await mkdtemp(join(paths.tmp, `staging-${opts.name}-`)).catch((error: unknown) => {
+    throw storeFull(paths.tmp, error);
+  });
   const diskDir = join(work, 'disk');
   let sandbox: Sandbox | undefined;
   const resources: Array<{ close(): Promise<void> }> = [];
@@ -95,7 +97,9 @@ export async function withStagingSession<T>(opts: NormalizedStagingOptions, body
   try {
     // Who owns this staging, so that `dropship gc` can remove what a kill -9 leaves (orphans.ts).
     const owner = formatOwner(await currentOwner());
-    await writeFile(join(work, OWNER_FILE), owner);
+    await writeFile(join(work, OWNER_FILE), owner).catch((error: unknown) => {
+      throw storeFull(work, error);
+    });
     if (opts.signal?.aborted) throw cancelled(opts.signal);
     let deadline = 0;
     const session: StagingSession = {
@@ -144,15 +148,30 @@ export async function withStagingSession<T>(opts: NormalizedStagingOptions, body
         resources.push(resource);
       },
     };
-    return await withLock(join(paths.locks, `staging-cache-${opts.name}.lock`), () => {
+    return await withLock(join(paths.locks, `staging-cache-${opts.name}.lock`), async () => {
       // The timeout counts from when this staging has the app's cache, not while it waits for it.
       deadline = Date.now() + opts.timeoutMs;
-      return body(session);
-    }, { timeoutMs: opts.timeoutMs });
+      try {
+        return await body(session);
+      } finally {
+        // Under the lock: the next staging of this app mounts the same disk image once this one has let go of it.
+        await close();
+      }
+    }, { timeoutMs: opts.timeoutMs, signal: opts.signal });
   } catch (error) {
     throw opts.signal?.aborted ? cancelled(opts.signal) : error;
   } finally {
     opts.signal?.removeEventListener('abort', onAbort);
     await close();
   }
+}
+
+/** The store's own disk is full (not the staging disk: a larger --disk would not help). */
+function storeFull(dir: string, error: unknown): unknown {
+  const code = (error as { code?: unknown }).code;
+  if (code !== 'ENOSPC' && code !== 'EDQUOT') return error;
+  return new DropshipError('STORE_DISK_FULL', `making the staging work dir in ${dir}: No space left on the store's disk`, {
+    hint: `free space on it (df ${dir}); dropship gc removes unused layers and what killed stagings left`,
+    cause: error,
+  });
 }

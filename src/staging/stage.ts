@@ -53,8 +53,9 @@ export async function stage(options: StagingOptions): Promise<StagingResult> {
   try {
     return await withStagingSession(opts, (session) => run(opts, session, progress));
   } catch (error) {
-    // A cancelled staging is reported as such by the session, whatever step it stopped.
-    const failure = opts.signal?.aborted ? error : isNoSpace(error) ? diskFullError('Writing staging files', opts.limits.disk, error) : withStackHint(error, opts.stack, progress.tinyMiss);
+    // A cancelled staging is reported as such by the session, whatever step it stopped; an error
+    // that already names its step and disk (the store's, or the staging disk's) is kept.
+    const failure = opts.signal?.aborted ? error : !isDropshipError(error) && isNoSpace(error) ? diskFullError('Writing staging files', opts.limits.disk, error) : withStackHint(error, opts.stack, progress.tinyMiss);
     await writeJsonAtomic(opts.resultPath, failedResult(progress, failure)).catch(() => undefined);
     throw failure;
   }

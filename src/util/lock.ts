@@ -23,7 +23,8 @@ function lockTimeout(path: string, owner: number | string): DropshipError {
 
 /**
  * A lock file holding the owner's pid. Node has no flock, so a lock whose owner is dead is
- * taken over: a kill -9 of dropship never wedges the store.
+ * taken over: a kill -9 of dropship never wedges the store. An abort of `signal` ends the wait
+ * (with its reason): Ctrl-C must not leave a command waiting for, then taking, a lock it no longer wants.
  *
  * Callers in one process queue in order before they try the file: the daemon starting an
  * instance while it writes a data path would otherwise poll a file its own process holds, and
@@ -32,7 +33,7 @@ function lockTimeout(path: string, owner: number | string): DropshipError {
 export async function withLock<T>(
   path: string,
   fn: () => Promise<T>,
-  options: { timeoutMs?: number } = {},
+  options: { timeoutMs?: number; signal?: AbortSignal } = {},
 ): Promise<T> {
   const timeoutMs = options.timeoutMs ?? 120_000;
   const started = Date.now();
@@ -44,24 +45,33 @@ export async function withLock<T>(
   try {
     if (before) {
       let timer: NodeJS.Timeout | undefined;
+      let onAbort: (() => void) | undefined;
       const turn = await Promise.race([
         before.then(() => true),
         new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs))),
-      ]);
-      clearTimeout(timer);
+        new Promise<never>((_, reject) => {
+          onAbort = () => reject(options.signal!.reason);
+          if (options.signal?.aborted) onAbort();
+          else options.signal?.addEventListener('abort', onAbort, { once: true });
+        }),
+      ]).finally(() => {
+        clearTimeout(timer);
+        if (onAbort) options.signal?.removeEventListener('abort', onAbort);
+      });
       if (!turn) throw lockTimeout(path, process.pid);
     }
-    return await withLockFile(path, fn, Math.max(0, timeoutMs - (Date.now() - started)));
+    return await withLockFile(path, fn, Math.max(0, timeoutMs - (Date.now() - started)), options.signal);
   } finally {
     leave();
     if (queues.get(path) === end) queues.delete(path);
   }
 }
 
-async function withLockFile<T>(path: string, fn: () => Promise<T>, timeoutMs: number): Promise<T> {
+async function withLockFile<T>(path: string, fn: () => Promise<T>, timeoutMs: number, signal?: AbortSignal): Promise<T> {
   await mkdir(dirname(path), { recursive: true });
   const started = Date.now();
   for (;;) {
+    signal?.throwIfAborted();
     try {
       const handle = await open(path, 'wx', 0o600);
       await handle.writeFile(String(process.pid));
@@ -75,7 +85,7 @@ async function withLockFile<T>(path: string, fn: () => Promise<T>, timeoutMs: nu
         continue;
       }
       if (Date.now() - started > timeoutMs) throw lockTimeout(path, owner);
-      await sleep(25 + Math.random() * 50);
+      await sleep(25 + Math.random() * 50, undefined, { signal });
     }
   }
   try {

@@ -1,12 +1,14 @@
 import { uniqueName } from '../../helpers/env.js';
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { cleanupContainer } from '../../../src/container/index.js';
 import { homePaths } from '../../../src/home.js';
-import { attachNetwork, createSecurityGroup, deleteSecurityGroup, ensureNetwork, gcNetwork } from '../../../src/network/index.js';
+import { attachNetwork, createSecurityGroup, deleteSecurityGroup, ensureNetwork, gcNetwork, prepareNetwork, teardownNetwork } from '../../../src/network/index.js';
+import { rejects } from '../../helpers/assert.js';
 import { hostNetworkState, startContainer, testRootfs } from './world.js';
 
 async function leaseIds(): Promise<string[]> {
@@ -102,6 +104,42 @@ test('after kill -9 of dropship, gc removes the container network', async () => 
     await cleanupContainer(id).catch(() => undefined);
     await gcNetwork(await leaseIds().then((ids) => ids.filter((other) => other !== id))).catch(() => undefined);
   }
+});
+
+test('an attach whose container is gone (its init exited) leaves no veth, rule, claim or lease', async () => {
+  const group = uniqueName('h5sg');
+  await createSecurityGroup(group, [{ protocol: 'tcp', destination: '198.18.0.0/15', ports: '80,443', log: true }]);
+  const id = uniqueName('h5gone');
+  const before = hostNetworkState([id]);
+  // A pid whose process has exited: the veth cannot go into its netns, while the rules already can.
+  const exited = spawn('true');
+  await new Promise((resolve) => exited.on('exit', resolve));
+  try {
+    for (let i = 0; i < 3; i++) {
+      await rejects(() => attachNetwork({ containerId: id, pid: exited.pid!, kind: 'running', ports: [{}], securityGroups: [group] }), /creating veth|configuring eth0/);
+      assert.equal(hostNetworkState([id]), before, 'nothing of the attach is left in the kernel');
+      assert.not.ok((await leaseIds()).includes(id), 'the lease was released');
+    }
+  } finally {
+    await gcNetwork((await leaseIds()).filter((other) => other !== id)).catch(() => undefined);
+    await deleteSecurityGroup(group).catch(() => undefined);
+  }
+});
+
+test('gc while a container is being made (leased, not yet in the runtime) keeps its lease and its /etc/hosts', async () => {
+  const id = uniqueName('h5making');
+  const prepared = await prepareNetwork({ containerId: id, kind: 'staging', ports: [] });
+  try {
+    const hosts = prepared.mounts.find((mount) => mount.destination === '/etc/hosts')!.source;
+    // What `dropship gc` passes: the runtime's containers (this one is not there yet) and, here, every other lease.
+    const report = await gcNetwork((await leaseIds()).filter((other) => other !== id));
+    assert.equal(report.leases, [], 'no lease was released');
+    assert.ok((await leaseIds()).includes(id), 'the lease of the container being made is kept');
+    assert.ok(existsSync(hosts), 'and the /etc/hosts it bind-mounts');
+  } finally {
+    await teardownNetwork(id);
+  }
+  assert.not.ok((await leaseIds()).includes(id));
 });
 
 test.run();

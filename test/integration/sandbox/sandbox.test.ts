@@ -6,10 +6,11 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { isRoot, uniqueName } from '../../helpers/env.js';
 import { homePaths } from '../../../src/home.js';
+import { shortId } from '../../../src/network/names.js';
 import { createSandbox } from '../../../src/sandbox/index.js';
 import { tinyLowerDirs } from '../container/tiny.js';
 
-/** What a sandbox named `id` left on the host: runtime state, bundle, mounts, network lease, veth. */
+/** What a sandbox named `id` left on the host: runtime state, bundle, mounts, network lease, veth, iptables rules. */
 async function leftovers(id: string): Promise<string[]> {
   const found: string[] = [];
   if (String((await execa('runc', ['list', '-q'], { reject: false })).stdout).split('\n').includes(id)) found.push('runc');
@@ -17,10 +18,12 @@ async function leftovers(id: string): Promise<string[]> {
   if (await access(`${homePaths().containers}/${id}`).then(() => true, () => false)) found.push('bundle');
   const leases = await readFile(`${homePaths().network}/leases.json`, 'utf8').catch(() => '{"leases":{}}');
   const lease = (JSON.parse(leases) as { leases: Record<string, { containerId: string; short: string }> }).leases;
+  const short = shortId(id);
+  if (String((await execa('iptables-save', [], { reject: false })).stdout).includes(short)) found.push('iptables rules');
+  if (await access(`/sys/class/net/ds-${short}`).then(() => true, () => false)) found.push(`veth ds-${short}`);
   for (const l of Object.values(lease)) {
     if (l.containerId !== id) continue;
     found.push('lease');
-    if (await access(`/sys/class/net/ds-${l.short}`).then(() => true, () => false)) found.push(`veth ds-${l.short}`);
   }
   return found;
 }
@@ -102,6 +105,18 @@ test('a container that cannot be created leaves no lease, veth, bundle or runtim
     assert.not.instance(error, assert.Assertion);
   }
   assert.equal(await leftovers(id), []);
+});
+
+test('a container whose init exits while its network is attached leaves nothing, whichever step it hit', async () => {
+  if (!isRoot) return;
+  for (let i = 0; i < 3; i++) {
+    const id = uniqueName('dropship-sbx');
+    const made = await createSandbox({ id, network: { kind: 'running', ports: [{}] }, lowerDirs: await tinyLowerDirs(), args: ['/bin/true'], user: 'vcap' })
+      .catch(() => undefined);
+    // Attached before it exited, or refused: either way one destroy (or none) removes everything.
+    await made?.destroy();
+    assert.equal(await leftovers(id), [], `attempt ${i + 1}`);
+  }
 });
 
 test.run();

@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { currentOwner, formatOwner, ownerAlive, parseOwner } from '../../../src/staging/owner.js';
+import { currentOwner, formatOwner, ownerAlive, parseOwner } from '../../../src/util/owner.js';
 
 test('the running process is its own live owner; the same pid with another start time is not', async () => {
   const me = await currentOwner();

@@ -1,8 +1,9 @@
 import { readFile } from 'node:fs/promises';
 
 /**
- * Who runs a staging: a pid and the kernel's start time of that pid (field 22 of /proc/PID/stat),
- * so that a pid reused by another process after a crash does not count as the owner still alive.
+ * Who runs a staging, or leased a container's address: a pid and the kernel's start time of that
+ * pid (field 22 of /proc/PID/stat), so that a pid reused by another process after a crash does not
+ * count as the owner still alive.
  */
 export interface StagingOwner {
   pid: number;
