@@ -2,9 +2,10 @@ import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { LEGACY_BRIDGE, vethName } from './names.js';
 import { removeKernelState } from './attach.js';
-import { releaseClaims } from './claims.js';
+import { addressClaimed, releaseClaims } from './claims.js';
 import { gcDataPaths } from './data-path.js';
-import { legacyBridgePorts, removeLegacyBridge } from './host.js';
+import { iptablesSave, legacyBridgePorts, removeLegacyBridge, restore } from './host.js';
+import { leftoverScript, parseSave } from './iptables-rules.js';
 import { containerOwner, readHostPorts, releaseLocked } from './host-ports.js';
 import { readLeases, withNetworkLock, writeLeases, containerFilesDir } from './leases.js';
 import { ownerAlive, parseOwner } from '../util/owner.js';
@@ -40,6 +41,34 @@ async function strayContainerPorts(keep: Set<string>): Promise<string[]> {
  * anything reaches the kernel, so they name every possible leftover; kernel objects of other
  * dropship stores on the same host are left alone.
  */
+/**
+ * Remove the rules of containers that no store will ever remove: no veth, no lease in this store
+ * and no live host-wide claim on their address (left by a store deleted while its containers were
+ * attached, or by a crash between an attach's rules and its lease). A DNAT of such a container
+ * keeps catching its host port, which the next app given that port then times out on. Run under
+ * this store's network lock, so an attach of its own (rules and veth together) is never caught
+ * halfway; another store's attach holds its address's claim first.
+ */
+async function removeOrphanRules(leases: Record<string, Lease>): Promise<number> {
+  const saved = parseSave(await iptablesSave());
+  const ours = new Set(Object.values(leases).map((lease) => lease.short));
+  const addresses = new Map<string, string>();
+  for (const line of Object.values(saved.rules).flat()) {
+    const short = /--comment "?dropship:([0-9a-f]{10})"?/.exec(line)?.[1];
+    const ip = /-s (\d+\.\d+\.\d+\.\d+)\/32/.exec(line)?.[1];
+    if (short && ip && !ours.has(short)) addresses.set(short, ip);
+  }
+  const orphans = new Set<string>();
+  for (const [short, ip] of addresses) {
+    if (existsSync(`/sys/class/net/${vethName(short)}`) || (await addressClaimed(ip))) continue;
+    orphans.add(short);
+  }
+  if (orphans.size === 0) return 0;
+  const script = leftoverScript(saved, orphans);
+  await restore(script, `removing the rules of ${orphans.size} container(s) no store holds`);
+  return script.raw.length + script.filter.filter((line) => line.startsWith('-D')).length + script.nat.length;
+}
+
 export async function gcNetwork(liveContainerIds: string[], options: NetworkGcOptions = {}): Promise<NetworkGcReport> {
   const live = new Set(liveContainerIds);
   const leases = (await readLeases()).leases;
@@ -78,6 +107,7 @@ export async function gcNetwork(liveContainerIds: string[], options: NetworkGcOp
     }
     if (report.leases.length) await writeLeases(file);
     for (const owner of await strayContainerPorts(keepPorts)) await releaseLocked(owner);
+    report.rulesRemoved += await removeOrphanRules(file.leases);
   });
   for (const lease of dead) {
     await releaseClaims(lease.containerId, lease.ip, lease.hostPorts.map((port) => port.host));

@@ -1,5 +1,6 @@
 import { uniqueName } from '../../helpers/env.js';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -67,6 +68,30 @@ test('an attach whose veth fails while its rules are still being written leaves 
     await deleteSecurityGroup(group).catch(() => undefined);
   }
 });
+
+test('gc removes the rules of a container no store holds: no veth, no lease, no claim on its address', async () => {
+  // What a store deleted while its containers were attached leaves: their rules, with nobody to
+  // remove them. The DNAT kept catching its host port, and the next app given that port timed out.
+  const { attachScript } = await import('../../../src/network/iptables-rules.js');
+  const { restore } = await import('../../../src/network/host.js');
+  const short = randomBytes(5).toString('hex');
+  const script = attachScript({ short, ip: '10.254.3.250', hostPorts: [{ host: 64999, container: 8080 }], rules: [], label: 'orphan' });
+  await restore(script, 'planting an orphan');
+  const tagged = () => execFileSync('iptables-save', { encoding: 'utf8' }).split('\n').filter((line) => line.includes(short));
+  try {
+    assert.ok(tagged().some((line) => line.includes('DNAT')), 'the orphan DNAT is in place');
+    const report = await gcNetwork([]);
+    assert.equal(tagged(), [], 'no rule or chain of it is left');
+    assert.ok(report.rulesRemoved >= 3);
+  } finally {
+    if (tagged().length) await restore(await leftover(short), 'removing the orphan').catch(() => undefined);
+  }
+});
+
+async function leftover(short: string) {
+  const { leftoverScript, parseSave } = await import('../../../src/network/iptables-rules.js');
+  return leftoverScript(parseSave(execFileSync('iptables-save', { encoding: 'utf8' })), new Set([short]));
+}
 
 const CHILD = `
 const { createContainer } = await import(${JSON.stringify(new URL('../../../src/container/index.ts', import.meta.url).pathname)});
