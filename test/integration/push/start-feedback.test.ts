@@ -99,8 +99,8 @@ test('a start that never listens streams its states and lines, ends ✖ (never �
   assert.match(output, '[HEALTH/0] ERR Failed after 3s: startup health check never passed.');
   assert.match(output, /✖ Start failed: web 0\/1 healthy/);
   assert.not.match(output, /✔ Start/, 'the start phase is never shown as done');
-  assert.match(output, `✖ ${failing}: 0/1 instance(s) healthy: nothing listened on $PORT (8080) within 3s`);
-  assert.match(output, new RegExp(`last lines of ${failing}:\\n  \\[APP/PROC/WEB/0\\] OUT never listening\\n`));
+  assert.match(output, `✖ ${failing} web: 0/1 instance(s) healthy: nothing listened on $PORT (8080) within 3s`);
+  assert.match(output, new RegExp(`last lines of ${failing} web:\\n  \\[APP/PROC/WEB/0\\] OUT never listening\\n`));
   assert.match(push.stderr, `error: not every requested instance of '${failing}' became healthy: nothing listened on $PORT (8080) within 3s`);
   const restart = await dropship('restart', failing);
   assert.is(restart.exitCode, 1, restart.stderr);

@@ -65,7 +65,7 @@ async function pushCnb(): Promise<{ digest: string; release: number; url: string
   const push = await dropship('push', source, '--name', cnbApp, '-b', bp('httpd'), '--stack', 'tiny', '--json');
   assert.is(push.exitCode, 0, push.stderr.slice(-3000));
   const summary = JSON.parse(push.stdout);
-  return { digest: summary.digest, release: summary.processes[0].release, url: summary.url, buildpacks: summary.buildpacks, image: summary.image };
+  return { digest: summary.digest, release: summary.release, url: summary.url, buildpacks: summary.buildpacks, image: summary.image };
 }
 
 async function page(url: string): Promise<string> {
@@ -158,7 +158,7 @@ test('after a stack update ps marks both apps outdated; rebase of a bare digest 
   assert.equal(await outdated(cnbApp), [true, true]);
   assert.equal(await outdated(digestApp), [true, true]);
   const text = await dropship('ps');
-  assert.match(text.stdout, new RegExp(`${cnbApp}\\s+0\\s+running.*\\stiny \\(outdated\\)\\s`));
+  assert.match(text.stdout, new RegExp(`${cnbApp}\\s+web\\s+0\\s+running.*\\stiny \\(outdated\\)\\s`));
 
   // An app started from a bare digest: rebase by that digest, the release names the new one.
   const rebased = await dropship('rebase', imageDigest, '--json');

@@ -13,7 +13,10 @@ import { rejects } from '../../helpers/assert.js';
 
 let home = '';
 let appDir = '';
+// The shared store the other suites run in, put back afterwards: they run in this same process.
+let shared: string | undefined;
 test.before(async () => {
+  shared = process.env.DROPSHIP_HOME;
   home = await mkdtemp('/var/tmp/dropship-store-full-');
   // A private store on a 1 MiB tmpfs, filled up: the host's other disks are untouched.
   execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m,mode=0700', 'dropship-test-full', home]);
@@ -24,6 +27,8 @@ test.before(async () => {
   await writeFile(join(home, 'filler'), Buffer.alloc(2 * 1024 * 1024)).catch(() => undefined);
 });
 test.after(async () => {
+  if (shared === undefined) delete process.env.DROPSHIP_HOME;
+  else process.env.DROPSHIP_HOME = shared;
   execFileSync('umount', [home]);
   await rm(home, { recursive: true, force: true });
   await rm(appDir, { recursive: true, force: true });
