@@ -83,9 +83,9 @@ test('push from a manifest: a hostile name: is refused naming manifest.yml:LINE 
       await writeFile(join(ctx.app, 'manifest.yml'), `---\napplications:\n- memory: 64M\n  name: ${yamlName}\n`);
       await refusedWithoutTrace(ctx, ['push', ctx.app, '--no-start', '-s', 'tiny'], /^error: .*manifest\.yml:4: applications\[0\]\.name: .* app name/);
     }
-    // A process type runs as the app <name>-<type>: that name is checked before anything too.
-    await writeFile(join(ctx.app, 'manifest.yml'), `applications:\n- name: ${'p'.repeat(60)}\n  processes:\n  - type: worker\n`);
-    await refusedWithoutTrace(ctx, ['push', ctx.app, '--no-start', '-s', 'tiny'], /^error: .*manifest\.yml:2: applications\[0\] \(p+\) process 'worker': 'p+-worker' is not a valid app name: it has 67 characters/);
+    // A process type names containers and log tags of the app: a climbing one is refused before anything.
+    await writeFile(join(ctx.app, 'manifest.yml'), `applications:\n- name: shop\n  processes:\n  - type: "../../x"\n`);
+    await refusedWithoutTrace(ctx, ['push', ctx.app, '--no-start', '-s', 'tiny'], /^error: .*manifest\.yml:4: .*'type' must be a word like web or worker, got '\.\.\/\.\.\/x'/);
     await rm(join(ctx.app, 'manifest.yml'));
   });
 });
