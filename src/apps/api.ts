@@ -23,6 +23,7 @@ import {
   requireAppSpec,
   findProcess,
   mainProcess,
+  routedType,
   type AppEvent,
   type AppSpec,
   type HealthCheck,
@@ -52,6 +53,10 @@ export interface AppSummary {
   /** `started`: the store's daemon supervises it; `stopped`. */
   state: 'started' | 'stopped';
   hostPort: number;
+  /** Where the routed process answers (`http://127.0.0.1:PORT`); absent when no process is routed. */
+  url?: string;
+  /** The buildpacks that staged the current release's image (absent: run as an image, or not recorded). */
+  buildpacks?: string[];
   /** Every process type, web first, with its desired and running instances. */
   processes: ProcessSummary[];
   supervisorPid?: number;
@@ -162,7 +167,15 @@ export async function runApp(options: RunOptions & { reason?: string }, wait: Wa
 async function summary(name: string): Promise<AppSummary> {
   const spec = await requireAppSpec(name);
   const state = await supervisorState(name);
-  const base = { name, image: spec.image, release: spec.release, imageDigest: spec.imageDigest, hostPort: spec.hostPort };
+  const base = {
+    name,
+    image: spec.image,
+    release: spec.release,
+    imageDigest: spec.imageDigest,
+    hostPort: spec.hostPort,
+    ...(routedType(spec) === undefined ? {} : { url: `http://127.0.0.1:${spec.hostPort}` }),
+    ...(spec.buildpacks === undefined ? {} : { buildpacks: spec.buildpacks }),
+  };
   const processes = (instances: InstanceStatus[]): ProcessSummary[] =>
     spec.processes.map(({ type, ...p }) => ({
       type,
@@ -191,7 +204,7 @@ function replaceWaitMs(spec: AppSpec, previous?: AppSpec): number {
   return Math.max(each(spec), previous ? each(previous) : 0) + 60_000;
 }
 
-/** `dropship ps [APP]`. */
+/** `dropship ps [APP]`, `dropship apps` and `dropship app APP`. */
 export async function listApps(name?: string): Promise<AppSummary[]> {
   const names = name ? [name] : await listAppNames();
   const result: AppSummary[] = [];

@@ -34,7 +34,7 @@ export async function rollbackApp(name: string, version?: number): Promise<Start
   const { version: _version, createdAt: _createdAt, reason: _reason, ...content } = release;
   // Each process type keeps its current instance count; a type the current release lacks gets the old release's.
   const processes = content.processes.map((p) => ({ ...p, instances: spec.processes.find((c) => c.type === p.type)?.instances ?? p.instances }));
-  // A release from before stacks were recorded has none: the current release's must not stay.
-  const result = await updateApp(name, { ...content, stack: content.stack, processes }, `rollback to release ${target}`);
+  // A release from before stacks (or buildpacks) were recorded has none: the current release's must not stay.
+  const result = await updateApp(name, { ...content, stack: content.stack, buildpacks: content.buildpacks, processes }, `rollback to release ${target}`);
   return { ...result, from: spec.release, to: target };
 }

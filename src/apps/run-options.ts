@@ -36,6 +36,8 @@ export interface RunOptions extends Omit<ProcessOptions, 'type'> {
   processType?: string;
   /** SIGTERM → SIGKILL grace; a bare number is seconds. */
   stopTimeout?: number | string;
+  /** The buildpacks that staged the image (push): recorded in the release for `dropship app`. */
+  buildpacks?: string[];
 }
 
 export const DEFAULTS = {
@@ -149,6 +151,7 @@ export async function normalizeRunOptions(options: RunOptions): Promise<Omit<App
     id: randomUUID(),
     image: options.image,
     processes,
+    ...(options.buildpacks === undefined ? {} : { buildpacks: [...options.buildpacks] }),
     env: parseUserEnv(Array.isArray(options.env) ? options.env : Object.entries(options.env ?? {}).map(([k, v]) => `${k}=${v}`)),
     services: options.servicesFile ? await readServices(options.servicesFile) : {},
     stopTimeoutMs: parseDuration(options.stopTimeout ?? DEFAULTS.stopTimeout, '--stop-timeout'),

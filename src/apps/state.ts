@@ -46,6 +46,11 @@ export interface ReleaseContent {
   stack?: ReleaseStack | null;
   /** Every process type of the app, web first. */
   processes: ProcessSpec[];
+  /**
+   * The buildpacks that staged the image (`name version`), as push and restage record them;
+   * absent for an image run as it is, or a release from before they were recorded.
+   */
+  buildpacks?: string[];
   env: Record<string, string>;
   services: Record<string, unknown>;
   /** The port the app listens on in its container (PORT). */
@@ -158,6 +163,10 @@ export interface InstanceStatus {
   /** Host pid of the container's init. */
   pid?: number;
   memoryBytes?: number;
+  /** CPU time its processes used (cpuacct.usage), in nanoseconds. */
+  cpuNanos?: number;
+  /** Bytes in use on its quota disk. */
+  diskUsedBytes?: number;
   /** The release this instance was started from, and the image digest it runs. */
   release?: number;
   imageDigest?: string;
@@ -246,7 +255,7 @@ export async function requireAppSpec(name: string): Promise<AppSpec> {
   const spec = await readAppSpec(name);
   if (!spec) {
     throw new DropshipError('APP_NOT_FOUND', `no app named '${name}'`, {
-      hint: 'start one with `dropship run IMAGE --name APP`; `dropship ps` lists the apps',
+      hint: 'start one with `dropship run IMAGE --name APP`; `dropship apps` lists the apps',
     });
   }
   return spec;

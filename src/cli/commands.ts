@@ -7,6 +7,8 @@ type Registrar = (program: Command) => void;
 const registrars: Array<[names: string[], load: () => Promise<{ register: Registrar }>]> = [
   [['doctor'], () => import('./doctor.js')],
   [['run'], () => import('./run.js')],
+  [['apps'], () => import('./apps.js')],
+  [['app'], () => import('./app.js')],
   [['ps'], () => import('./ps.js')],
   [['logs'], () => import('./logs.js')],
   [['stop'], () => import('./stop.js')],

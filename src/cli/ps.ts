@@ -1,26 +1,8 @@
 import type { Command } from 'commander';
-import type { AppSummary, InstanceSummary, StackMark } from '../apps/index.js';
+import type { AppSummary, InstanceSummary } from '../apps/index.js';
 import { formatBytes } from '../util/units.js';
+import { processesCell, stackCell, uptime } from './app-cells.js';
 import { printJson, printTable, shortDigest } from './output.js';
-
-function uptime(since: string): string {
-  const seconds = Math.max(0, Math.round((Date.now() - Date.parse(since)) / 1000));
-  if (seconds < 60) return `${seconds}s`;
-  if (seconds < 3600) return `${Math.floor(seconds / 60)}m${seconds % 60}s`;
-  return `${Math.floor(seconds / 3600)}h${Math.floor((seconds % 3600) / 60)}m`;
-}
-
-/**
- * The stack under a release: `tiny`, `tiny (outdated)` when the stack has a newer build here
- * (`dropship repave` moves the app), `?` for a release made before releases recorded their
- * stack (`repave --dry-run` reads its image), `-` for an image that names no stack.
- */
-function stackCell(mark: StackMark | null | undefined): string {
-  if (mark === undefined) return '?';
-  if (mark === null) return '-';
-  if (mark.current === undefined) return `${mark.name} (not built here)`;
-  return mark.outdated ? `${mark.name} (outdated)` : mark.name;
-}
 
 function instanceRow(app: AppSummary, i: InstanceSummary): string[] {
   // A status written before process types names none: it was the app's one process.
@@ -53,7 +35,7 @@ export function printApps(apps: AppSummary[]): void {
     apps.map((app) => [
       app.name,
       app.state,
-      app.processes.map((p) => `${p.type} ${p.running}/${p.instances}`).join(', '),
+      processesCell(app),
       String(app.hostPort),
       String(app.release),
       shortDigest(app.imageDigest ?? ''),

@@ -12,3 +12,4 @@ export { buildSpec, cpuSharesForMemory, OCI_VERSION, type OciSpec, type SpecOpti
 export { runtimeCall, runtimeState, runtimeList, runtimeKill, runtimeDelete, runtimeCreate, runtimeStart, runtimeStats, runtimeCommand, type RuntimeName, type RuntimeState } from './runtime.js';
 export { createQuotaDisk, mountQuotaDisk, unmount, isMounted } from './quota-disk.js';
 export { TINI_STATIC } from './init.js';
+export { quotaDiskUsedBytes } from './rootfs.js';

@@ -1,9 +1,9 @@
-import { chown, mkdir } from 'node:fs/promises';
+import { chown, mkdir, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DropshipError } from '../errors.js';
 import { hostGid, hostUid, type IdMap } from '../security/idmap.js';
 import { runTool } from '../util/run-tool.js';
-import { createQuotaDisk, mountQuotaDisk, unmount } from './quota-disk.js';
+import { createQuotaDisk, isMounted, mountQuotaDisk, unmount } from './quota-disk.js';
 
 export function rootfsPath(bundle: string): string {
   return join(bundle, 'rootfs');
@@ -52,6 +52,18 @@ export async function mountRootfs(bundle: string, lowerDirs: string[], idMap: Id
 }
 
 export { isMounted } from './quota-disk.js';
+
+/**
+ * Bytes in use on the container's quota disk (its writable layer), from statfs of the disk's
+ * mount; undefined for a container without one (its upper dir sits on the host's filesystem,
+ * whose usage is not the container's).
+ */
+export async function quotaDiskUsedBytes(bundle: string): Promise<number | undefined> {
+  const mountPoint = join(bundle, 'disk');
+  if (!(await isMounted(mountPoint))) return undefined;
+  const fs = await statfs(mountPoint);
+  return (fs.blocks - fs.bfree) * fs.bsize;
+}
 
 /**
  * Unmount the rootfs, then the quota disk under it, if mounted; lazily when something still

@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DropshipError } from '../errors.js';
 import { adoptContainer, DEFAULT_NOFILE, type MonitoredContainer } from '../container/index.js';
@@ -7,17 +6,8 @@ import { defaultIdMap } from '../security/idmap.js';
 import { APP_LABEL, INSTANCE_LABEL, PROCESS_LABEL, instanceEnv, type ProcessView } from '../apps/index.js';
 import { createSandbox, imageArgs, loadAppImage, resolveImageUser } from '../sandbox/index.js';
 import type { InstanceHandle, InstanceLauncher, StartRequest } from './instance-launcher.js';
+import { instanceUsage } from './instance-usage.js';
 import { GUID_LABEL, IP_LABEL, instanceDirs } from './paths.js';
-
-/** Memory in use by the container, from the v1 memory cgroup its init is in. */
-async function cgroupMemory(pid: number): Promise<number | undefined> {
-  const text = await readFile(`/proc/${pid}/cgroup`, 'utf8').catch(() => '');
-  const line = text.split('\n').find((l) => l.split(':')[1]?.split(',').includes('memory'));
-  if (!line) return undefined;
-  const path = line.split(':').slice(2).join(':');
-  const usage = await readFile(`/sys/fs/cgroup/memory${path}/memory.usage_in_bytes`, 'utf8').catch(() => undefined);
-  return usage === undefined ? undefined : Number(usage.trim());
-}
 
 /** The supervisor's handle on a monitored container, new or adopted: `destroy` removes network and container. */
 function handleFor(container: MonitoredContainer, ip: string, pid: number, destroy: () => Promise<void>): InstanceHandle {
@@ -29,7 +19,7 @@ function handleFor(container: MonitoredContainer, ip: string, pid: number, destr
     logPath: container.logPath!,
     wait: () => exit,
     kill: (signal) => container.kill(signal),
-    memoryBytes: () => cgroupMemory(pid),
+    usage: () => instanceUsage(pid, container.bundle),
     destroy,
   };
 }

@@ -1,4 +1,5 @@
 import type { ExitInfo } from '../container/types.js';
+import type { InstanceUsage } from './instance-usage.js';
 
 /** A started (or adopted) instance, as the supervisor sees it: one monitored container and its network. */
 export interface InstanceHandle {
@@ -12,8 +13,8 @@ export interface InstanceHandle {
   /** From conmon's exit file: resolves at once for a container that exited while nobody watched. */
   wait(): Promise<ExitInfo>;
   kill(signal: NodeJS.Signals): Promise<void>;
-  /** Memory in use from the container's cgroup, when it can be read. */
-  memoryBytes(): Promise<number | undefined>;
+  /** Memory, CPU time and disk in use, from the container's cgroups and quota disk, as far as they can be read. */
+  usage(): Promise<InstanceUsage>;
   /** Tear down network and container (the log file stays for the reader). Safe to call twice. */
   destroy(): Promise<void>;
 }

@@ -3,6 +3,7 @@ import type { ExitInfo } from '../container/types.js';
 import { nextCrashCount, restartDelayMs, type RestartPolicy } from './backoff.js';
 import { monitorHealth, HEALTHY_MESSAGE, type Clock, type HealthTimings } from './health.js';
 import type { InstanceHandle, InstanceLauncher } from './instance-launcher.js';
+import type { InstanceUsage } from './instance-usage.js';
 import { appSource, type LogEntry } from './log-line.js';
 import { LogTail } from './log-tail.js';
 import { probeFor } from './probes.js';
@@ -107,8 +108,8 @@ export class InstanceSlot {
     });
   }
 
-  async memoryBytes(): Promise<number | undefined> {
-    return this.handle?.memoryBytes().catch(() => undefined);
+  async usage(): Promise<InstanceUsage> {
+    return (await this.handle?.usage().catch(() => undefined)) ?? {};
   }
 
   /**

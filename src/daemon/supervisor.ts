@@ -22,10 +22,10 @@ export interface SupervisorDeps {
 
 /**
  * Everything of a spec that the instances are made from (the image digest, limits, env, command,
- * health check); the count, the port, the release number and the image's name are not.
+ * health check); the count, the port, the release number, the image's name and the buildpacks that built it are not.
  */
 function instanceShape(spec: ProcessView): string {
-  const { instances: _instances, hostPort: _hostPort, createdAt: _createdAt, release: _release, image: _image, ...shape } = spec;
+  const { instances: _instances, hostPort: _hostPort, createdAt: _createdAt, release: _release, image: _image, buildpacks: _buildpacks, ...shape } = spec;
   return JSON.stringify(shape);
 }
 
@@ -138,7 +138,7 @@ export class Supervisor {
 
   async status(): Promise<InstanceStatus[]> {
     return Promise.all(
-      [...this.slots].sort((a, b) => a.index - b.index).map(async (s) => ({ ...s.status, memoryBytes: await s.memoryBytes() })),
+      [...this.slots].sort((a, b) => a.index - b.index).map(async (s) => ({ ...s.status, ...(await s.usage()) })),
     );
   }
 

@@ -113,6 +113,7 @@ export function realPushSeams(): PushSeams {
             endpoint: p.healthCheck.endpoint,
             timeout: p.healthCheck.timeoutSeconds,
           })),
+          buildpacks: input.buildpacks,
           env: Object.entries(input.env).map(([k, v]) => `${k}=${v}`),
           port: input.hostPort ? String(input.hostPort) : undefined,
         },

@@ -88,6 +88,8 @@ export interface StartInput extends Pick<PushPlan, 'env' | 'hostPort' | 'strateg
   image: string;
   /** Every process type of the app, web first. */
   processes: StartProcess[];
+  /** The buildpacks that staged the image, recorded in the release. */
+  buildpacks: string[];
   onLog: (line: string) => void;
   /** Ctrl-C: stop waiting for health (the app is left on the release it had, stopped if new). */
   signal?: AbortSignal;
@@ -277,6 +279,7 @@ export async function startPhase(seams: PushSeams, work: PushWork, onLog: (line:
       name: plan.name,
       image: image.ref,
       processes,
+      buildpacks: work.staged?.buildpacks ?? [],
       env: plan.env,
       hostPort: plan.hostPort,
       strategy: plan.strategy,

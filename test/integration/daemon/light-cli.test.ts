@@ -40,13 +40,13 @@ async function loadedWithPackages(...args: string[]): Promise<{ src: string[]; p
   }
 }
 
-test('ps, logs, events and daemon status of a running app load no image, registry, staging or runtime code', async () => {
+test('apps, app, ps, logs, events and daemon status of a running app load no image, registry, staging or runtime code', async () => {
   if (!isRoot) return console.log('skip: needs root for runc');
   const app = uniqueName('dmnlight');
   try {
     const run = await dropship('run', await ensureTestImage(), '--name', app, '-d');
     assert.is(run.exitCode, 0, run.stderr);
-    for (const args of [['ps', app], ['logs', app], ['events', app], ['daemon', 'status']]) {
+    for (const args of [['apps'], ['app', app], ['ps', app], ['logs', app], ['events', app], ['daemon', 'status']]) {
       const loaded = await loadedBy(...args);
       assert.ok(loaded.includes('apps/index.ts'), `${args[0]} loads the app API (the recording works)`);
       assert.equal(loaded.filter((path) => HEAVY.test(path) && !LIGHT.has(path)), [], `${args.join(' ')} loads only what asking the daemon needs`);

@@ -45,7 +45,7 @@ function harness(options: { failing?: Set<string> } = {}) {
             log.push(`stop ${tag}${request.index}`);
             exit({ exitCode: 143, signal: 'SIGTERM', oomKilled: false } as unknown as ExitInfo);
           },
-          memoryBytes: async () => undefined,
+          usage: async () => ({}),
           destroy: async () => undefined,
         };
       },
