@@ -49,3 +49,8 @@ export function roundMs(ms: number): number {
 export function ratio(ours: number, peer: number): number {
   return Math.round((ours / peer) * 100) / 100;
 }
+
+/** A row of our runs beside a peer's runs of the same job: medians and their ratio. */
+export function comparedRow(name: string, ours: number[], peer: string, peerRuns: number[], note: string): Row {
+  return { name, median_ms: roundMs(median(ours)), peer, peer_median_ms: roundMs(median(peerRuns)), ratio: ratio(median(ours), median(peerRuns)), note };
+}

@@ -6,7 +6,7 @@ import { ensureStack } from '../src/stack/index.js';
 import { ensureTestImage } from '../test/integration/app/fixture.js';
 import { BUILT, MAIN, daemonPid, dropship, firstAnswer, hostMemoryUsed, mb, rssBytes } from './app-helpers.js';
 import { podmanMissing, podmanPeer, type PodmanPeer } from './podman.js';
-import { median, ratio, type Row } from './row.js';
+import { comparedRow, median, type Row } from './row.js';
 
 const RUNS = Number(process.env.DROPSHIP_BENCH_RUNS ?? 5);
 const TASK_RUNS = Number(process.env.DROPSHIP_BENCH_TASK_RUNS ?? 9);
@@ -83,14 +83,8 @@ async function runDetached(podman: PodmanPeer, image: string, podmanImage: strin
       await podman.run(['rm', '--force', '--time', '0', peerName]).catch(() => undefined);
     }
   }
-  return {
-    name: '`dropship run -d` to first HTTP answer (tiny stack, busybox httpd)',
-    median_ms: round(median(ours)),
-    peer: '`podman run -d --network host` of the same image',
-    peer_median_ms: round(median(peer)),
-    ratio: ratio(median(ours), median(peer)),
-    note: `aim ≤ 0.7×; dist/cli/main.js with the store's daemon running; the CLI returned after ${round(median(oursReturned))} ms (instance healthy and in the data path); GET ${SERVED} polled every 5 ms from the start`,
-  };
+  return comparedRow('`dropship run -d` to first HTTP answer (tiny stack, busybox httpd)', ours, '`podman run -d --network host` of the same image', peer,
+    `aim ≤ 0.7×; dist/cli/main.js with the store's daemon running; the CLI returned after ${round(median(oursReturned))} ms (instance healthy and in the data path); GET ${SERVED} polled every 5 ms from the start`);
 }
 
 /**
@@ -110,14 +104,8 @@ async function oneOffTask(podman: PodmanPeer, podmanImage: string): Promise<Row>
     const b = await time(() => podman.run(['run', '--rm', ...podman.hostFlags, '--network', 'none', podmanImage, 'true']));
     if (i >= 0) ours.push(a), peer.push(b);
   }
-  return {
-    name: '`dropship run-task --stack tiny -- true` (installed CLI)',
-    median_ms: round(median(ours)),
-    peer: '`podman run --rm --network none IMAGE true`',
-    peer_median_ms: round(median(peer)),
-    ratio: ratio(median(ours), median(peer)),
-    note: 'aim ≤ 0.7×; IMAGE is the tiny stack\'s layer, user 2000 as a vcap task; dropship adds a user namespace and 1G memory limit',
-  };
+  return comparedRow('`dropship run-task --stack tiny -- true` (installed CLI)', ours, '`podman run --rm --network none IMAGE true`', peer,
+    'aim ≤ 0.7×; IMAGE is the tiny stack\'s layer, user 2000 as a vcap task; dropship adds a user namespace and 1G memory limit');
 }
 
 /** (3) A fresh daemon's RSS with 20 (and, opted in, 100) idle instances of one app (32M each). */
