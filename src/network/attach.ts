@@ -3,14 +3,14 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DropshipError } from '../errors.js';
 import { currentOwner, formatOwner } from '../util/owner.js';
+import { allSettled } from '../util/settled.js';
 import { releaseClaims } from './claims.js';
 import { loadNetworkConfig, type NetworkConfig } from './config.js';
 import { hostsFileContent, resolvConfContent } from './etc-files.js';
 import { run } from './exec.js';
 import { logLabel, readGroups, requireGroup, rulesFor } from './groups.js';
-import { allSettled } from '../util/settled.js';
 import { ensureHostNetwork, iptablesSave, restore, sysctl } from './host.js';
-import { attachScript, detachScript, leftoverScript, parseSave, rulesDigest } from './iptables-rules.js';
+import { attachScript, deletedRules, detachScript, leftoverScript, parseSave, rulesDigest } from './iptables-rules.js';
 import { containerOwner, releaseLocked, reserveLeasePortsLocked } from './host-ports.js';
 import {
   claimIp,
@@ -233,14 +233,14 @@ async function removeRules(leases: Pick<Lease, 'short' | 'ip' | 'hostPorts' | 'c
     const script = detachScript(leases[0]!);
     try {
       await restore(script, `removing iptables rules of container ${leases[0]!.containerId}`);
-      return script.raw.length + script.filter.length - 2 + script.nat.length;
+      return deletedRules(script);
     } catch {
       // Some part was already gone (a teardown interrupted before): fall back to searching.
     }
   }
   const script = leftoverScript(parseSave(await iptablesSave()), new Set(leases.map((lease) => lease.short)));
   await restore(script, 'removing leftover iptables rules');
-  return script.raw.length + script.filter.filter((line) => line.startsWith('-D')).length + script.nat.length;
+  return deletedRules(script);
 }
 
 /** Remove what containers have in the kernel (veths, rules, chains); tolerates parts already gone. */

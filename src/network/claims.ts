@@ -107,13 +107,8 @@ export async function releaseClaims(holder: string, ip: string, ports: number[])
 /** Whether a live holder (of any store on this host) claims `ip` now. */
 export async function addressClaimed(ip: string): Promise<boolean> {
   const path = claimPath('ip', ip);
-  const text = await readFile(path, 'utf8').catch(() => undefined);
-  if (text === undefined) return false;
-  let owner: Partial<Owner> = {};
-  try {
-    owner = JSON.parse(text) as Partial<Owner>;
-  } catch {
-    // Being written right now: the grace period keeps it.
-  }
-  return ownerLive(owner, path, ip);
+  const owner = await readJson<Partial<Owner> | null>(path, null);
+  if (owner === null) return false;
+  // Unreadable (being written right now): the grace period keeps it.
+  return ownerLive(owner ?? {}, path, ip);
 }

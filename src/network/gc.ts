@@ -1,11 +1,11 @@
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { LEGACY_BRIDGE, vethName } from './names.js';
+import { LEGACY_BRIDGE, taggedShort, vethName } from './names.js';
 import { removeKernelState } from './attach.js';
 import { addressClaimed, releaseClaims } from './claims.js';
 import { gcDataPaths } from './data-path.js';
 import { iptablesSave, legacyBridgePorts, removeLegacyBridge, restore } from './host.js';
-import { leftoverScript, parseSave } from './iptables-rules.js';
+import { deletedRules, leftoverScript, parseSave } from './iptables-rules.js';
 import { containerOwner, readHostPorts, releaseLocked } from './host-ports.js';
 import { readLeases, withNetworkLock, writeLeases, containerFilesDir } from './leases.js';
 import { ownerAlive, parseOwner } from '../util/owner.js';
@@ -36,12 +36,6 @@ async function strayContainerPorts(keep: Set<string>): Promise<string[]> {
 }
 
 /**
- * Remove the network of containers that no longer exist (dropship killed with -9, host crash),
- * data paths whose owner is gone, and an older dropship's empty bridge. Leases are written before
- * anything reaches the kernel, so they name every possible leftover; kernel objects of other
- * dropship stores on the same host are left alone.
- */
-/**
  * Remove the rules of containers that no store will ever remove: no veth, no lease in this store
  * and no live host-wide claim on their address (left by a store deleted while its containers were
  * attached, or by a crash between an attach's rules and its lease). A DNAT of such a container
@@ -54,7 +48,7 @@ async function removeOrphanRules(leases: Record<string, Lease>): Promise<number>
   const ours = new Set(Object.values(leases).map((lease) => lease.short));
   const addresses = new Map<string, string>();
   for (const line of Object.values(saved.rules).flat()) {
-    const short = /--comment "?dropship:([0-9a-f]{10})"?/.exec(line)?.[1];
+    const short = taggedShort(line);
     const ip = /-s (\d+\.\d+\.\d+\.\d+)\/32/.exec(line)?.[1];
     if (short && ip && !ours.has(short)) addresses.set(short, ip);
   }
@@ -66,9 +60,15 @@ async function removeOrphanRules(leases: Record<string, Lease>): Promise<number>
   if (orphans.size === 0) return 0;
   const script = leftoverScript(saved, orphans);
   await restore(script, `removing the rules of ${orphans.size} container(s) no store holds`);
-  return script.raw.length + script.filter.filter((line) => line.startsWith('-D')).length + script.nat.length;
+  return deletedRules(script);
 }
 
+/**
+ * Remove the network of containers that no longer exist (dropship killed with -9, host crash),
+ * data paths whose owner is gone, and an older dropship's empty bridge. Leases are written before
+ * anything reaches the kernel, so they name every possible leftover; kernel objects of other
+ * dropship stores on the same host are left alone (rules no store holds go: removeOrphanRules).
+ */
 export async function gcNetwork(liveContainerIds: string[], options: NetworkGcOptions = {}): Promise<NetworkGcReport> {
   const live = new Set(liveContainerIds);
   const leases = (await readLeases()).leases;

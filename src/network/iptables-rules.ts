@@ -9,6 +9,7 @@ import {
   POSTROUTING_CHAIN,
   PREROUTING_CHAIN,
   ruleTag,
+  taggedShort,
   sgChain,
   VETHS,
   vethName,
@@ -20,6 +21,11 @@ export interface RestoreScript {
   raw: string[];
   filter: string[];
   nat: string[];
+}
+
+/** How many rules a removal script deletes (its `-D` lines; chain flushes and deletions are not rules). */
+export function deletedRules(script: RestoreScript): number {
+  return [script.raw, script.filter, script.nat].flat().filter((line) => line.startsWith('-D')).length;
 }
 
 export const TABLES = ['raw', 'filter', 'nat'] as const;
@@ -290,7 +296,7 @@ export function leftoverScript(saved: SavedTables, shorts: Set<string>): Restore
   const script = emptyScript();
   for (const table of TABLES) {
     for (const line of saved.rules[table] ?? []) {
-      const tag = /--comment "?dropship:([0-9a-f]{10})"?/.exec(line)?.[1];
+      const tag = taggedShort(line);
       if (tag && shorts.has(tag)) script[table].push(line.replace(/^-A /, '-D '));
     }
     for (const chain of saved.chains[table] ?? []) {

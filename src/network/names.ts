@@ -26,6 +26,8 @@ export const vethName = (short: string): string => `${VETH_PREFIX}${short}`;
 export const sgChain = (short: string): string => `DROPSHIP-SG-${short}`;
 /** Every rule dropship adds for a container carries this comment, so leftovers can be found. */
 export const ruleTag = (short: string): string => `dropship:${short}`;
+/** The container short id a rule's `--comment dropship:SHORT` tags it with (iptables-save may quote it). */
+export const taggedShort = (rule: string): string | undefined => /--comment "?dropship:([0-9a-f]{10})"?/.exec(rule)?.[1];
 
 export const CHAIN_PATTERN = /^DROPSHIP-SG-([0-9a-f]{10})$/;
 
