@@ -9,7 +9,6 @@ import { extractZip } from './extract-zip.js';
 
 export type ArchiveKind = 'tgz' | 'zip' | 'tar';
 
-
 /** Tell an archive by its first bytes, not its name: URLs often have no extension. */
 export async function sniffArchive(file: string): Promise<ArchiveKind | undefined> {
   const handle = await open(file, 'r');

@@ -60,9 +60,8 @@ export async function extractZip(file: string, dest: string, label: string, limi
 
 /**
  * Each member's uncompressed size from `unzip -Zl` ("-rw-r--r--  3.0 unx  3000 bx  20 defN …"),
- * none of them encrypted,
- * charged to the archive's budget with every parent directory unzip makes that no member names;
- * returns the largest and the total. A listing that does not account for every member is not trusted.
+ * none of them encrypted, charged to the archive's budget with every parent directory unzip makes
+ * that no member names; returns the largest and the total. A listing that does not account for every member is not trusted.
  */
 function declaredSizes(label: string, limits: ArchiveLimits, listing: string, members: Array<{ name: string; segments: string[] }>): { largest: number; total: number } {
   const take = expansionBudget(label, limits);

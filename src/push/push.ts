@@ -1,9 +1,9 @@
-import type { Containment } from '../util/contained-path.js';
 import { randomBytes } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DropshipError } from '../errors.js';
 import { homePaths } from '../home.js';
+import type { Containment } from '../util/contained-path.js';
 import type { PushPlan } from './push-options.js';
 import { keepSource } from './source-store.js';
 
@@ -266,8 +266,8 @@ export async function startPhase(seams: PushSeams, work: PushWork, onLog: (line:
   // A CNB image runs its default process (the launcher's) as web, whatever the buildpacks named
   // it; its other process types would need the launcher invoked another way, not done yet.
   const processes = image.cnb ? appProcesses(plan, image).filter((p) => p.type === 'web') : appProcesses(plan, image);
-  for (const p of processes) {
-    if (image.cnb) continue;
+  // A CNB web process is the image's Entrypoint: only a droplet's types need a command.
+  for (const p of image.cnb ? [] : processes) {
     if (p.command === undefined && image.processTypes[p.type] === undefined) {
       throw new DropshipError('PUSH_NO_COMMAND', `process type '${p.type}' of ${plan.name} has no command: staging found ${Object.keys(image.processTypes).join(', ') || 'no process types'}`, {
         hint: `add '${p.type}: COMMAND' to the Procfile, or a command for it in the manifest`,

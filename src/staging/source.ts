@@ -54,8 +54,9 @@ export async function copyAppSource(appDir: string, dest: string, owner: { uid: 
   });
   let result: CopyResult;
   try {
-    const ig = await loadIgnore(heldDirPath(held), appDir);
-    result = await copyTreeNoFollow(heldDirPath(held), dest, {
+    const path = heldDirPath(held);
+    const ig = await loadIgnore(path, appDir);
+    result = await copyTreeNoFollow(path, dest, {
       owner,
       mode: (mode, isDirectory) => (mode & 0o777) | (isDirectory ? 0o700 : 0o600),
       ignore: (rel, isDirectory) => ig.ignores(isDirectory ? `${rel}/` : rel),

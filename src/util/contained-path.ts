@@ -1,7 +1,6 @@
-import { realpathSync } from 'node:fs';
+import { constants, realpathSync } from 'node:fs';
 import { open, readlink, type FileHandle } from 'node:fs/promises';
 import { relative, resolve } from 'node:path';
-import { constants } from 'node:fs';
 import { DropshipError } from '../errors.js';
 
 function real(path: string): string {
