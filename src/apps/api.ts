@@ -22,6 +22,7 @@ import {
   recordEvent,
   requireAppSpec,
   findProcess,
+  instanceProcess,
   mainProcess,
   routedType,
   type AppEvent,
@@ -180,8 +181,7 @@ async function summary(name: string): Promise<AppSummary> {
     spec.processes.map(({ type, ...p }) => ({
       type,
       ...p,
-      // A status written before process types names none: it was the app's one process.
-      running: instances.filter((i) => (i.process ?? spec.processes[0]!.type) === type && i.state === 'running').length,
+      running: instances.filter((i) => instanceProcess(spec, i) === type && i.state === 'running').length,
     }));
   const withStacks = async (instances: InstanceStatus[]) => {
     const marks = await stackMarks(spec, instances);

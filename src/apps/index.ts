@@ -65,6 +65,7 @@ export {
   PROCESS_LABEL,
   INSTANCE_LABEL,
   mainProcess,
+  instanceProcess,
   processView,
   routedType,
   listAppNames,

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { DropshipError } from '../errors.js';
 import { runTool } from '../util/run-tool.js';
 import { askApp, supervisorState } from './daemon-client.js';
-import { findProcess, mainProcess, readInstanceStatus, requireAppSpec, type InstanceStatus } from './state.js';
+import { findProcess, instanceProcess, mainProcess, readInstanceStatus, requireAppSpec, type InstanceStatus } from './state.js';
 
 export interface SshOptions {
   /** Process type (default web). */
@@ -42,8 +42,7 @@ export async function sshInstance(name: string, options: SshOptions = {}): Promi
   // just became healthy may still read as starting there).
   const started = (await supervisorState(name)).kind === 'running';
   const instances = started ? (await askApp<{ instances: InstanceStatus[] }>(name, { op: 'status' })).instances : await readInstanceStatus(name);
-  // A status written before process types names none: it was the app's one process.
-  const instance = instances.find((i) => i.index === index && (i.process ?? spec.processes[0]!.type) === type);
+  const instance = instances.find((i) => i.index === index && instanceProcess(spec, i) === type);
   if (!instance || instance.state !== 'running' || !instance.containerId) {
     throw new DropshipError('INSTANCE_NOT_RUNNING', `ssh ${name}: ${type} instance ${index} is not running${instance ? ` (${instance.state})` : ''}`, {
       hint: `\`dropship ps ${spec.name}\` shows its instances; \`dropship start ${spec.name}\` starts a stopped app`,

@@ -94,6 +94,11 @@ export function routedType(spec: Pick<ReleaseContent, 'processes'>): string | un
   return spec.processes.length === 1 ? spec.processes[0]!.type : undefined;
 }
 
+/** The process type of an instance: a status written before process types names none, and was the app's one process. */
+export function instanceProcess(spec: Pick<ReleaseContent, 'processes'>, instance: Pick<InstanceStatus, 'process'>): string {
+  return instance.process ?? spec.processes[0]!.type;
+}
+
 /** The routed process, else the first: whose limits `run-task` and `ssh` default to. */
 export function mainProcess(spec: Pick<ReleaseContent, 'processes'>): ProcessSpec {
   const routed = routedType(spec);

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { appPaths, processView, readInstanceStatus, routedType, type AppSpec, type InstanceStatus, type ProcessView } from '../apps/index.js';
+import { appPaths, instanceProcess, processView, readInstanceStatus, routedType, type AppSpec, type InstanceStatus, type ProcessView } from '../apps/index.js';
 import { logTag, type LogEntry } from './log-line.js';
 import { followLogs, readRecentLogs } from './log-store.js';
 
@@ -91,10 +91,9 @@ export function startFailure(spec: Pick<ProcessView, 'healthCheck' | 'containerP
 /** startFailure with the app's stored log, per process type that has an unhealthy instance ("worker: …"). */
 export async function explainStartFailure(spec: AppSpec, instances: InstanceStatus[], type?: string): Promise<StartFailure> {
   const recent = await readRecentLogs(appPaths(spec.name).logs, { limit: 200 }).catch(() => []);
-  // A status written before process types names none: it was the app's one process.
-  const failing = [...new Set(instances.filter((i) => i.state !== 'running').map((i) => i.process ?? spec.processes[0]!.type))];
+  const failing = [...new Set(instances.filter((i) => i.state !== 'running').map((i) => instanceProcess(spec, i)))];
   const types = type ? [type] : failing.length ? failing : [routedType(spec) ?? spec.processes[0]!.type];
-  const parts = types.map((type) => ({ type, failure: startFailure(processView(spec, type), instances.filter((i) => (i.process ?? spec.processes[0]!.type) === type), recent) }));
+  const parts = types.map((type) => ({ type, failure: startFailure(processView(spec, type), instances.filter((i) => instanceProcess(spec, i) === type), recent) }));
   if (parts.length === 1) return parts[0]!.failure;
   return { reason: parts.map((p) => `${p.type}: ${p.failure.reason}`).join('; '), lines: parts.flatMap((p) => p.failure.lines).slice(-FAILURE_LINES) };
 }
