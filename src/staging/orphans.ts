@@ -4,12 +4,23 @@ import { isMounted, listContainers, unmount } from '../container/index.js';
 import { homePaths } from '../home.js';
 import { removeSandboxes } from '../sandbox/index.js';
 import { removeStagingCache } from './cache.js';
-import { ownerAlive, parseOwner } from '../util/owner.js';
+import { ownerAlive, parseOwner, type StagingOwner } from '../util/owner.js';
 
-/** The file in a staging's work dir that names its owner. */
-export const OWNER_FILE = 'owner';
+/** The file in which stagings before owner-named work dirs recorded their owner; gc still reads it. */
+const OWNER_FILE = 'owner';
 /** Label of containers whose life is one process's (staging, tasks): `pid:start` of that process. */
 export const OWNER_LABEL = 'owner';
+
+/** mkdtemp's prefix of a staging's work dir: `staging-NAME-PID.START-` (the owner as formatOwner writes it, `:` → `.`). */
+export function workDirPrefix(app: string, owner: string): string {
+  return `staging-${app}-${owner.replace(':', '.')}-`;
+}
+
+/** The owner a work dir's name records (mkdtemp adds six characters after the prefix). */
+function ownerInName(name: string): StagingOwner | undefined {
+  const match = /-(\d+)\.(\d+)-[^-]{6}$/.exec(name);
+  return match ? parseOwner(`${match[1]}:${match[2]}`) : undefined;
+}
 
 export interface OrphanReport {
   /** Containers (with their network lease) whose owner is gone. */
@@ -41,7 +52,7 @@ export async function gcOrphans(options: { home?: string; dryRun?: boolean } = {
   for (const name of (await readdir(tmp).catch(() => [] as string[])).sort()) {
     if (!name.startsWith('staging-')) continue;
     const dir = join(tmp, name);
-    const owner = parseOwner(await readFile(join(dir, OWNER_FILE), 'utf8').catch(() => undefined));
+    const owner = ownerInName(name) ?? parseOwner(await readFile(join(dir, OWNER_FILE), 'utf8').catch(() => undefined));
     if (!owner || (await ownerAlive(owner))) continue;
     report.workDirs.push(dir);
     if (options.dryRun) continue;

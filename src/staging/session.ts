@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isMounted, newContainerId, onInterrupt } from '../container/index.js';
 import type { BindMount } from '../container/types.js';
@@ -8,7 +8,7 @@ import { createSandbox, type Sandbox } from '../sandbox/index.js';
 import { secureStore } from '../store-modes.js';
 import { withLock } from '../util/lock.js';
 import type { NormalizedStagingOptions } from './options.js';
-import { OWNER_FILE, OWNER_LABEL } from './orphans.js';
+import { OWNER_LABEL, workDirPrefix } from './orphans.js';
 import { currentOwner, formatOwner } from '../util/owner.js';
 import { ContainerStepRunner, type LogSink } from './runner.js';
 
@@ -36,7 +36,7 @@ export interface StartedContainer<T> {
 }
 
 export interface StagingSession {
-  /** This staging's work dir (`tmp/staging-NAME-…`, with its owner file), removed at the end. */
+  /** This staging's work dir (`tmp/staging-NAME-PID.START-…`, named for its owner), removed at the end. */
   readonly work: string;
   /** Where a staging disk is mounted in the work dir: the cleanup never removes files through it. */
   readonly diskDir: string;
@@ -74,7 +74,11 @@ export function cancelled(signal: AbortSignal): DropshipError {
 export async function withStagingSession<T>(opts: NormalizedStagingOptions, body: (session: StagingSession) => Promise<T>): Promise<T> {
   const paths = homePaths(opts.home);
   await secureStore(paths.root);
-  const work = await mkdtemp(join(paths.tmp, `staging-${opts.name}-`)).catch((error: unknown) => {
+  // Who owns this staging, so that `dropship gc` can remove what a kill -9 leaves (orphans.ts). It
+  // is in the dir's name, made in one step: a file written after mkdtemp would leave, killed in
+  // between, a dir no gc could tell from a live staging's.
+  const owner = formatOwner(await currentOwner());
+  const work = await mkdtemp(join(paths.tmp, workDirPrefix(opts.name, owner))).catch((error: unknown) => {
     throw storeFull(paths.tmp, error);
   });
   const diskDir = join(work, 'disk');
@@ -95,11 +99,6 @@ export async function withStagingSession<T>(opts: NormalizedStagingOptions, body
   const onAbort = () => void sandbox?.container.kill('SIGKILL').catch(() => undefined);
   opts.signal?.addEventListener('abort', onAbort);
   try {
-    // Who owns this staging, so that `dropship gc` can remove what a kill -9 leaves (orphans.ts).
-    const owner = formatOwner(await currentOwner());
-    await writeFile(join(work, OWNER_FILE), owner).catch((error: unknown) => {
-      throw storeFull(work, error);
-    });
     if (opts.signal?.aborted) throw cancelled(opts.signal);
     let deadline = 0;
     const session: StagingSession = {

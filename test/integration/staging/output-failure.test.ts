@@ -77,7 +77,7 @@ test('dropship gc removes what a kill -9 of the staging process left: the runnin
     const gc = await execa('node', ['--import', 'tsx', MAIN, 'gc'], { reject: false });
     assert.is(gc.exitCode, 0, gc.stderr);
     assert.ok(gc.stdout.includes(`removed container ${id} (its owner process is gone)`), gc.stdout);
-    assert.match(gc.stdout, new RegExp(`removed staging work dir .*staging-${name}-\\w+ \\(its owner process is gone\\)`));
+    assert.match(gc.stdout, new RegExp(`removed staging work dir .*staging-${name}-[\\w.-]+ \\(its owner process is gone\\)`));
     await assertNothingLeft(name);
     assert.not.ok((await readFile(join(homePaths(TEST_HOME).network, 'leases.json'), 'utf8')).includes(id), 'lease released');
     // No app of that name exists (it was only ever staged): its staging cache goes too.
