@@ -50,11 +50,13 @@ export async function createSandbox(options: SandboxOptions): Promise<Sandbox> {
   let destroying: Promise<void> | undefined;
   const destroy = () =>
     (destroying ??= (async () => {
-      forget();
       try {
         if (network) await network.teardownNetwork(options.id);
       } finally {
         await container?.destroy();
+        // Only now: a Ctrl-C during the teardown waits for this same promise (installCleanupHandlers
+        // exits once its cleanups settle), instead of exiting with the network half removed.
+        forget();
       }
     })());
   // A program that exits on Ctrl-C (installCleanupHandlers) removes the network too.

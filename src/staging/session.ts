@@ -87,11 +87,15 @@ export async function withStagingSession<T>(opts: NormalizedStagingOptions, body
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
-      forget();
-      await sandbox?.destroy().catch(() => undefined);
-      for (const resource of resources.reverse()) await resource.close().catch(() => undefined);
-      // Never through a mount that would not go away: that would empty the app's cache.
-      if (!(await isMounted(diskDir))) await rm(work, { recursive: true, force: true });
+      try {
+        await sandbox?.destroy().catch(() => undefined);
+        for (const resource of resources.reverse()) await resource.close().catch(() => undefined);
+        // Never through a mount that would not go away: that would empty the app's cache.
+        if (!(await isMounted(diskDir))) await rm(work, { recursive: true, force: true });
+      } finally {
+        // Last: a Ctrl-C during this cleanup waits for it rather than exiting half-way.
+        forget();
+      }
     })());
   // A program that exits on Ctrl-C (installCleanupHandlers) runs the same cleanup.
   const forget = onInterrupt(close);

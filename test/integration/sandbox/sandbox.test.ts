@@ -119,4 +119,32 @@ test('a container whose init exits while its network is attached leaves nothing,
   }
 });
 
+// A Ctrl-C that lands while a sandbox is being destroyed (a task that just ended) must wait for that
+// teardown: the interrupt cleanup was unregistered when the teardown began, so the process could exit
+// as soon as the container was gone, with the veth, rules or lease still there. (A race: the old code
+// lost it only when the network's teardown outlasted the container's; this guards the whole path.)
+test('Ctrl-C during a sandbox teardown exits only once its network is gone too', async () => {
+  if (!isRoot) return;
+  const id = uniqueName('dropship-sbx');
+  const src = new URL('../../../src/', import.meta.url).pathname;
+  const script = `
+    import { installCleanupHandlers } from '${src}container/index.ts';
+    import { createSandbox } from '${src}sandbox/index.ts';
+    import { tinyLowerDirs } from '${new URL('../container/tiny.ts', import.meta.url).pathname}';
+    installCleanupHandlers();
+    const sandbox = await createSandbox({ id: '${id}', network: { kind: 'running' }, lowerDirs: await tinyLowerDirs(),
+      args: ['/bin/sleep', '600'], user: 'vcap' });
+    void sandbox.destroy();
+    process.kill(process.pid, 'SIGINT');
+    await new Promise((resolve) => setTimeout(resolve, 60_000));
+  `;
+  const child = await execa('node', ['--import', 'tsx', '--input-type=module', '-e', script], { reject: false, env: { DROPSHIP_HOME: homePaths().root } });
+  try {
+    assert.is(child.exitCode, 130, child.stderr);
+    assert.equal(await leftovers(id), []);
+  } finally {
+    await execa('node', ['--import', 'tsx', new URL('../../../src/cli/main.ts', import.meta.url).pathname, 'gc'], { reject: false });
+  }
+});
+
 test.run();
