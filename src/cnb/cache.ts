@@ -5,6 +5,7 @@ import { stringify } from 'smol-toml';
 import { writeJsonAtomic } from '../util/atomic.js';
 import type { ExportedLayer } from './export.js';
 import { parseLayerToml } from './layer-toml.js';
+import { SBOM_NAME } from './sbom.js';
 
 /**
  * The app's CNB cache, $DROPSHIP_HOME/cache/<app>/cnb: `layers/` is the layers dir of the last
@@ -24,8 +25,6 @@ export interface CnbCache {
 }
 
 const RESERVED = new Set(['launch.toml', 'build.toml', 'store.toml']);
-/** `<layer>.sbom.<ext>.json` (the part before `.sbom.` names the layer, as in sbom.ts). */
-const SBOM = /^(.*?)\.sbom\..+\.json$/;
 
 async function kind(path: string): Promise<'dir' | 'file' | 'other' | undefined> {
   const info = await lstat(path).catch(() => undefined);
@@ -81,7 +80,7 @@ export async function restoreCache(root: string, owner: { uid: number; gid: numb
         continue;
       }
       if (name.endsWith('.toml')) continue;
-      if (SBOM.test(name)) continue;
+      if (SBOM_NAME.test(name)) continue;
       // A directory or file with no toml beside it is no layer of the last build.
       if (!names.includes(`${name}.toml`)) await rm(path, { recursive: true, force: true });
     }
@@ -115,7 +114,7 @@ export async function restoreCache(root: string, owner: { uid: number; gid: numb
     }
     // A layer's SBOM comes back with its toml; launch. and build. SBOMs are written afresh by every build.
     for (const name of names) {
-      const sbom = SBOM.exec(name);
+      const sbom = SBOM_NAME.exec(name);
       if (sbom && !kept.has(sbom[1]!)) await rm(join(bpDir, name), { recursive: true, force: true });
     }
   }

@@ -55,7 +55,7 @@ function invalid(bp: string, file: string, problem: string, hint: string): Drops
 }
 
 /** The reference exporter's candidates are `*.sbom.*.json`; the part before `.sbom.` names the layer. */
-const CANDIDATE = /^(.*?)\.sbom\.(.+)\.json$/;
+export const SBOM_NAME = /^(.*?)\.sbom\.(.+)\.json$/;
 
 async function readBounded(path: string): Promise<{ body?: Buffer; problem?: string }> {
   let handle;
@@ -98,7 +98,7 @@ export async function collectSboms(layersDir: string, group: SbomSource[], warn:
     const launch = new Set(bp.launchLayers);
     const other = new Set(bp.otherLayers);
     for (const name of (await readdir(bpDir)).sort()) {
-      const match = CANDIDATE.exec(name);
+      const match = SBOM_NAME.exec(name);
       if (!match) continue;
       const [, layer, ext] = match as unknown as [string, string, string];
       if (!Object.hasOwn(SBOM_MEDIA_TYPES, ext)) {

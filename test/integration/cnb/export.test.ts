@@ -1,6 +1,7 @@
 import '../../helpers/env.js';
 import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -10,6 +11,8 @@ import { isDropshipError } from '../../../src/errors.js';
 import { exportImage, inspectImage, openStore } from '../../../src/oci/index.js';
 import { bp, cnbScratch } from './helpers.js';
 
+const MAIN = fileURLToPath(new URL('../../../src/cli/main.ts', import.meta.url));
+const dropship = (args: string[]) => execa('node', ['--import', 'tsx', MAIN, ...args], { reject: false, env: { CI: '1' }, timeout: 180_000 });
 const s = cnbScratch('export');
 let dir: string;
 let app: string;
@@ -141,6 +144,24 @@ value = "yes"
   const error = await run({}, 'p3').catch((e: unknown) => e);
   assert.ok(isDropshipError(error), String(error));
   assert.is(error.message, `${join(papp, 'project.toml')}: io.buildpacks.group[0]: no registered Cloud Native Buildpack has id nope/missing and version 9`);
+});
+
+test('dropship build --sbom-output-dir; a bad project.toml is one error line and a hint', async () => {
+  const out = join(dir, 'cli-sbom');
+  const built = await dropship(['build', app, '-t', s.tag('cli'), '-b', bp('slicer'), '--name', s.name, '--stack', 'tiny', '--no-network', '--sbom-output-dir', out]);
+  assert.is(built.exitCode, 0, built.stderr);
+  assert.ok(built.stdout.includes(`sbom: 4 file(s) in ${out}`), built.stdout);
+  assert.ok((await files(out)).includes('build/fixture_slicer/tools/sbom.spdx.json'));
+
+  const bad = join(dir, 'bad-project');
+  await cp(app, bad, { recursive: true });
+  await writeFile(join(bad, 'project.toml'), '[_]\nschema-version = "0.2"\n[io.buildpacks]\ninclude = ["a"]\nexclude = ["b"]\n');
+  const failed = await dropship(['build', bad, '-t', s.tag('bad'), '-b', bp('slicer'), '--name', s.name, '--stack', 'tiny', '--no-network']);
+  assert.is(failed.exitCode, 1);
+  assert.equal(failed.stderr.trim().split('\n'), [
+    `error: ${join(bad, 'project.toml')}: io.buildpacks.include: cannot be given with exclude`,
+    'hint: keep one: include lists what to build (all else left out), exclude what to leave out',
+  ]);
 });
 
 test.run();
