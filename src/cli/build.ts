@@ -10,6 +10,7 @@ interface BuildFlags {
   name?: string;
   env?: string[];
   clearCache?: boolean;
+  sbomOutputDir?: string;
   network: boolean;
   timeout: string;
   memory: string;
@@ -29,6 +30,7 @@ export function register(program: Command): void {
     .option('--name <app>', 'app name (keys the cache; default: the directory name)')
     .option('-e, --env <K=V>', 'env for the buildpacks (CNB: files in <platform>/env)', collect)
     .option('--clear-cache', 'start from an empty cache')
+    .option('--sbom-output-dir <dir>', "CNB: copy the build's SBOMs here as launch/… and build/… (as pack build)")
     .option('--no-network', 'no network in the build container')
     .option('--timeout <duration>', 'build timeout', '15m')
     .option('--memory <size>', 'memory limit of the build container', '1G')
@@ -47,7 +49,7 @@ export function register(program: Command): void {
       // Ctrl-C or SIGTERM cancels the build: its container, network and work dir go first.
       const image = await cancellable(({ signal }) => buildApp({
         appDir, tag: flags.tag, buildpacks: flags.buildpack ?? [], stack: flags.stack, name: flags.name,
-        env: parseEnvAssignments(flags.env ?? []), clearCache: flags.clearCache, network: flags.network,
+        env: parseEnvAssignments(flags.env ?? []), clearCache: flags.clearCache, sbomOutputDir: flags.sbomOutputDir, network: flags.network,
         timeout: flags.timeout, memory: flags.memory, onEvent, signal,
       }));
       // JSON lines: the result is the last line, like the events before it.
@@ -65,6 +67,7 @@ export function register(program: Command): void {
         `buildpacks: ${image.buildpacks.map((b) => `${b.id}@${b.version}`).join(', ')}`,
         ...Object.entries(image.processTypes).map(([t, c]) => `  ${t}${t === image.defaultProcess ? ' (default)' : ''}: ${c}`),
         ...(image.bytesWritten !== undefined ? [`written: ${image.bytesWritten} bytes of new layers`] : []),
+        ...(image.sbom?.files.length ? [`sbom: ${image.sbom.files.length} file(s) in ${flags.sbomOutputDir ?? image.sbom.dir}`] : []),
         `time: ${(image.totalMs / 1000).toFixed(2)}s`,
         ...(published ? [`published: ${published.reference}@${published.digest}`] : []),
       ];

@@ -2,6 +2,10 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { detectOrder, readBuildpackMetadata, resolveBuildpack } from '../buildpack/index.js';
 import { DropshipError, isDropshipError } from '../errors.js';
+import { heldDirPath, openContainedDir } from '../util/contained-path.js';
+import { copyTreeNoFollow } from '../util/copy-tree.js';
+import { readDescriptor } from './descriptor.js';
+import { readProjectDescriptor, type ProjectDescriptor } from './project.js';
 import { homePaths } from '../home.js';
 import { buildImage, openStore } from '../oci/index.js';
 import { stage } from '../staging/index.js';
@@ -18,6 +22,8 @@ export interface AppImage {
   defaultProcess?: string;
   buildpacks: Array<{ id: string; version: string }>;
   bytesWritten?: number;
+  /** CNB: where the build's SBOMs were laid out (launch/…, build/…), and their paths below it. */
+  sbom?: { dir: string; files: string[] };
   warnings: string[];
   totalMs: number;
 }
@@ -48,7 +54,7 @@ function fromCnb(r: Awaited<ReturnType<typeof cnbBuild>>): AppImage {
     kind: 'cnb', name: r.image.name, tag: r.image.tag, digest: r.image.digest, size: r.image.size,
     processTypes: Object.fromEntries(r.processes.map((p) => [p.type, [...p.command, ...p.args].join(' ')])),
     ...(r.defaultProcess ? { defaultProcess: r.defaultProcess } : {}),
-    buildpacks: r.group, bytesWritten: r.image.bytesWritten, warnings: r.warnings, totalMs: r.timings.totalMs,
+    buildpacks: r.group, bytesWritten: r.image.bytesWritten, sbom: r.sbom, warnings: r.warnings, totalMs: r.timings.totalMs,
   };
 }
 
@@ -63,6 +69,17 @@ function fromCnb(r: Awaited<ReturnType<typeof cnbBuild>>): AppImage {
 export async function buildIfCnb(options: CnbBuildOptions): Promise<CnbBuildResult | undefined> {
   const home = options.home ?? homePaths().root;
   await mkdir(homePaths(home).tmp, { recursive: true });
+  const project = options.buildpacks.length === 0 ? await readProjectDescriptor(options.appDir) : undefined;
+  if (project?.group.length) {
+    // project.toml's [[io.buildpacks.group]] is the one group when no -b names buildpacks.
+    const scratch = await mkdtemp(join(homePaths(home).tmp, 'build-project-'));
+    try {
+      const buildpacks = await projectGroup(project, options.appDir, options.stack ?? DEFAULT_STACK, home, scratch);
+      return await cnbBuild({ ...options, home, buildpacks, grouping: 'group' });
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
+    }
+  }
   if (options.buildpacks.length === 0) {
     const order = await detectOrder(options.stack ?? DEFAULT_STACK, home);
     const cnb = order.filter((b) => b.api !== undefined && b.api !== 'v2');
@@ -76,6 +93,44 @@ export async function buildIfCnb(options: CnbBuildOptions): Promise<CnbBuildResu
     }
   }
   return (await cnbKind(options.buildpacks, home, options.buildpacksFrom)) ? cnbBuild({ ...options, home }) : undefined;
+}
+
+/**
+ * `-b` values for a project.toml group: a registered Cloud Native Buildpack by id (and version),
+ * or a buildpack directory inside the app, copied out of it (held open, no link followed) so that
+ * what the build mounts is what was judged to be inside the app.
+ */
+async function projectGroup(project: ProjectDescriptor, appDir: string, stack: string, home: string, scratch: string): Promise<string[]> {
+  const registered = await Promise.all((await detectOrder(stack, home)).filter((b) => b.api !== undefined && b.api !== 'v2')
+    .map(async (b) => ({ key: b.key, descriptor: await readDescriptor(b.dir) })));
+  const values: string[] = [];
+  for (const [i, ref] of project.group.entries()) {
+    if (ref.uri !== undefined) {
+      const held = await openContainedDir(join(appDir, ref.uri), { root: appDir, source: `${project.file}: ${ref.field}.uri` }).catch((error: unknown) => {
+        if (isDropshipError(error)) throw error;
+        throw new DropshipError('PROJECT_TOML_INVALID', `${project.file}: ${ref.field}.uri: '${ref.uri}' is not a directory in the app (${(error as NodeJS.ErrnoException).code ?? String(error)})`, {
+          hint: 'give the path of a buildpack directory (with buildpack.toml), relative to project.toml',
+        });
+      });
+      const copy = join(scratch, String(i));
+      try {
+        await mkdir(copy, { mode: 0o755 });
+        await copyTreeNoFollow(heldDirPath(held), copy, { owner: { uid: 0, gid: 0 }, mode: (mode, isDir) => (mode & 0o755) | (isDir ? 0o755 : 0o644), shownAs: join(appDir, ref.uri) });
+      } finally {
+        await held.close();
+      }
+      values.push(copy);
+      continue;
+    }
+    const found = registered.find((b) => b.descriptor?.id === ref.id && (ref.version === undefined || b.descriptor?.version === ref.version));
+    if (!found) {
+      throw new DropshipError('PROJECT_BUILDPACK_NOT_FOUND', `${project.file}: ${ref.field}: no registered Cloud Native Buildpack has id ${ref.id}${ref.version ? ` and version ${ref.version}` : ''}`, {
+        hint: `register it with dropship buildpack create NAME DIR (dropship buildpacks lists them), or give uri = "./path" to a buildpack inside the app`,
+      });
+    }
+    values.push(found.key);
+  }
+  return values;
 }
 
 /**
@@ -100,7 +155,8 @@ export async function buildApp(options: CnbBuildOptions): Promise<AppImage> {
       kind: 'v2', name: built.name, tag: built.tag, digest: built.digest, size: built.size, processTypes: built.processTypes,
       ...(built.processTypes.web ? { defaultProcess: 'web' } : {}),
       buildpacks: staged.result.lifecycle_metadata.buildpacks.map((b) => ({ id: b.name, version: b.version })),
-      warnings: [...staged.warnings, ...built.warnings], totalMs: Date.now() - started,
+      warnings: [...staged.warnings, ...built.warnings, ...(options.sbomOutputDir ? ['--sbom-output-dir: V2 buildpacks write no SBOMs; nothing was written there'] : [])],
+      totalMs: Date.now() - started,
     };
   } finally {
     await rm(work, { recursive: true, force: true });

@@ -5,13 +5,15 @@ import { stringify } from 'smol-toml';
 import { writeJsonAtomic } from '../util/atomic.js';
 import type { ExportedLayer } from './export.js';
 import { parseLayerToml } from './layer-toml.js';
+import { SBOM_NAME } from './sbom.js';
 
 /**
  * The app's CNB cache, $DROPSHIP_HOME/cache/<app>/cnb: `layers/` is the layers dir of the last
  * build (bind-mounted as /layers) and `layers.json` records the launch layers of the last image.
  * Restoring follows buildpack.md "Reusing Layers": a cache layer comes back whole; a launch-only
  * layer comes back as its toml alone (the buildpack may keep it, the exporter then reuses the
- * image's layer); anything else is removed; restored tomls keep [metadata] only, no [types].
+ * image's layer); anything else is removed; restored tomls keep [metadata] only, no [types]; a
+ * layer's SBOM files come back with its toml, the buildpack's launch./build. SBOMs never do.
  * Runs on the host only while no container uses the tree, and never follows a link in it.
  */
 export interface CnbCache {
@@ -78,10 +80,11 @@ export async function restoreCache(root: string, owner: { uid: number; gid: numb
         continue;
       }
       if (name.endsWith('.toml')) continue;
-      if (/\.sbom\.[a-z]+\.json$/.test(name)) continue;
+      if (SBOM_NAME.test(name)) continue;
       // A directory or file with no toml beside it is no layer of the last build.
       if (!names.includes(`${name}.toml`)) await rm(path, { recursive: true, force: true });
     }
+    const kept = new Set<string>();
     for (const name of names.filter((n) => n.endsWith('.toml') && !RESERVED.has(n))) {
       const layer = name.slice(0, -'.toml'.length);
       const tomlPath = join(bpDir, name);
@@ -106,7 +109,13 @@ export async function restoreCache(root: string, owner: { uid: number; gid: numb
         continue;
       }
       await writeNew(tomlPath, Object.keys(metadata).length ? stringify({ metadata }) + '\n' : '', owner);
+      kept.add(layer);
       if (keepDir) restored.push(`${bp}/${layer}`);
+    }
+    // A layer's SBOM comes back with its toml; launch. and build. SBOMs are written afresh by every build.
+    for (const name of names) {
+      const sbom = SBOM_NAME.exec(name);
+      if (sbom && !kept.has(sbom[1]!)) await rm(join(bpDir, name), { recursive: true, force: true });
     }
   }
   return { root, layers, previous, restored };

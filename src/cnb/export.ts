@@ -1,5 +1,4 @@
-import { constants } from 'node:fs';
-import { lstat, open, readdir } from 'node:fs/promises';
+import { lstat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DropshipError } from '../errors.js';
 import {
@@ -10,6 +9,8 @@ import { VCAP_GID, VCAP_UID } from '../security/idmap.js';
 import type { LayerToml, ProcessType } from './layer-toml.js';
 import { launcherScript, processDefinition } from './launcher.js';
 import { CNB_PATHS, escapeId } from './layout.js';
+import { sbomPath, type SbomFile } from './sbom.js';
+import { layoutSlices, type AppSlice } from './slices.js';
 
 /** Labels of a CNB image (platform.md "Labels"). */
 export const CnbLabel = {
@@ -44,6 +45,13 @@ export interface ExportInput {
   processes: Array<ProcessType & { buildpackId: string }>;
   defaultType?: string;
   labels: Array<{ key: string; value: string }>;
+  /** `[[slices]]` of the group's launch.toml files, in group order. */
+  slices: AppSlice[];
+  /** The SBOMs of the build; the launch ones go in the image. */
+  sboms: SbomFile[];
+  /** `io.buildpacks.project.metadata` (platform.md "project-metadata.toml"). */
+  projectMetadata: Record<string, unknown>;
+  onWarning?: (message: string) => void;
   /** Launch layers of the previous image of this app, keyed `<escaped id>/<layer>`. */
   previous: Record<string, ExportedLayer>;
 }
@@ -81,19 +89,16 @@ function launcherEntries(input: ExportInput): PackEntry[] {
   ].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
-const SBOM = /^(.+)\.sbom\.(cdx|spdx|syft)\.json$/;
-/** A bill of materials is data for scanners: bounded, so a buildpack cannot bloat the image through it. */
-const MAX_SBOM_BYTES = 16 * 1024 * 1024;
-
 /**
- * The SBOM layer (buildpack.md "Software Bill of Materials"): `<layer>.sbom.<ext>.json` of launch
- * layers and `launch.sbom.<ext>.json` as `/layers/sbom/launch/<id>/[<layer>/]sbom.<ext>.json`.
- * Only regular files, opened without following links; undefined when there is none.
+ * The SBOM layer (platform.md "Exporter"): the launch SBOMs as `/layers/sbom/launch/<id>/[<layer>/]sbom.<ext>.json`,
+ * root-owned and world-readable; empty when there is none.
  */
-async function sbomEntries(input: ExportInput): Promise<PackEntry[]> {
+function sbomEntries(files: SbomFile[]): PackEntry[] {
   const entries: PackEntry[] = [];
   const dirs = new Set<string>();
-  const dir = (name: string) => {
+  for (const f of files) {
+    if (f.kind !== 'launch') continue;
+    const name = `${CNB_PATHS.layers.slice(1)}/sbom/${sbomPath(f)}`;
     const parts = name.split('/');
     for (let i = 1; i < parts.length; i++) {
       const d = parts.slice(0, i).join('/') + '/';
@@ -102,23 +107,7 @@ async function sbomEntries(input: ExportInput): Promise<PackEntry[]> {
         entries.push({ name: d, type: 'directory', mode: 0o755, uid: 0, gid: 0 });
       }
     }
-  };
-  for (const bp of input.group) {
-    const escaped = escapeId(bp.id);
-    const bpDir = join(input.layersDir, escaped);
-    if (!(await isRealDir(bpDir))) continue;
-    const launch = new Set(bp.layers.map((l) => l.name));
-    for (const file of (await readdir(bpDir)).sort()) {
-      const match = SBOM.exec(file);
-      if (!match || (match[1] !== 'launch' && !launch.has(match[1]!))) continue;
-      const info = await lstat(join(bpDir, file));
-      if (!info.isFile() || info.size > MAX_SBOM_BYTES) continue;
-      const handle = await open(join(bpDir, file), constants.O_RDONLY | constants.O_NOFOLLOW);
-      const body = await handle.readFile().finally(() => handle.close());
-      const name = `layers/sbom/launch/${escaped}/${match[1] === 'launch' ? '' : `${match[1]}/`}sbom.${match[2]}.json`;
-      dir(name);
-      entries.push({ name, type: 'file', mode: 0o644, uid: 0, gid: 0, body, size: body.length });
-    }
+    entries.push({ name, type: 'file', mode: 0o644, uid: 0, gid: 0, body: f.body, size: f.body.length });
   }
   return entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
@@ -144,9 +133,12 @@ export async function exportCnbImage(input: ExportInput): Promise<ExportResult> 
     let bytesWritten = 0;
     let layersWritten = 0;
     let layersReused = 0;
-    const add = (d: Descriptor, diffId: Digest, written: boolean) => {
+    const created = new Date(epoch * 1000).toISOString();
+    const history = [stackHistory(input.stack, created)];
+    const add = (d: Descriptor, diffId: Digest, written: boolean, what: string) => {
       layers.push(d);
       diffIds.push(diffId);
+      history.push({ created, created_by: `dropship build (${what})` });
       if (written) {
         bytesWritten += d.size;
         layersWritten += 1;
@@ -170,7 +162,7 @@ export async function exportCnbImage(input: ExportInput): Promise<ExportResult> 
             });
           }
           exported = prev;
-          add({ mediaType: MediaType.layer, digest: prev.digest, size: prev.size }, prev.diffId, false);
+          add({ mediaType: MediaType.layer, digest: prev.digest, size: prev.size }, prev.diffId, false, 'buildpack launch layer');
         } else {
           if (!(await isRealDir(hostDir))) {
             throw new DropshipError('CNB_LAYER_MISSING', `buildpack ${bp.id}: layer ${layer.name}: ${layer.name}.toml says launch = true but ${layer.name}/ is not a directory`, {
@@ -180,22 +172,37 @@ export async function exportCnbImage(input: ExportInput): Promise<ExportResult> 
           }
           const written = await writeLayer(packDirectory(hostDir, { prefix: `${CNB_PATHS.layers.slice(1)}/${escaped}/${layer.name}/`, owner: VCAP, mtime: epoch }), store.blobs);
           exported = { digest: written.descriptor.digest, diffId: written.diffId, size: written.descriptor.size };
-          add(written.descriptor, written.diffId, written.written);
+          add(written.descriptor, written.diffId, written.written, 'buildpack launch layer');
         }
         launchLayers[key] = exported;
         layerMeta[layer.name] = { sha: exported.diffId, data: layer.toml.metadata, launch: true, build: layer.toml.types.build, cache: layer.toml.types.cache };
       }
       bpMetadata.push({ key: bp.id, version: bp.version, layers: layerMeta });
     }
-    const sbom = await sbomEntries(input);
+    const sbom = sbomEntries(input.sboms);
     const sbomLayer = sbom.length ? await writeLayer(packEntries(sbom, { mtime: epoch }), store.blobs) : undefined;
-    if (sbomLayer) add(sbomLayer.descriptor, sbomLayer.diffId, sbomLayer.written);
-    const app = await writeLayer(packDirectory(input.appDir, { prefix: `${CNB_PATHS.app.slice(1)}/`, owner: VCAP, mtime: epoch }), store.blobs);
-    add(app.descriptor, app.diffId, app.written);
+    if (sbomLayer) add(sbomLayer.descriptor, sbomLayer.diffId, sbomLayer.written, 'sbom');
+    // The app: one layer per slice that holds files (in group order), then the rest (buildpack.md "Slice Layers").
+    const appPack = (filter: (rel: string) => boolean) =>
+      writeLayer(packDirectory(input.appDir, { prefix: `${CNB_PATHS.app.slice(1)}/`, owner: VCAP, mtime: epoch, filter }), store.blobs);
+    const layout = await layoutSlices(input.appDir, input.slices);
+    const appLayers: Array<{ sha: Digest }> = [];
+    for (const [i, members] of layout.slices.entries()) {
+      const slice = input.slices[i]!;
+      if (members.size === 0) {
+        input.onWarning?.(`buildpack ${slice.buildpackId}: launch.toml slices[${slice.index}] (${slice.paths.join(', ')}) matches no app file; no layer for it`);
+        continue;
+      }
+      const layer = await appPack((rel) => members.has(rel));
+      add(layer.descriptor, layer.diffId, layer.written, `app slice ${appLayers.length + 1}`);
+      appLayers.push({ sha: layer.diffId });
+    }
+    const app = await appPack((rel) => !layout.sliced.has(rel));
+    add(app.descriptor, app.diffId, app.written, 'app');
+    appLayers.push({ sha: app.diffId });
     const launcher = await writeLayer(packEntries(launcherEntries(input), { mtime: epoch }), store.blobs);
-    add(launcher.descriptor, launcher.diffId, launcher.written);
+    add(launcher.descriptor, launcher.diffId, launcher.written, 'launcher');
 
-    const created = new Date(epoch * 1000).toISOString();
     const processes = input.processes.map((p) => ({
       type: p.type, command: p.command, args: p.args, direct: true, default: p.type === input.defaultType, buildpackID: p.buildpackId,
       ...(p.workingDir ? { 'working-dir': p.workingDir } : {}),
@@ -207,7 +214,7 @@ export async function exportCnbImage(input: ExportInput): Promise<ExportResult> 
       [Label.processTypes]: JSON.stringify(processTypes),
       [Label.buildpacks]: JSON.stringify(input.group.map((b) => ({ name: b.id, version: b.version }))),
       [CnbLabel.lifecycle]: JSON.stringify({
-        app: [{ sha: app.diffId }],
+        app: appLayers,
         ...(sbomLayer ? { sbom: { sha: sbomLayer.diffId } } : {}),
         launcher: { sha: launcher.diffId },
         buildpacks: bpMetadata,
@@ -218,7 +225,7 @@ export async function exportCnbImage(input: ExportInput): Promise<ExportResult> 
         buildpacks: input.group.map((b) => ({ id: b.id, version: b.version, ...(b.homepage ? { homepage: b.homepage } : {}) })),
         launcher: { version: 'dropship' },
       }),
-      [CnbLabel.project]: JSON.stringify({}),
+      [CnbLabel.project]: JSON.stringify(input.projectMetadata),
     };
     const entrypoint = input.defaultType ? `${CNB_PATHS.process}/${input.defaultType}` : CNB_PATHS.launcher;
     const config: ImageConfig = {
@@ -234,13 +241,7 @@ export async function exportCnbImage(input: ExportInput): Promise<ExportResult> 
         Labels: Object.fromEntries(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : 1))),
       },
       rootfs: { type: 'layers', diff_ids: diffIds },
-      history: [
-        stackHistory(input.stack, created),
-        ...layers.slice(1, sbomLayer ? -3 : -2).map(() => ({ created, created_by: 'dropship build (buildpack launch layer)' })),
-        ...(sbomLayer ? [{ created, created_by: 'dropship build (sbom)' }] : []),
-        { created, created_by: 'dropship build (app)' },
-        { created, created_by: 'dropship build (launcher)' },
-      ],
+      history,
     };
     const descriptor = await commitImage(store, name.ref, layers, config);
     return {

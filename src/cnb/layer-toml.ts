@@ -1,5 +1,6 @@
 import { parseToml as parse } from './toml.js';
 import { DropshipError } from '../errors.js';
+import { slicePattern, SlicePathError } from './slices.js';
 
 /**
  * The files bin/build writes (buildpacks/spec buildpack.md, "Data Format"): `<layer>.toml`,
@@ -110,7 +111,17 @@ export function parseLaunchToml(text: string, buildpack: string, file = 'launch.
     if (typeof l.key !== 'string' || typeof l.value !== 'string') throw tomlError(buildpack, file, `labels[${i}]`, 'needs key and value strings', 'write key = "…" and value = "…"');
     return { key: l.key, value: l.value };
   });
-  const slices = tables(doc.slices, buildpack, file, 'slices').map((s, i) => ({ paths: stringArray(s.paths, buildpack, file, `slices[${i}] paths`) }));
+  // Checked here, while the buildpack is named: a glob that could reach outside the app fails its build.
+  const slices = tables(doc.slices, buildpack, file, 'slices').map((s, i) => ({
+    paths: stringArray(s.paths, buildpack, file, `slices[${i}] paths`).map((raw, j) => {
+      try {
+        return slicePattern(raw);
+      } catch (error) {
+        if (!(error instanceof SlicePathError)) throw error;
+        throw tomlError(buildpack, file, `slices[${i}] paths[${j}]`, error.message, 'write globs relative to the app directory, e.g. paths = ["static/*"]');
+      }
+    }),
+  }));
   return { processes, labels, slices };
 }
 

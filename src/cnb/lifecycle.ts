@@ -19,7 +19,10 @@ import { mergeProcessTypes, parseBuildToml, parseLaunchToml, parseLayerToml, typ
 import { buildpackMount, CNB_PATHS, escapeId } from './layout.js';
 import { groupsFrom, orderGroups, type CnbBuildpack, type Group } from './order.js';
 import { entriesFor, parseDetectPlan, resolveGroup, type DetectOutcome, type PlanEntry } from './plan.js';
+import { projectFilter, projectMetadata, readProjectDescriptor, type ProjectDescriptor } from './project.js';
 import { BUILD_WRAPPER, DETECT_WRAPPER, parseLayersDump, StepCapture } from './read-back.js';
+import { collectSboms, sbomPath, writeSbomTree, type SbomSource } from './sbom.js';
+import type { AppSlice } from './slices.js';
 import { stringify } from 'smol-toml';
 
 export interface CnbBuildOptions {
@@ -35,6 +38,8 @@ export interface CnbBuildOptions {
   name?: string;
   env?: Record<string, string>;
   clearCache?: boolean;
+  /** Also lay the build's SBOMs out here as launch/… and build/… (as pack build --sbom-output-dir). */
+  sbomOutputDir?: string;
   /** `group` (default): the buildpacks form one group, as `-b` lists do; `order`: each is a group of its own, tried in turn. */
   grouping?: 'group' | 'order';
   timeout?: string | number;
@@ -54,6 +59,10 @@ export interface CnbBuildResult {
   defaultProcess?: string;
   warnings: string[];
   cache: { dir: string; restored: string[] };
+  /** Where the last build's SBOMs are kept (launch/…, build/…), and their paths below it. */
+  sbom: { dir: string; files: string[] };
+  /** The app's project.toml, when it has one. */
+  project?: string;
   timings: { totalMs: number; detectMs: number; buildMs: number; exportMs: number };
 }
 
@@ -123,14 +132,16 @@ const MARKER = '\0marker';
  * container is gone. The staging session's one cleanup removes the container, its network and the work dir.
  */
 export async function cnbBuild(options: CnbBuildOptions): Promise<CnbBuildResult> {
+  // project.toml's build env is the app's default; -e (options.env) wins.
+  const project = await readProjectDescriptor(options.appDir);
   const opts = normalizeStagingOptions({
-    appDir: options.appDir, stack: options.stack, name: options.name, env: options.env, timeout: options.timeout, memory: options.memory,
+    appDir: options.appDir, stack: options.stack, name: options.name, env: { ...project?.env, ...options.env }, timeout: options.timeout, memory: options.memory,
     network: options.network, home: options.home, onEvent: options.onEvent, signal: options.signal, noCache: options.clearCache,
   });
-  return withStagingSession(opts, (session) => run(opts, options, session));
+  return withStagingSession(opts, (session) => run(opts, options, session, project));
 }
 
-async function run(opts: NormalizedStagingOptions, options: CnbBuildOptions, session: StagingSession): Promise<CnbBuildResult> {
+async function run(opts: NormalizedStagingOptions, options: CnbBuildOptions, session: StagingSession, project: ProjectDescriptor | undefined): Promise<CnbBuildResult> {
   const started = Date.now();
   const paths = homePaths(opts.home);
   const { work, warn } = session;
@@ -182,7 +193,7 @@ async function run(opts: NormalizedStagingOptions, options: CnbBuildOptions, ses
   const emitLine: LogSink = (line, stream) => opts.emit({ type: 'log', line, stream });
   const { sandbox, runner } = await session.start({
     hostname: 'build', lowerDirs, env: baseEnv, cwd: CNB_PATHS.app, mounts, onLine: emitLine,
-  }, () => copyAppSource(opts.appDir, appDir, owner, opts.appDirWithin));
+  }, () => copyAppSource(opts.appDir, appDir, owner, opts.appDirWithin, projectFilter(project)));
   // Asked before the buildpacks were resolved: npm's answer has had the container's start to arrive.
   const userEnv = { ...(await hostEnv), ...opts.env };
   /**
@@ -281,6 +292,8 @@ async function run(opts: NormalizedStagingOptions, options: CnbBuildOptions, ses
   const processLists: Array<Array<ProcessType & { buildpackId: string }>> = [];
   const labels: Array<{ key: string; value: string }> = [];
   const exported: GroupBuildpack[] = [];
+  const slices: AppSlice[] = [];
+  const sbomSources: SbomSource[] = [];
   for (const member of chosen.group) {
     const bp = member.bp;
     const bpId = bp.descriptor.id;
@@ -316,12 +329,13 @@ async function run(opts: NormalizedStagingOptions, options: CnbBuildOptions, ses
     if (parsedLaunch) {
       processLists.push(parsedLaunch.processes.map((p) => ({ ...p, buildpackId: bpId })));
       labels.push(...parsedLaunch.labels);
-      if (parsedLaunch.slices.length) warn(`buildpack ${bpId}: launch.toml slices are exported as part of the one app layer`);
+      for (const [i, slice] of parsedLaunch.slices.entries()) slices.push({ buildpackId: bpId, index: i, paths: slice.paths });
     }
     const build = snapshot.files.get('build.toml');
     const unmet = new Set(build === undefined ? [] : parseBuildToml(build, bpId));
     for (const e of mine) if (!unmet.has(e.name)) met.add(e.name);
     const group: GroupBuildpack = { id: bpId, version: bp.descriptor.version, homepage: bp.descriptor.homepage, layers: [] };
+    const otherLayers: string[] = [];
     const layerNames = [...snapshot.files.keys()].filter((f) => !f.includes('/') && f.endsWith('.toml') && !['launch.toml', 'build.toml', 'store.toml'].includes(f))
       .map((f) => f.slice(0, -'.toml'.length)).sort();
     for (const name of layerNames) {
@@ -340,8 +354,10 @@ async function run(opts: NormalizedStagingOptions, options: CnbBuildOptions, ses
           ...env.changes, ...envBuild.changes];
       }
       if (toml.types.launch) group.layers.push({ name, toml, reuse: !hasDir });
+      else if (toml.types.build || toml.types.cache) otherLayers.push(name);
     }
     exported.push(group);
+    sbomSources.push({ id: bpId, sbomFormats: bp.descriptor.sbomFormats, launchLayers: group.layers.map((l) => l.name), otherLayers });
   }
   const unmetEntries = chosen.entries.filter((e) => !met.has(e.name));
   for (const e of unmetEntries) warn(`build plan entry '${e.name}' was left unmet by every provider (${e.providers.join(', ')})`);
@@ -352,6 +368,7 @@ async function run(opts: NormalizedStagingOptions, options: CnbBuildOptions, ses
   // Nothing of the build may run while the host packs what it wrote.
   await session.halt();
   await sandbox.destroy();
+  const sboms = await collectSboms(cache.layers, sbomSources, warn);
 
   const exportStarted = Date.now();
   opts.emit({ type: 'phase', phase: 'package', status: 'start', title: `Exporting ${options.tag}` });
@@ -359,8 +376,13 @@ async function run(opts: NormalizedStagingOptions, options: CnbBuildOptions, ses
   const image = await exportCnbImage({
     store: openStore(paths), tag: options.tag, stack, epoch: reproducibleMtime(), appDir, layersDir: cache.layers,
     group: exported, processes: processes as Array<ProcessType & { buildpackId: string }>, defaultType, labels, previous: cache.previous,
+    slices, sboms, projectMetadata: projectMetadata(project), onWarning: warn,
   });
   await recordLaunchLayers(cache, image.launchLayers);
+  // Build SBOMs are not in the image (platform.md): the last build's stay beside the cache, for the operator.
+  const sbomDir = join(cache.root, 'sbom');
+  await writeSbomTree(sbomDir, sboms);
+  if (options.sbomOutputDir) await writeSbomTree(options.sbomOutputDir, sboms);
   const exportMs = Date.now() - exportStarted;
   opts.emit({ type: 'phase', phase: 'package', status: 'done', title: `Exported ${image.name}:${image.tag}`, durationMs: exportMs });
   return {
@@ -368,6 +390,7 @@ async function run(opts: NormalizedStagingOptions, options: CnbBuildOptions, ses
     group: chosen.group.map((m) => ({ id: m.bp.descriptor.id, version: m.bp.descriptor.version })),
     processes, ...(defaultType ? { defaultProcess: defaultType } : {}), warnings: session.warnings,
     cache: { dir: cache.root, restored: cache.restored },
+    sbom: { dir: sbomDir, files: sboms.map(sbomPath) }, ...(project ? { project: project.file } : {}),
     timings: { totalMs: Date.now() - started, detectMs, buildMs, exportMs },
   };
 }

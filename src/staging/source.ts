@@ -46,7 +46,11 @@ export async function checkAppDir(appDir: string): Promise<void> {
  * the copy never follows a link (symlinks are copied as links that resolve inside the container),
  * judges every file by what it opened, and drops setuid/setgid bits.
  */
-export async function copyAppSource(appDir: string, dest: string, owner: { uid: number; gid: number }, within?: Containment): Promise<CopyResult> {
+export async function copyAppSource(
+  appDir: string, dest: string, owner: { uid: number; gid: number }, within?: Containment,
+  /** More to leave out (a CNB project.toml's include/exclude), on top of .cfignore. */
+  leaveOut?: (rel: string, isDirectory: boolean) => boolean,
+): Promise<CopyResult> {
   // Held open, and judged on what was opened: a manifest's `path:` was checked when the push was
   // planned, and the directory may have been swapped for a link out of the app since.
   const held = await openContainedDir(appDir, within).catch((error: unknown) => {
@@ -59,7 +63,7 @@ export async function copyAppSource(appDir: string, dest: string, owner: { uid: 
     result = await copyTreeNoFollow(path, dest, {
       owner,
       mode: (mode, isDirectory) => (mode & 0o777) | (isDirectory ? 0o700 : 0o600),
-      ignore: (rel, isDirectory) => ig.ignores(isDirectory ? `${rel}/` : rel),
+      ignore: (rel, isDirectory) => ig.ignores(isDirectory ? `${rel}/` : rel) || (leaveOut?.(rel, isDirectory) ?? false),
       unreadable,
       shownAs: appDir,
     });
