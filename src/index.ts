@@ -5,7 +5,7 @@
 export { DropshipError, isDropshipError } from './errors.js';
 
 // push: source to a running app
-export { pushApp, readManifest, type PushAppOptions, type PushAppResult, type Manifest } from './push/index.js';
+export { pushApp, deletePushedApp, readManifest, type PushAppOptions, type PushAppResult, type Manifest } from './push/index.js';
 
 // stage and build
 export { stage, type StagingOptions, type StagingResult, type StagingEvent } from './staging/index.js';

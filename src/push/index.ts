@@ -25,3 +25,4 @@ export { realPushSeams } from './push-seams.js';
 export { restagePlan } from './restage.js';
 export { pushApp, type PushAppOptions, type PushAppResult } from './push-app.js';
 export { deployImage, type Deployed } from './push-deploy.js';
+export { deletePushedApp } from './delete-app.js';

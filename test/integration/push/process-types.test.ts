@@ -1,10 +1,11 @@
 import '../../helpers/env.js';
-import { readFile, rm } from 'node:fs/promises';
+import { lstat, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { appPaths, ensureAppDir, writeAppSpec, type AppSpec } from '../../../src/apps/state.js';
+import { listImages } from '../../../src/oci/index.js';
 import { imageTag } from '../../../src/push/index.js';
 import { isRoot, TEST_HOME, uniqueName } from '../../helpers/env.js';
 import { eventually, leaseShorts, leftovers } from '../app/helpers.js';
@@ -158,6 +159,9 @@ test('delete removes every process type: no container, lease, data path rule or 
   assert.not.match(rules, `--dport ${app.hostPort} `, 'the host port forwards nowhere');
   const ports = await readFile(join(TEST_HOME, 'network', 'host-ports.json'), 'utf8').catch(() => '');
   assert.not.match(ports, `app:${name}"`, 'the host port is released');
+  const repository = imageTag(name).split(':')[0];
+  assert.equal((await listImages()).filter((image) => image.name === repository), [], 'what push tagged for it is untagged');
+  assert.is(await lstat(join(TEST_HOME, 'cache', name)).catch(() => undefined), undefined, 'its staging cache is gone');
 });
 
 test.run();
