@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdir, open, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DropshipError } from '../errors.js';
@@ -98,10 +98,22 @@ let identity: Promise<string> | undefined;
 export function codeIdentity(): Promise<string> {
   identity ??= (async () => {
     const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8').catch(() => '{}')) as { version?: string };
-    const written = await stat(daemonEntry()).then((s) => Math.round(s.mtimeMs), () => 0);
-    return `${pkg.version ?? '?'}+${written}`;
+    return `${pkg.version ?? '?'}+${await newestWrite(daemonEntry())}`;
   })();
   return identity;
+}
+
+/**
+ * When the daemon's code was last written. A build rewrites every file of dist/, so its entry's
+ * mtime tells; run from source (tsx: development and tests) an edit touches one file, so the
+ * newest of src/ does (a few hundred stats, only on that path).
+ */
+async function newestWrite(entry: string): Promise<number> {
+  if (!entry.endsWith('.ts')) return stat(entry).then((s) => Math.round(s.mtimeMs), () => 0);
+  const src = fileURLToPath(new URL('../', import.meta.url));
+  const files = (await readdir(src, { recursive: true }).catch(() => [] as string[])).filter((name) => name.endsWith('.ts'));
+  const times = await Promise.all(files.map((name) => stat(join(src, name)).then((s) => s.mtimeMs, () => 0)));
+  return Math.round(Math.max(0, ...times));
 }
 
 /** Ask the daemon to stop (its apps run on) and wait until its pid is gone. */
