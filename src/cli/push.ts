@@ -83,9 +83,7 @@ export function register(program: Command): void {
         noStart: flags.start === false,
         strategy: flags.strategy,
       };
-      const manifestPath = room.manifestPathFor(pushFlags);
-      const manifest = manifestPath ? await room.readManifest(manifestPath, await room.manifestVars(pushFlags)) : undefined;
-      const plans = room.planPush(pushFlags, manifest);
+      const plans = await room.planPushes(pushFlags);
       const seams = room.realPushSeams();
       const summaries: PushSummary[] = [];
       // Ctrl-C cancels staging cleanly (container, network, temp files); a started app stays.

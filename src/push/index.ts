@@ -2,7 +2,7 @@
 // itself (stack → stage → image → deploy through the apps room).
 export { parseManifest, readManifest, type Manifest, type ManifestApp, type ManifestProcess, type HealthCheckKind } from './manifest.js';
 export { parseVarFlags, readVarsFile, type ManifestVars } from './manifest-vars.js';
-export { planPush, manifestPathFor, manifestVars, PUSH_DEFAULTS, type PushFlags, type PushPlan } from './push-options.js';
+export { planPush, PUSH_DEFAULTS, type PushFlags, type PushPlan } from './push-options.js';
 export {
   push,
   beginPush,
@@ -23,6 +23,6 @@ export {
 } from './push.js';
 export { realPushSeams } from './push-seams.js';
 export { restagePlan } from './restage.js';
-export { pushApp, type PushAppOptions, type PushAppResult } from './push-app.js';
+export { pushApp, planPushes, type PushAppOptions, type PushAppResult } from './push-app.js';
 export { deployImage, type Deployed } from './push-deploy.js';
 export { deletePushedApp } from './delete-app.js';

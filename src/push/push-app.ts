@@ -1,7 +1,7 @@
 import type { PushPhase, PushSummary } from './push.js';
 import { push, pushSucceeded } from './push.js';
 import { readManifest } from './manifest.js';
-import { manifestPathFor, manifestVars, planPush, type PushFlags } from './push-options.js';
+import { manifestPathFor, manifestVars, planPush, type PushFlags, type PushPlan } from './push-options.js';
 import { realPushSeams } from './push-seams.js';
 import { parseDuration } from '../util/units.js';
 
@@ -44,6 +44,13 @@ function seconds(timeout: string | number | undefined): string | undefined {
   return timeout === undefined ? undefined : String(Math.ceil(parseDuration(timeout, 'timeout') / 1000));
 }
 
+/** The plan of each app a push names: the manifest found for `flags` (its `((vars))` filled), then the flags over it. */
+export async function planPushes(flags: PushFlags): Promise<PushPlan[]> {
+  const manifestPath = manifestPathFor(flags);
+  const manifest = manifestPath ? await readManifest(manifestPath, await manifestVars(flags)) : undefined;
+  return planPush(flags, manifest);
+}
+
 /** Source to a running app (or apps, with a multi-app manifest), as `dropship push` does it. */
 export async function pushApp(options: PushAppOptions = {}): Promise<PushAppResult[]> {
   const flags: PushFlags = {
@@ -66,11 +73,9 @@ export async function pushApp(options: PushAppOptions = {}): Promise<PushAppResu
     strategy: options.strategy,
     vars: Object.entries(options.vars ?? {}).map(([k, v]) => `${k}=${v}`),
   };
-  const manifestPath = manifestPathFor(flags);
-  const manifest = manifestPath ? await readManifest(manifestPath, await manifestVars(flags)) : undefined;
   const seams = realPushSeams();
   const results: PushAppResult[] = [];
-  for (const plan of planPush(flags, manifest)) {
+  for (const plan of await planPushes(flags)) {
     const summary = await push(plan, seams, { onPhase: options.onPhase, onLog: options.onLog, signal: options.signal });
     results.push({ ...summary, healthy: pushSucceeded(summary, plan) });
   }
