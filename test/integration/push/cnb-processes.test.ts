@@ -6,6 +6,7 @@ import * as assert from 'uvu/assert';
 import { isRoot, TEST_HOME, uniqueName } from '../../helpers/env.js';
 import { eventually, leaseShorts, leftovers } from '../app/helpers.js';
 import { bp, CNB_APPS } from '../cnb/helpers.js';
+import { releaseFromApp } from '../../../src/kube/index.js';
 import { dropship, get, pushJson, removePushed, type PushJson } from './helpers.js';
 
 // A CNB app with two launch.toml process types (fixtures/cnb/buildpacks/processes), pushed through
@@ -76,6 +77,15 @@ test('push -c CMD: web runs CMD through /cnb/lifecycle/launcher (the shell strat
   const summary = await push('-c', 'mkdir -p /tmp/www && echo "type=cmd profile=$PROFILE_GREETING" >/tmp/www/info.txt && exec httpd -f -p "$PORT" -h /tmp/www');
   assert.equal(summary.processes.map((p) => [p.type, p.healthy, p.requested]), [['web', 1, 1], ['worker', 1, 1]]);
   assert.is(await get(`${summary.url!}/info.txt`), 'type=cmd profile=from-profile\n');
+});
+
+test('dropship kube: the CNB types keep their launcher entry points (/cnb/process/<type>, a command through /cnb/lifecycle/launcher)', async () => {
+  if (skip) return console.log(`skip: ${skip}`);
+  const { release } = await releaseFromApp(name);
+  assert.equal(release.processes.map((p) => [p.type, p.entrypoint, p.command]), [
+    ['web', ['/cnb/lifecycle/launcher'], 'mkdir -p /tmp/www && echo "type=cmd profile=$PROFILE_GREETING" >/tmp/www/info.txt && exec httpd -f -p "$PORT" -h /tmp/www'],
+    ['worker', ['/cnb/process/worker'], undefined],
+  ]);
 });
 
 test('run-task: a one-off command through /cnb/lifecycle/launcher (the shell strategy), not the default process', async () => {
