@@ -4,7 +4,7 @@ import { defaultIdMap } from '../security/idmap.js';
 import { parseMemory } from './run-options.js';
 import { parseDuration } from '../util/units.js';
 import { instanceEnv } from './env.js';
-import { createSandbox, describeTask, loadAppImage, resolveImageUser, TASK_LABEL, waitForTask, type TaskResult } from '../sandbox/index.js';
+import { createSandbox, describeTask, loadAppImage, resolveImageUser, TASK_LABEL, taskArgs, waitForTask, type TaskResult } from '../sandbox/index.js';
 import { APP_LABEL, mainProcess, requireAppSpec } from './state.js';
 import { beginTaskRecord, type TaskRecord } from './task-records.js';
 
@@ -60,7 +60,7 @@ export async function runAppTask(name: string, options: AppTaskOptions): Promise
   const sandbox = await createSandbox({
     id: `dropship-${spec.name}-task-${guid.slice(0, 8)}`,
     lowerDirs: image.lowerDirs,
-    args: [...(image.config.Entrypoint ?? []), ...options.args],
+    args: taskArgs(image.config, options.args),
     env,
     cwd: image.config.WorkingDir || '/',
     user: await resolveImageUser(image.config.User, image.lowerDirs, spec.image),

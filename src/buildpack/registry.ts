@@ -14,10 +14,21 @@ import { fetchBuildpack, isBuildpackUrl } from './fetch.js';
 import { readBuildpackMetadata } from './metadata.js';
 import type { BuildpackListing } from './types.js';
 
+/** A member of an order group: a Cloud Native Buildpack by id (and version), as in order.toml. */
+export interface GroupMemberRef {
+  id: string;
+  version?: string;
+  optional: boolean;
+}
+
 /** One entry of the detect order as stored in registry.json. */
 export type RegistryEntry =
   | { name: string; source: 'builtin' }
-  | { name: string; source: 'registered'; origin: string; dir: string };
+  | { name: string; source: 'registered'; origin: string; dir: string }
+  | { name: string; source: 'group'; members: GroupMemberRef[] };
+
+/** An entry that is one buildpack with files (not an order group). */
+export type BuildpackEntry = Exclude<RegistryEntry, { source: 'group' }>;
 
 interface RegistryFile {
   version: 1;
@@ -59,13 +70,16 @@ export async function readOrder(home?: string): Promise<RegistryEntry[]> {
   return order;
 }
 
-export function entryDir(entry: RegistryEntry): string {
+export function entryDir(entry: BuildpackEntry): string {
   return entry.source === 'builtin' ? join(builtinBuildpacksDir(), entry.name) : entry.dir;
 }
 
 export async function listBuildpacks(home?: string): Promise<BuildpackListing[]> {
   const order = await readOrder(home);
   return Promise.all(order.map(async (entry, i) => {
+    if (entry.source === 'group') {
+      return { position: i + 1, name: entry.name, version: '', stacks: [], api: 'group', source: 'group' as const, origin: entry.members.map(memberLabel).join(','), members: entry.members };
+    }
     const meta = await readBuildpackMetadata(entryDir(entry)).catch(() => ({ version: '', stacks: [] as string[], api: '?' }));
     return {
       position: i + 1,
@@ -146,12 +160,16 @@ async function save(file: string, order: RegistryEntry[]): Promise<void> {
 }
 
 /** `dropship buildpack create NAME PATH|URL [--position N]` (default: last). */
-export async function createBuildpack(name: string, origin: string, options: { position?: number; home?: string } = {}): Promise<BuildpackListing> {
+function checkName(name: string): void {
   if (!NAME.test(name)) {
     throw new DropshipError('BUILDPACK_NAME_INVALID', `buildpack name '${name}' is not allowed`, {
       hint: 'use letters, digits, dot, dash and underscore, starting with a letter or digit',
     });
   }
+}
+
+export async function createBuildpack(name: string, origin: string, options: { position?: number; home?: string } = {}): Promise<BuildpackListing> {
+  checkName(name);
   const paths = registryPaths(options.home);
   const source = originOf(origin);
   return withLock(paths.lock, async () => {
@@ -178,6 +196,11 @@ export async function updateBuildpack(name: string, options: { position?: number
     if (index < 0) throw notRegistered(name);
     let entry = order[index]!;
     if (options.path !== undefined) {
+      if (entry.source === 'group') {
+        throw new DropshipError('BUILDPACK_GROUP_NO_PATH', `'${name}' is an order group; it has no files`, {
+          hint: `to change its members: dropship buildpack delete ${name}, then create it again with --group`,
+        });
+      }
       if (entry.source === 'builtin') {
         throw new DropshipError('BUILDPACK_BUILTIN', `'${name}' is built in; its files ship with dropship`, {
           hint: `register your version under another name: dropship buildpack create my-${name} ${options.path}`,
@@ -207,8 +230,20 @@ export async function deleteBuildpack(name: string, options: { home?: string } =
         hint: `move it to the end of the detect order instead: dropship buildpack update ${name} --position ${order.length}`,
       });
     }
+    if (entry.source === 'registered') {
+      for (const group of order) {
+        if (group.source !== 'group') continue;
+        for (const m of group.members) {
+          if ((await findMember(order, m))?.entry === entry) {
+            throw new DropshipError('BUILDPACK_IN_GROUP', `'${name}' is member ${memberLabel(m)} of order group '${group.name}'`, {
+              hint: `delete the group first: dropship buildpack delete ${group.name}`,
+            });
+          }
+        }
+      }
+    }
     await save(paths.file, order.filter((e) => e !== entry));
-    await rm(join(paths.store, name), { recursive: true, force: true });
+    if (entry.source === 'registered') await rm(join(paths.store, name), { recursive: true, force: true });
   });
 }
 
@@ -216,4 +251,81 @@ function notRegistered(name: string): DropshipError {
   return new DropshipError('BUILDPACK_NOT_FOUND', `no buildpack named '${name}'`, {
     hint: "'dropship buildpacks' lists the built-in and registered buildpacks",
   });
+}
+
+export function memberLabel(m: GroupMemberRef): string {
+  return `${m.id}${m.version ? `@${m.version}` : ''}${m.optional ? ' (optional)' : ''}`;
+}
+
+/**
+ * The registered Cloud Native Buildpack a group member names: the first in the detect order
+ * whose buildpack.toml has that id (and version, when the member gives one).
+ */
+export async function findMember(order: RegistryEntry[], ref: GroupMemberRef): Promise<{ entry: BuildpackEntry; stacks: string[] } | undefined> {
+  for (const entry of order) {
+    if (entry.source === 'group') continue;
+    const meta = await readBuildpackMetadata(entryDir(entry)).catch(() => undefined);
+    if (meta && meta.api !== 'v2' && meta.name === ref.id && (ref.version === undefined || meta.version === ref.version)) return { entry, stacks: meta.stacks };
+  }
+  return undefined;
+}
+
+/** `ID[@VERSION],…` of `--group`, with `--optional ID,…` marking members optional. */
+function parseGroup(spec: string, optional: string[]): GroupMemberRef[] {
+  const members = spec.split(',').map((s) => s.trim()).filter((s) => s !== '').map((s): GroupMemberRef => {
+    const at = s.lastIndexOf('@');
+    const [id, version] = at > 0 ? [s.slice(0, at), s.slice(at + 1)] : [s, undefined];
+    if (!/^[A-Za-z0-9][A-Za-z0-9./_-]*$/.test(id) || version === '') {
+      throw new DropshipError('BUILDPACK_GROUP_INVALID', `--group: '${s}' is not ID[@VERSION]`, { hint: 'give buildpack ids as in buildpack.toml, comma-separated: --group example/node,example/npm@1.2.0' });
+    }
+    return { id, ...(version ? { version } : {}), optional: optional.includes(id) };
+  });
+  if (members.length === 0) throw new DropshipError('BUILDPACK_GROUP_INVALID', `--group: '${spec}' names no buildpack`, { hint: 'give buildpack ids, comma-separated: --group example/node,example/npm' });
+  const seen = new Set<string>();
+  for (const m of members) {
+    if (seen.has(m.id)) throw new DropshipError('BUILDPACK_GROUP_INVALID', `--group: ${m.id} appears twice`, { hint: 'name each buildpack of a group once' });
+    seen.add(m.id);
+  }
+  const stray = optional.filter((id) => !seen.has(id));
+  if (stray.length > 0) throw new DropshipError('BUILDPACK_GROUP_INVALID', `--optional: ${stray.join(', ')} ${stray.length === 1 ? 'is' : 'are'} not in --group ${spec}`, { hint: 'mark as optional only members of the group' });
+  return members;
+}
+
+/**
+ * `dropship buildpack create NAME --group ID[@VERSION],… [--optional ID,…] [--position N]`: an
+ * order group (order.toml's `[[order]] [[order.group]]`) of registered Cloud Native Buildpacks,
+ * which builds without `-b` try as one group before the single buildpacks.
+ */
+export async function createGroup(name: string, spec: string, options: { optional?: string[]; position?: number; home?: string } = {}): Promise<BuildpackListing> {
+  checkName(name);
+  const members = parseGroup(spec, options.optional ?? []);
+  const paths = registryPaths(options.home);
+  return withLock(paths.lock, async () => {
+    const order = await readOrder(options.home);
+    if (order.some((e) => e.name === name)) {
+      throw new DropshipError('BUILDPACK_EXISTS', `a buildpack named '${name}' already exists`, { hint: `delete it first (dropship buildpack delete ${name}) or choose another name` });
+    }
+    for (const m of members) {
+      if (await findMember(order, m)) continue;
+      const known = await cnbIds(order);
+      throw new DropshipError('BUILDPACK_GROUP_MEMBER_UNKNOWN', `--group: no registered Cloud Native Buildpack has id ${m.id}${m.version ? ` and version ${m.version}` : ''}`, {
+        hint: `register it first (dropship buildpack create NAME DIR); registered: ${known.length > 0 ? known.join(', ') : 'none'}`,
+      });
+    }
+    const position = checkPosition(options.position, order.length + 1) ?? order.length + 1;
+    order.splice(position - 1, 0, { name, source: 'group', members });
+    await save(paths.file, order);
+    return (await listBuildpacks(options.home))[position - 1]!;
+  });
+}
+
+/** `id@version` of every registered Cloud Native Buildpack, for hints. */
+async function cnbIds(order: RegistryEntry[]): Promise<string[]> {
+  const ids: string[] = [];
+  for (const entry of order) {
+    if (entry.source === 'group') continue;
+    const meta = await readBuildpackMetadata(entryDir(entry)).catch(() => undefined);
+    if (meta && meta.api !== 'v2') ids.push(`${meta.name}@${meta.version}`);
+  }
+  return ids;
 }

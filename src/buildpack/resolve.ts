@@ -6,7 +6,7 @@ import { requireBin } from './check.js';
 import { fetchBuildpack, isBuildpackUrl, type FetchOptions } from './fetch.js';
 import { fetchGitBuildpack, isGitBuildpackUrl } from './git.js';
 import { readBuildpackMetadata } from './metadata.js';
-import { entryDir, readOrder, type RegistryEntry } from './registry.js';
+import { entryDir, findMember, memberLabel, readOrder, type BuildpackEntry } from './registry.js';
 import type { Buildpack, BuildpackSource } from './types.js';
 
 export interface ResolveOptions {
@@ -22,7 +22,7 @@ async function describe(dir: string, key: string, source: BuildpackSource, name?
   return { key, name: name ?? meta.name, version: meta.version, stacks: meta.stacks, source, dir, api: meta.api };
 }
 
-function fromEntry(entry: RegistryEntry): Promise<Buildpack> {
+function fromEntry(entry: BuildpackEntry): Promise<Buildpack> {
   return describe(entryDir(entry), entry.name, entry.source, entry.name);
 }
 
@@ -48,6 +48,11 @@ export async function resolveBuildpack(value: string, index: number, options: Re
   const looksLikePath = value.includes('/') || /\.(tgz|tar\.gz|tar|zip)$/i.test(value) || value.startsWith('.');
   if (!looksLikePath || options.fetch?.fromApp) {
     const entry = (await readOrder(options.home)).find((e) => e.name === value);
+    if (entry?.source === 'group') {
+      throw new DropshipError('BUILDPACK_IS_GROUP', `buildpack '${value}' is an order group, not one buildpack`, {
+        hint: `name its members with -b (${entry.members.map(memberLabel).join(', ')}), or build without -b to try the registered groups`,
+      });
+    }
     if (entry) return fromEntry(entry);
   }
   const fromApp = options.fetch?.fromApp;
@@ -78,8 +83,42 @@ export async function resolveBuildpack(value: string, index: number, options: Re
 
 /** The detect order (registered and built-in), keeping only buildpacks that support `stack`. */
 export async function detectOrder(stack: string, home?: string): Promise<Buildpack[]> {
-  const all = await Promise.all((await readOrder(home)).map(fromEntry));
+  const all = await Promise.all((await readOrder(home)).filter((e): e is BuildpackEntry => e.source !== 'group').map(fromEntry));
   return all.filter((bp) => supportsStack(bp, stack));
+}
+
+/** A registered order group with its members named by their registered names (the keys `detectOrder` gives). */
+export interface DetectGroup {
+  name: string;
+  members: Array<{ key: string; optional: boolean }>;
+}
+
+/**
+ * The order groups of the detect order (`buildpack create --group`), in order, members looked up
+ * among the registered buildpacks now; a member that is gone is an error naming both, not a
+ * group silently tried without it.
+ */
+export async function detectGroups(stack: string, home?: string): Promise<DetectGroup[]> {
+  const order = await readOrder(home);
+  const groups: DetectGroup[] = [];
+  for (const group of order) {
+    if (group.source !== 'group') continue;
+    const members: Array<DetectGroup['members'][number] & { stacks: string[] }> = [];
+    for (const m of group.members) {
+      const found = await findMember(order, m);
+      if (!found) {
+        throw new DropshipError('BUILDPACK_GROUP_MEMBER_UNKNOWN', `order group '${group.name}': member ${memberLabel(m)} is no longer registered`, {
+          hint: `register it again, or delete the group: dropship buildpack delete ${group.name}`,
+        });
+      }
+      members.push({ key: found.entry.name, optional: m.optional, stacks: found.stacks });
+    }
+    // As detectOrder leaves out buildpacks for other stacks, a group with such a member is left out.
+    if (members.every((m) => m.stacks.length === 0 || m.stacks.includes(stack))) {
+      groups.push({ name: group.name, members: members.map(({ key, optional }) => ({ key, optional })) });
+    }
+  }
+  return groups;
 }
 
 export function supportsStack(bp: Buildpack, stack: string): boolean {

@@ -26,7 +26,9 @@ export interface BuildpackListing {
   stacks: string[];
   /** `v2` or the Buildpack API of a Cloud Native Buildpack. */
   api: string;
-  source: 'builtin' | 'registered';
-  /** Where it was registered from (path or URL), or the built-in directory. */
+  source: 'builtin' | 'registered' | 'group';
+  /** Where it was registered from (path or URL), or the built-in directory; a group's members. */
   origin: string;
+  /** An order group's members (`buildpack create --group`). */
+  members?: Array<{ id: string; version?: string; optional: boolean }>;
 }

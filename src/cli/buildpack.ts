@@ -1,4 +1,5 @@
 import { type Command, InvalidArgumentError } from 'commander';
+import { DropshipError } from '../errors.js';
 import { printJson, printTable } from './output.js';
 
 /** Checked here so the message quotes what was typed; the registry clamps it to the list's length. */
@@ -13,15 +14,28 @@ export function register(program: Command): void {
 
   buildpack
     .command('create')
-    .description('register a buildpack from a directory, .tgz/.zip or http(s) URL')
+    .description('register a buildpack from a directory, .tgz/.zip or http(s) URL, or an order group of registered Cloud Native Buildpacks')
     .argument('<name>', 'name to register it under')
-    .argument('<path-or-url>', 'directory with bin/, .tgz, .zip, or URL (optionally #sha256=<hex>)')
+    .argument('[path-or-url]', 'directory with bin/, .tgz, .zip, or URL (optionally #sha256=<hex>)')
+    .option('--group <ids>', 'an order group instead: ID[@VERSION],… of registered Cloud Native Buildpacks, tried as one group before single buildpacks')
+    .option('--optional <ids>', 'with --group: members that may drop out (ID,…)')
     .option('--position <n>', 'place in the detect order (1 is first; default last)', position)
     .option('--json', 'print the new entry as JSON')
-    .action(async (name: string, origin: string, flags: { position?: number; json?: boolean }) => {
-      const { createBuildpack } = await import('../buildpack/index.js');
-      const entry = await createBuildpack(name, origin, { position: flags.position });
+    .action(async (name: string, origin: string | undefined, flags: { group?: string; optional?: string; position?: number; json?: boolean }) => {
+      if ((origin === undefined) === (flags.group === undefined)) {
+        throw new DropshipError('INVALID_OPTION', origin === undefined ? `buildpack create ${name}: no path or URL given` : `buildpack create ${name}: both a path and --group given`, {
+          hint: 'give a directory, archive or URL to register one buildpack, or --group ID,… for an order group',
+        });
+      }
+      if (flags.optional !== undefined && flags.group === undefined) {
+        throw new DropshipError('INVALID_OPTION', '--optional: only an order group has optional members', { hint: 'use it with --group' });
+      }
+      const { createBuildpack, createGroup } = await import('../buildpack/index.js');
+      const entry = flags.group !== undefined
+        ? await createGroup(name, flags.group, { optional: flags.optional?.split(',').map((s) => s.trim()).filter(Boolean), position: flags.position })
+        : await createBuildpack(name, origin!, { position: flags.position });
       if (flags.json) printJson(entry);
+      else if (entry.source === 'group') process.stdout.write(`created order group ${entry.name} (${entry.origin}) at position ${entry.position}\n`);
       else process.stdout.write(`created buildpack ${entry.name}${entry.version ? ` ${entry.version}` : ''} at position ${entry.position}\n`);
     });
 
@@ -62,7 +76,7 @@ export function register(program: Command): void {
       }
       printTable(
         ['POSITION', 'NAME', 'VERSION', 'API', 'STACKS', 'SOURCE'],
-        list.map((b) => [String(b.position), b.name, b.version || '-', b.api, b.stacks.join(',') || 'any', b.source === 'builtin' ? 'built-in' : b.origin]),
+        list.map((b) => [String(b.position), b.name, b.version || '-', b.api, b.stacks.join(',') || 'any', b.source === 'builtin' ? 'built-in' : b.source === 'group' ? `group: ${b.origin}` : b.origin]),
       );
     });
 }

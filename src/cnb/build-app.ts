@@ -1,6 +1,6 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { detectOrder, readBuildpackMetadata, resolveBuildpack } from '../buildpack/index.js';
+import { detectGroups, detectOrder, readBuildpackMetadata, resolveBuildpack } from '../buildpack/index.js';
 import { DropshipError, isDropshipError } from '../errors.js';
 import { heldDirPath, openContainedDir } from '../util/contained-path.js';
 import { copyTreeNoFollow } from '../util/copy-tree.js';
@@ -60,8 +60,9 @@ function fromCnb(r: Awaited<ReturnType<typeof cnbBuild>>): AppImage {
 
 /**
  * The Cloud Native Buildpacks build of an app, when its buildpacks are Cloud Native ones: every
- * `-b` is one (a mix is refused), or none is named and a group of the registered CNB buildpacks
- * of the detect order passes detection (each tried as a group of its own). Undefined when the
+ * `-b` is one (a mix is refused), or none is named and a group of the detect order passes
+ * detection: the order groups (`buildpack create --group`) first, then each registered CNB
+ * buildpack as a group of its own. Undefined when the
  * job is V2 staging's: V2 buildpacks named, or none named and no CNB group passed while V2 ones
  * remain to detect (one detect order, CNB before V2: their detect contracts cannot interleave).
  * `dropship build` and `dropship push` decide the same way.
@@ -81,11 +82,12 @@ export async function buildIfCnb(options: CnbBuildOptions): Promise<CnbBuildResu
     }
   }
   if (options.buildpacks.length === 0) {
-    const order = await detectOrder(options.stack ?? DEFAULT_STACK, home);
+    const stack = options.stack ?? DEFAULT_STACK;
+    const [order, groups] = await Promise.all([detectOrder(stack, home), detectGroups(stack, home)]);
     const cnb = order.filter((b) => b.api !== undefined && b.api !== 'v2');
     if (cnb.length === 0) return undefined;
     try {
-      return await cnbBuild({ ...options, home, buildpacks: cnb.map((b) => b.key), grouping: 'order' });
+      return await cnbBuild({ ...options, home, buildpacks: cnb.map((b) => b.key), grouping: 'order', groups: groups.map((g) => g.members) });
     } catch (error) {
       if (!(isDropshipError(error) && error.code === 'CNB_NO_GROUP_PASSED' && cnb.length < order.length)) throw error;
       options.onEvent?.({ type: 'warning', message: `no Cloud Native Buildpack group passed (${(error.details?.groups as string[] | undefined)?.join('; ')}); trying the V2 buildpacks` });

@@ -42,6 +42,8 @@ export interface CnbBuildOptions {
   sbomOutputDir?: string;
   /** `group` (default): the buildpacks form one group, as `-b` lists do; `order`: each is a group of its own, tried in turn. */
   grouping?: 'group' | 'order';
+  /** With `order`: the registered order groups, tried first, each member named by its key among `buildpacks`. */
+  groups?: Array<Array<{ key: string; optional: boolean }>>;
   timeout?: string | number;
   memory?: string | number;
   network?: boolean;
@@ -101,6 +103,16 @@ export async function resolveCnbBuildpacks(values: string[], home: string, scrat
     out.push({ key: bp.key, dir: bp.dir, descriptor });
   }
   return out;
+}
+
+/** The registered order groups with their members' resolved buildpacks. */
+function registeredGroups(named: CnbBuildpack[], groups: Array<Array<{ key: string; optional: boolean }>>): Group[] {
+  const byKey = new Map(named.map((bp) => [bp.key, bp]));
+  return groups.map((group) => group.map((m) => {
+    const bp = byKey.get(m.key);
+    if (!bp) throw new DropshipError('CNB_GROUP_MEMBER_MISSING', `order group member ${m.key} is not among the buildpacks of this build`, { hint: "'dropship buildpacks' lists the groups and their members" });
+    return { bp, optional: m.optional };
+  }));
 }
 
 /** One detect failure summary per group, for the "no group passed" error. */
@@ -165,7 +177,7 @@ async function run(opts: NormalizedStagingOptions, options: CnbBuildOptions, ses
       await checkScript(bp, 'bin/build');
     }
   }
-  const groups = options.grouping === 'order' ? orderGroups(named) : groupsFrom(named);
+  const groups = options.grouping === 'order' ? orderGroups(named, registeredGroups(named, options.groups ?? [])) : groupsFrom(named);
   const index = new Map(named.map((bp, i) => [bp, i]));
 
   const appDir = join(work, 'app');

@@ -35,15 +35,24 @@ export function groupsFrom(named: CnbBuildpack[]): Group[] {
 }
 
 /**
- * The detect order without `-b` (registered buildpacks): each buildpack that is no composite's
- * member is a group of its own (a composite: its groups), tried in order.
+ * The detect order without `-b`: first the order groups registered with `buildpack create
+ * --group` (each one group, as an order.toml `[[order]]` entry, its members' composites
+ * expanded), then each registered buildpack that is no composite's member as a group of its own
+ * (a composite: its groups), tried in order.
  */
-export function orderGroups(named: CnbBuildpack[]): Group[] {
-  return expandTop(named).flat();
+export function orderGroups(named: CnbBuildpack[], registered: Group[] = []): Group[] {
+  const { expand, top } = expander(named);
+  const fromRegistered = registered.flatMap((group) => product(group.map((m) => expand(m.bp, m.optional, 0))));
+  return [...fromRegistered, ...top().flat()];
 }
 
 /** Per top-level buildpack, its alternative groups. */
 function expandTop(named: CnbBuildpack[]): Group[][] {
+  return expander(named).top();
+}
+
+/** Expands composites into their groups, members found among `named`; `top` leaves out the members used. */
+function expander(named: CnbBuildpack[]) {
   const find = (ref: { id: string; version?: string }, composite: CnbBuildpack, field: string): CnbBuildpack => {
     const found = named.find((b) => b.descriptor.id === ref.id && (ref.version === undefined || b.descriptor.version === ref.version));
     if (!found) {
@@ -67,6 +76,9 @@ function expandTop(named: CnbBuildpack[]): Group[][] {
       return expand(member, optional || ref.optional, depth + 1);
     })));
   };
-  const expanded = named.map((bp) => ({ bp, groups: expand(bp, false, 0) }));
-  return expanded.filter((e) => !members.has(e.bp)).map((e) => e.groups);
+  const top = (): Group[][] => {
+    const expanded = named.map((bp) => ({ bp, groups: expand(bp, false, 0) }));
+    return expanded.filter((e) => !members.has(e.bp)).map((e) => e.groups);
+  };
+  return { expand, top };
 }

@@ -40,7 +40,7 @@ export async function containerLauncher(spec: ProcessView): Promise<InstanceLaun
   });
   const user = await resolveImageUser(image.config.User, image.lowerDirs, spec.image);
   // No wait for the network in front: a monitored sandbox's process starts with its veth plugged in.
-  const args = imageArgs(image.config, spec.command, spec.image);
+  const args = imageArgs(image.config, spec.command, spec.image, spec.processType);
   const dirs = instanceDirs();
   return {
     imageDigest: image.digest,

@@ -1,5 +1,6 @@
 import { requireAppSpec, type AppSpec, type ProcessSpec } from '../apps/index.js';
 import { listSecurityGroups } from '../network/index.js';
+import { openStore, resolveImage } from '../oci/index.js';
 import type { SecurityGroupRule } from '../network/types.js';
 import type { KubeProcess, KubeRelease } from './types.js';
 
@@ -12,10 +13,33 @@ export interface AppRelease {
   release: Omit<KubeRelease, 'imageRef' | 'namespace' | 'seccomp' | 'apparmor' | 'workload'>;
 }
 
-function processOf(spec: AppSpec, process: ProcessSpec): KubeProcess {
+/** The process types of the release's image when Cloud Native Buildpacks built it (io.buildpacks.build.metadata). */
+async function cnbTypesOf(spec: AppSpec): Promise<string[] | undefined> {
+  // An image that is gone fails at publish, with its own error: here it only means no CNB override.
+  const image = await resolveImage(openStore(), spec.imageDigest).catch(() => undefined);
+  const label = image?.config.config?.Labels?.['io.buildpacks.build.metadata'];
+  if (label === undefined) return undefined;
+  try {
+    const processes = (JSON.parse(label) as { processes?: Array<{ type?: unknown }> }).processes;
+    return Array.isArray(processes) ? processes.map((p) => String(p?.type)) : [];
+  } catch {
+    return [];
+  }
+}
+
+/** As the daemon starts a CNB instance (sandbox imageArgs): a command through the launcher, a type by its link. */
+function cnbEntrypoint(process: ProcessSpec, types: string[] | undefined): string[] | undefined {
+  if (types === undefined) return undefined;
+  if (process.command !== undefined) return ['/cnb/lifecycle/launcher'];
+  return types.includes(process.type) ? [`/cnb/process/${process.type}`] : undefined;
+}
+
+function processOf(spec: AppSpec, process: ProcessSpec, cnbTypes: string[] | undefined): KubeProcess {
+  const entrypoint = cnbEntrypoint(process, cnbTypes);
   return {
     type: process.type,
     ...(process.command === undefined ? {} : { command: process.command }),
+    ...(entrypoint ? { entrypoint } : {}),
     instances: process.instances,
     memoryBytes: process.memoryBytes,
     diskBytes: process.diskBytes,
@@ -42,6 +66,7 @@ async function runningRules(apps: string[]): Promise<SecurityGroupRule[]> {
  */
 export async function releaseFromApp(app: string): Promise<AppRelease> {
   const spec = await requireAppSpec(app);
+  const cnbTypes = await cnbTypesOf(spec);
   return {
     storeImage: spec.image,
     storeDigest: spec.imageDigest,
@@ -49,7 +74,7 @@ export async function releaseFromApp(app: string): Promise<AppRelease> {
       app: spec.name,
       releaseVersion: spec.release,
       appId: spec.id,
-      processes: spec.processes.map((p) => processOf(spec, p)),
+      processes: spec.processes.map((p) => processOf(spec, p, cnbTypes)),
       env: spec.env,
       services: spec.services,
       securityGroupRules: await runningRules([spec.name]),

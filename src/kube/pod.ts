@@ -28,6 +28,7 @@ export function podSpec({ release, process, secretName, profiles, indexed }: Pod
     name: objectName(process.type, 63),
     image: release.imageRef,
     imagePullPolicy: 'IfNotPresent',
+    ...(process.entrypoint ? { command: process.entrypoint } : {}),
     // The image's entrypoint is its launcher; one argument is run through `sh -c`, like `-c` on one
     // host. Kubernetes expands $(VAR) in args too, which would rewrite the shell's $(cmd) and $$.
     args: process.command === undefined ? undefined : [literal(process.command)],

@@ -10,6 +10,11 @@ export interface KubeProcess {
   type: string;
   /** Start command, run through the image's launcher; absent: the image's own Cmd (web). */
   command?: string;
+  /**
+   * Replaces the image's ENTRYPOINT: a Cloud Native Buildpacks image's is its default process's
+   * link, so another type runs as /cnb/process/<type> and a command through /cnb/lifecycle/launcher.
+   */
+  entrypoint?: string[];
   instances: number;
   memoryBytes: number;
   diskBytes: number;

@@ -65,8 +65,8 @@ export interface ImageOutput {
   /** The tag already held this exact image (same droplet on the same stack build): nothing was written. */
   reused?: boolean;
   /**
-   * Built by Cloud Native Buildpacks: the web app runs the image's default process (its
-   * Entrypoint, the CNB launcher), which is named here.
+   * Built by Cloud Native Buildpacks: web runs the image's default process (its Entrypoint, the
+   * CNB launcher), named here, unless a command is given; the other types run as /cnb/process/<type>.
    */
   cnb?: { defaultProcess: string };
 }
@@ -235,14 +235,18 @@ export async function imagePhase(seams: PushSeams, work: PushWork): Promise<Imag
  * limits, command and health check; a type it does not set keeps its instance count on a
  * re-push, and starts with none when new (web with one), as in Cloud Foundry.
  */
-export function appProcesses(plan: PushPlan, image: Pick<ImageOutput, 'processTypes'>): StartProcess[] {
-  const types = ['web', ...Object.keys(image.processTypes), ...plan.processes.map((p) => p.type)].filter((t, i, all) => all.indexOf(t) === i);
+export function appProcesses(plan: PushPlan, image: Pick<ImageOutput, 'processTypes' | 'cnb'>): StartProcess[] {
+  // A CNB image without a web type runs its default process as web (its Entrypoint): not twice.
+  const imageTypes = Object.keys(image.processTypes).filter((t) => !image.cnb || 'web' in image.processTypes || t !== image.cnb.defaultProcess);
+  const types = ['web', ...imageTypes, ...plan.processes.map((p) => p.type)].filter((t, i, all) => all.indexOf(t) === i);
   return types.map((type): StartProcess => {
     if (type === 'web') {
       return { type, instances: plan.instances, memoryBytes: plan.memoryBytes, diskBytes: plan.diskBytes, healthCheck: plan.healthCheck, ...(plan.command === undefined ? {} : { command: plan.command }) };
     }
     const m = plan.processes.find((p) => p.type === type);
-    const command = m?.command ?? image.processTypes[type];
+    // A CNB type without a manifest command runs as /cnb/process/<type> (its command array, quoting
+    // intact); the joined words in processTypes are for display only.
+    const command = m?.command ?? (image.cnb ? undefined : image.processTypes[type]);
     return {
       type,
       instances: m?.instances,
@@ -262,13 +266,11 @@ export function appProcesses(plan: PushPlan, image: Pick<ImageOutput, 'processTy
 export async function startPhase(seams: PushSeams, work: PushWork, onLog: (line: string) => void): Promise<ProcessSummary[]> {
   const { plan, image } = work;
   if (!image) throw new DropshipError('PUSH_ORDER', 'the start phase needs the image phase first');
-  if (image.cnb) refuseCnbCommands(plan, image);
-  // A CNB image runs its default process (the launcher's) as web, whatever the buildpacks named
-  // it; its other process types would need the launcher invoked another way, not done yet.
-  const processes = image.cnb ? appProcesses(plan, image).filter((p) => p.type === 'web') : appProcesses(plan, image);
-  // A CNB web process is the image's Entrypoint: only a droplet's types need a command.
-  for (const p of image.cnb ? [] : processes) {
-    if (p.command === undefined && image.processTypes[p.type] === undefined) {
+  // A CNB image's types run through its launcher (/cnb/process/<type>; a command through
+  // /cnb/lifecycle/launcher), web without a command as its Entrypoint, the default process.
+  const processes = appProcesses(plan, image);
+  for (const p of processes) {
+    if (p.command === undefined && image.processTypes[p.type] === undefined && !(image.cnb && p.type === 'web')) {
       throw new DropshipError('PUSH_NO_COMMAND', `process type '${p.type}' of ${plan.name} has no command: staging found ${Object.keys(image.processTypes).join(', ') || 'no process types'}`, {
         hint: `add '${p.type}: COMMAND' to the Procfile, or a command for it in the manifest`,
       });
@@ -297,19 +299,6 @@ export async function startPhase(seams: PushSeams, work: PushWork, onLog: (line:
     });
   });
   return work.processes;
-}
-
-/**
- * A CNB image runs its default process through the CNB launcher; a start command or more
- * process types would need the launcher invoked another way, which push does not do yet. Said
- * before anything is released, so the app stays as it was.
- */
-function refuseCnbCommands(plan: PushPlan, image: ImageOutput): void {
-  const what = plan.command !== undefined ? 'a start command (-c or command:)' : plan.processes.length ? `process types ${plan.processes.map((p) => p.type).join(', ')}` : undefined;
-  if (what === undefined) return;
-  throw new DropshipError('PUSH_CNB_COMMAND', `${plan.name} was built by Cloud Native Buildpacks; push runs its default process (${image.cnb!.defaultProcess}) as web and takes no ${what}`, {
-    hint: 'the buildpacks name the processes (launch.toml): push without the command and process types',
-  });
 }
 
 export function pushSummary(work: PushWork): PushSummary {

@@ -75,8 +75,37 @@ export async function resolveImageUser(user: string | undefined, lowerDirs: stri
   return { uid, gid };
 }
 
-/** The image's process: Entrypoint + Cmd, or with `-c` the command through the Entrypoint (the launcher). */
-export function imageArgs(config: { Entrypoint?: string[] | null; Cmd?: string[] | null }, command: string | undefined, image: string): string[] {
+/** The process types of a Cloud Native Buildpacks image (io.buildpacks.build.metadata), or undefined for other images. */
+function cnbProcessTypes(config: { Labels?: Record<string, string> | null }): string[] | undefined {
+  const label = config.Labels?.['io.buildpacks.build.metadata'];
+  if (label === undefined) return undefined;
+  try {
+    const processes = (JSON.parse(label) as { processes?: Array<{ type?: unknown }> }).processes;
+    return Array.isArray(processes) ? processes.map((p) => String(p?.type)) : [];
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * The image's process: Entrypoint + Cmd, or with `-c` the command through the Entrypoint (the
+ * launcher). A Cloud Native Buildpacks image runs process type T as `/cnb/process/T` (web, when
+ * the buildpacks named none so, is the Entrypoint: the default process), and a command through
+ * `/cnb/lifecycle/launcher CMD` as pack and Cloud Foundry do: the launcher's shell strategy, so
+ * profile.d scripts apply. Its Entrypoint is a process's link, which would take CMD as that
+ * process's arguments instead.
+ */
+export function imageArgs(config: { Entrypoint?: string[] | null; Cmd?: string[] | null; Labels?: Record<string, string> | null }, command: string | undefined, image: string, processType?: string): string[] {
+  const cnbTypes = cnbProcessTypes(config);
+  if (cnbTypes !== undefined) {
+    if (command !== undefined) return ['/cnb/lifecycle/launcher', command];
+    if (processType !== undefined && cnbTypes.includes(processType)) return [`/cnb/process/${processType}`];
+    if (processType !== undefined && processType !== 'web') {
+      throw new DropshipError('NO_START_COMMAND', `image ${image} has no process type '${processType}' (it has ${cnbTypes.join(', ') || 'none'})`, {
+        hint: 'give the process a command (manifest processes: command:), or build with buildpacks that define it',
+      });
+    }
+  }
   const entrypoint = config.Entrypoint ?? [];
   if (command !== undefined) return entrypoint.length ? [...entrypoint, command] : ['/bin/sh', '-c', command];
   const args = [...entrypoint, ...(config.Cmd ?? [])];
@@ -86,6 +115,14 @@ export function imageArgs(config: { Entrypoint?: string[] | null; Cmd?: string[]
     });
   }
   return args;
+}
+
+/**
+ * A one-off command's argv (a task): through the Entrypoint, the launcher; for a Cloud Native
+ * Buildpacks image through `/cnb/lifecycle/launcher`, whose Entrypoint is a process's link.
+ */
+export function taskArgs(config: { Entrypoint?: string[] | null; Labels?: Record<string, string> | null }, argv: string[]): string[] {
+  return cnbProcessTypes(config) !== undefined ? ['/cnb/lifecycle/launcher', ...argv] : [...(config.Entrypoint ?? []), ...argv];
 }
 
 /** The port the app listens on: `-p H:C` wins, then the image's first exposed tcp port, then 8080. */

@@ -3,8 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { builtinNames, createBuildpack, deleteBuildpack, listBuildpacks, resolveBuildpack, updateBuildpack } from '../../../src/buildpack/index.js';
+import { builtinNames, createBuildpack, createGroup, deleteBuildpack, detectGroups, detectOrder, listBuildpacks, resolveBuildpack, updateBuildpack } from '../../../src/buildpack/index.js';
 import { FIXTURE_BUILDPACKS, packTgz, rejects } from './helpers.js';
+
+const CNB = new URL('../../../fixtures/cnb/buildpacks/', import.meta.url).pathname;
 
 async function withHome(fn: (home: string) => Promise<void>): Promise<void> {
   const home = await mkdtemp(join(tmpdir(), 'dropship-reg-'));
@@ -61,6 +63,39 @@ test('clear errors: duplicate, unknown, built-in delete, bad name, bad position,
 test('a built-in can be moved in the detect order', () => withHome(async (home) => {
   await updateBuildpack('staticfile', { position: 3, home });
   assert.is((await listBuildpacks(home))[2]!.name, 'staticfile');
+}));
+
+test('order groups (buildpack create --group): listed, members looked up by id and version, tried before single buildpacks', () => withHome(async (home) => {
+  await createBuildpack('prov', join(CNB, 'provider'), { home });
+  await createBuildpack('cons', join(CNB, 'consumer'), { home });
+  await createBuildpack('ruby', join(CNB, 'optional-ruby'), { home });
+  const group = await createGroup('web-group', 'fixture/provider, fixture/optional-ruby, fixture/consumer@2.0.0', { optional: ['fixture/optional-ruby'], position: 1, home });
+  assert.equal([group.position, group.name, group.api, group.source, group.origin], [1, 'web-group', 'group', 'group', 'fixture/provider,fixture/optional-ruby (optional),fixture/consumer@2.0.0']);
+  assert.equal(group.members, [{ id: 'fixture/provider', optional: false }, { id: 'fixture/optional-ruby', optional: true }, { id: 'fixture/consumer', version: '2.0.0', optional: false }]);
+  assert.equal(await detectGroups('tiny', home), [{ name: 'web-group', members: [{ key: 'prov', optional: false }, { key: 'ruby', optional: true }, { key: 'cons', optional: false }] }]);
+  assert.not.ok((await detectOrder('tiny', home)).some((b) => b.key === 'web-group'), 'a group is not one buildpack of the order');
+  await rejects(() => resolveBuildpack('web-group', 0, { home, scratchDir: join(home, 'scratch') }), /buildpack 'web-group' is an order group, not one buildpack/);
+  await rejects(() => updateBuildpack('web-group', { path: join(CNB, 'provider'), home }), /'web-group' is an order group; it has no files/);
+  assert.is((await updateBuildpack('web-group', { position: 2, home })).position, 2);
+  await rejects(() => deleteBuildpack('cons', { home }), /'cons' is member fixture\/consumer@2.0.0 of order group 'web-group'/);
+  await deleteBuildpack('web-group', { home });
+  assert.not.ok((await listBuildpacks(home)).some((b) => b.name === 'web-group'));
+  assert.equal(await detectGroups('tiny', home), []);
+  await deleteBuildpack('cons', { home });
+}));
+
+test('order groups: clear errors for unknown members, wrong versions, V2 members, bad specs', () => withHome(async (home) => {
+  await createBuildpack('prov', join(CNB, 'provider'), { home });
+  await createBuildpack('legacy', join(FIXTURE_BUILDPACKS, 'legacy-compile'), { home });
+  await rejects(() => createGroup('g', 'fixture/provider,fixture/nope', { home }), /--group: no registered Cloud Native Buildpack has id fixture\/nope/);
+  await rejects(() => createGroup('g', 'fixture/provider@9.9.9', { home }), /--group: no registered Cloud Native Buildpack has id fixture\/provider and version 9\.9\.9/);
+  await rejects(() => createGroup('g', 'legacy', { home }), /no registered Cloud Native Buildpack has id legacy/);
+  await rejects(() => createGroup('g', ' , ', { home }), /names no buildpack/);
+  await rejects(() => createGroup('g', 'fixture/provider@', { home }), /'fixture\/provider@' is not ID\[@VERSION\]/);
+  await rejects(() => createGroup('g', 'fixture/provider,fixture/provider', { home }), /fixture\/provider appears twice/);
+  await rejects(() => createGroup('g', 'fixture/provider', { optional: ['fixture/other'], home }), /--optional: fixture\/other is not in --group/);
+  await rejects(() => createGroup('prov', 'fixture/provider', { home }), /a buildpack named 'prov' already exists/);
+  assert.not.ok((await listBuildpacks(home)).some((b) => b.name === 'g'), 'nothing was registered');
 }));
 
 test.run();

@@ -93,6 +93,15 @@ test("a shell command keeps its $(…) and $$: Kubernetes' own expansion is esca
   assert.equal(args, ['echo $$$$ $$(date) $${PORT} $$(PORT)']);
 });
 
+test('a Cloud Native Buildpacks process: its entrypoint replaces the image ENTRYPOINT (a process link), a command stays in args', () => {
+  const { objects } = kubeManifests(release({ processes: [web(), web({ type: 'worker', healthCheck: { type: 'process', timeoutSeconds: 60 }, entrypoint: ['/cnb/process/worker'] }), web({ type: 'cron', command: 'run "$X"', entrypoint: ['/cnb/lifecycle/launcher'] })] }));
+  const worker = containerOf(byKind<IStatefulSet>(objects, 'StatefulSet', 'shop-worker'));
+  assert.equal([worker.command, worker.args], [['/cnb/process/worker'], undefined]);
+  const cron = containerOf(byKind<IStatefulSet>(objects, 'StatefulSet', 'shop-cron'));
+  assert.equal([cron.command, cron.args], [['/cnb/lifecycle/launcher'], ['run "$$X"']]);
+  for (const object of objects) assertApiValid(object);
+});
+
 test('process: command through the launcher, resources, probes, stop timeout', () => {
   const { objects } = kubeManifests(release());
   const worker = byKind<IStatefulSet>(objects, 'StatefulSet', 'shop-worker');

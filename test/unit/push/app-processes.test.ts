@@ -45,4 +45,12 @@ test("the manifest's processes set a type's instances, limits, command and healt
   assert.is(processes[3]!.command, 'node mailer.js');
 });
 
+test('a CNB image: every launch.toml type is a process, run by the launcher (no command of its own); without a web type, its default process is web, not run twice', () => {
+  const [plan] = planPush({ path: '.', name: 'shop' });
+  const cnb = { processTypes: { hello: 'hello it\'s', worker: 'sh -c x' }, cnb: { defaultProcess: 'hello' } };
+  assert.equal(appProcesses(plan!, cnb).map((p) => [p.type, p.instances, p.command]), [['web', undefined, undefined], ['worker', undefined, undefined]]);
+  const withWeb = { processTypes: { web: 'server', other: 'x' }, cnb: { defaultProcess: 'other' } };
+  assert.equal(appProcesses(plan!, withWeb).map((p) => p.type), ['web', 'other']);
+});
+
 test.run();

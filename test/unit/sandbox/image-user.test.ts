@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { containerPortFor, imageArgs, resolveImageUser } from '../../../src/sandbox/image-user.js';
+import { containerPortFor, imageArgs, resolveImageUser, taskArgs } from '../../../src/sandbox/image-user.js';
 import { DropshipError } from '../../../src/errors.js';
 
 test('config.User: empty is the (mapped) root, numbers pass, names come from the top layer with the file', async () => {
@@ -53,6 +53,21 @@ test('the process is Entrypoint + Cmd; -c goes through the Entrypoint (the launc
   } catch (error) {
     assert.is((error as DropshipError).code, 'NO_START_COMMAND');
     assert.is((error as DropshipError).message, 'image bare has neither Entrypoint nor Cmd');
+  }
+});
+
+test('platform.md "launcher": a CNB image runs type T as /cnb/process/T, a command through /cnb/lifecycle/launcher, web without a web type as its Entrypoint', () => {
+  const cnb = { Entrypoint: ['/cnb/process/hello'], Labels: { 'io.buildpacks.build.metadata': JSON.stringify({ processes: [{ type: 'hello' }, { type: 'worker' }] }) } };
+  assert.equal(imageArgs(cnb, undefined, 'i', 'worker'), ['/cnb/process/worker']);
+  assert.equal(imageArgs(cnb, undefined, 'i', 'web'), ['/cnb/process/hello'], 'the default process');
+  assert.equal(imageArgs(cnb, 'echo "$X"', 'i', 'worker'), ['/cnb/lifecycle/launcher', 'echo "$X"'], 'not the process link, which would take it as arguments');
+  assert.equal(taskArgs(cnb, ['sh', '-c', 'x']), ['/cnb/lifecycle/launcher', 'sh', '-c', 'x'], 'a task: the launcher, not the default process with arguments');
+  assert.equal(taskArgs({ Entrypoint: ['/lifecycle/launcher'] }, ['x']), ['/lifecycle/launcher', 'x']);
+  try {
+    imageArgs(cnb, undefined, 'i', 'mailer');
+    assert.unreachable();
+  } catch (error) {
+    assert.is((error as DropshipError).message, "image i has no process type 'mailer' (it has hello, worker)");
   }
 });
 
