@@ -1,6 +1,7 @@
 import { requireAppSpec, type AppSpec, type ProcessSpec } from '../apps/index.js';
 import { listSecurityGroups } from '../network/index.js';
 import { openStore, resolveImage } from '../oci/index.js';
+import { cnbProcessTypes } from '../sandbox/index.js';
 import type { SecurityGroupRule } from '../network/types.js';
 import type { KubeProcess, KubeRelease } from './types.js';
 
@@ -17,14 +18,7 @@ export interface AppRelease {
 async function cnbTypesOf(spec: AppSpec): Promise<string[] | undefined> {
   // An image that is gone fails at publish, with its own error: here it only means no CNB override.
   const image = await resolveImage(openStore(), spec.imageDigest).catch(() => undefined);
-  const label = image?.config.config?.Labels?.['io.buildpacks.build.metadata'];
-  if (label === undefined) return undefined;
-  try {
-    const processes = (JSON.parse(label) as { processes?: Array<{ type?: unknown }> }).processes;
-    return Array.isArray(processes) ? processes.map((p) => String(p?.type)) : [];
-  } catch {
-    return [];
-  }
+  return image?.config.config ? cnbProcessTypes(image.config.config) : undefined;
 }
 
 /** As the daemon starts a CNB instance (sandbox imageArgs): a command through the launcher, a type by its link. */

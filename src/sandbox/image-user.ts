@@ -76,7 +76,7 @@ export async function resolveImageUser(user: string | undefined, lowerDirs: stri
 }
 
 /** The process types of a Cloud Native Buildpacks image (io.buildpacks.build.metadata), or undefined for other images. */
-function cnbProcessTypes(config: { Labels?: Record<string, string> | null }): string[] | undefined {
+export function cnbProcessTypes(config: { Labels?: Record<string, string> | null }): string[] | undefined {
   const label = config.Labels?.['io.buildpacks.build.metadata'];
   if (label === undefined) return undefined;
   try {

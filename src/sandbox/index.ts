@@ -6,7 +6,7 @@ import type { Sandbox, SandboxOptions } from './sandbox.js';
 import type { TaskOptions } from './task.js';
 import type { TaskResult } from './task-result.js';
 
-export { resolveImageUser, imageArgs, taskArgs, containerPortFor } from './image-user.js';
+export { resolveImageUser, imageArgs, taskArgs, containerPortFor, cnbProcessTypes } from './image-user.js';
 export { loadAppImage, inspectAppImage, type InspectedImage } from './image-rootfs.js';
 export { awaitingNetwork } from './await-network.js';
 export type { TaskOptions } from './task.js';
