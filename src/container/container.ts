@@ -103,6 +103,8 @@ export class RuntimeContainer implements MonitoredContainer {
   private execCount = 0;
   private readonly stderrTail = { text: '' };
   private readonly stopWatching = new AbortController();
+  private lostMonitor?: () => void;
+  private readonly monitorLostOnce = new Promise<void>((resolve) => (this.lostMonitor = resolve));
 
   constructor(
     private readonly options: NormalizedContainerOptions,
@@ -261,12 +263,17 @@ export class RuntimeContainer implements MonitoredContainer {
   wait(): Promise<ExitInfo> {
     const monitor = this.options.monitor;
     if (monitor && !this.exited) {
-      this.exited = waitForExit({ id: this.id, exitDir: monitor.exitDir, ...this.monitorState }, this.stopWatching.signal).then(async (info) =>
+      this.exited = waitForExit({ id: this.id, exitDir: monitor.exitDir, ...this.monitorState }, this.stopWatching.signal, () => this.lostMonitor!()).then(async (info) =>
         info.statusError ? info : { ...info, oomKilled: await this.wasOomKilled(info) },
       );
     }
     if (!this.exited) return Promise.reject(new DropshipError('CONTAINER_NOT_STARTED', `container ${this.id} was never started`, { hint: 'create containers with createContainer(), which starts them' }));
     return this.exited;
+  }
+
+  monitorLost(): Promise<void> {
+    if (this.options.monitor) void this.wait();
+    return this.monitorLostOnce;
   }
 
   destroy(): Promise<void> {
