@@ -85,23 +85,31 @@ test('kill -9 of the daemon during restart --rolling: the next daemon rolls ever
   assert.equal(before.map((i) => [i.state, i.release, i.imageDigest]), [['running', 1, v1], ['running', 1, v1], ['running', 1, v1]]);
   for (const short of await leaseShorts(app)) shorts.add(short);
   const client = pollingClient(hostPort);
-  // ...then a rolling restart onto it, and the daemon killed once its first new instance serves.
-  const restart = execa(process.execPath, ['--import', 'tsx', MAIN, 'restart', app, '--rolling'], { reject: false, env: process.env });
-  await eventually(async () => (await instances()).some((i) => i.release === 2 && i.state === 'running'), 'a first instance of release 2', 300, 50);
-  await killDaemon9();
-  restart.kill('SIGKILL');
-  await restart;
-  const mid = await instances(); // a new daemon, which adopts them
-  assert.ok(mid.some((i) => i.release === 1), `the roll was cut short: ${JSON.stringify(mid.map((i) => i.release))}`);
-  const after = await eventually(async () => {
-    const list = await instances();
-    for (const short of await leaseShorts(app)) shorts.add(short);
-    if (list.length !== 3 || !list.every((i) => i.state === 'running' && i.release === 2)) return undefined;
-    // A replaced instance leaves ps at once, and stops after its drain.
-    for (const i of before) if ((await runtimeState(i.containerId!)) !== undefined) return undefined;
-    return list;
-  }, 'every instance on release 2 and the old ones stopped', 150);
-  const { ok, failed } = await client.stop();
+  let after: Instance[];
+  let polled: { ok: number; failed: string[] } | undefined;
+  try {
+    // ...then a rolling restart onto it, and the daemon killed once its first new instance serves.
+    const restart = execa(process.execPath, ['--import', 'tsx', MAIN, 'restart', app, '--rolling'], { reject: false, env: process.env });
+    await eventually(async () => (await instances()).some((i) => i.release === 2 && i.state === 'running'), 'a first instance of release 2', 300, 50);
+    await killDaemon9();
+    restart.kill('SIGKILL');
+    await restart;
+    const mid = await instances(); // a new daemon, which adopts them
+    assert.ok(mid.some((i) => i.release === 1), `the roll was cut short: ${JSON.stringify(mid.map((i) => i.release))}`);
+    after = await eventually(async () => {
+      const list = await instances();
+      for (const short of await leaseShorts(app)) shorts.add(short);
+      if (list.length !== 3 || !list.every((i) => i.state === 'running' && i.release === 2)) return undefined;
+      // A replaced instance leaves ps at once, and stops after its drain.
+      for (const i of before) if ((await runtimeState(i.containerId!)) !== undefined) return undefined;
+      return list;
+    }, 'every instance on release 2 and the old ones stopped', 150);
+    polled = await client.stop();
+  } finally {
+    // A failed wait must not leave the client polling: the suite would never end.
+    if (!polled) await client.stop();
+  }
+  const { ok, failed } = polled;
   assert.equal(failed, [], 'no request failed');
   assert.ok(ok > 0, `the client got answers (${ok})`);
   assert.equal(after.map((i) => i.imageDigest), [v2, v2, v2]);

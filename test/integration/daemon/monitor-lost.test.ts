@@ -46,6 +46,19 @@ async function replaced(index: number, old: string): Promise<PsInstance[]> {
   }, `instance ${index} to be replaced`, 150);
 }
 
+/** `fn` under a polling client, stopped whatever happens (a polling client left would keep the suite alive). */
+async function whilePolling<T>(fn: () => Promise<T>): Promise<{ after: T; ok: number; failed: string[] }> {
+  const client = pollingClient(hostPort);
+  let after: T;
+  try {
+    after = await fn();
+  } catch (error) {
+    await client.stop();
+    throw error;
+  }
+  return { after, ...(await client.stop()) };
+}
+
 test.before(async () => {
   if (!isRoot) return;
   home = await mkdtemp('/var/tmp/dropship-monlost-');
@@ -82,10 +95,10 @@ test('conmon killed while no daemon runs: the container runs on unmonitored; the
   // What happens to the container: it runs on (the app writes nothing more, so no SIGPIPE), same init.
   const state = await runtimeState(victim);
   assert.equal([state?.status, state?.pid], ['running', pid]);
-  const client = pollingClient(hostPort);
-  await instances(app); // starts a daemon, which adopts both
-  const after = await replaced(0, victim);
-  const { ok, failed } = await client.stop();
+  const { after, ok, failed } = await whilePolling(async () => {
+    await instances(app); // starts a daemon, which adopts both
+    return replaced(0, victim);
+  });
   assert.equal(failed, [], 'no request failed');
   assert.ok(ok > 0, `the client got answers (${ok})`);
   assert.is(after[1]!.containerId, before[1]!.containerId, 'the instance whose conmon lives was adopted, not replaced');
@@ -101,10 +114,10 @@ test('conmon killed while the daemon runs: replaced the same way, healthy before
   const before = await instances(app);
   assert.equal(before.map((i) => i.state), ['running', 'running']);
   const victim = before[1]!.containerId!;
-  const client = pollingClient(hostPort);
-  await killConmon(victim);
-  const after = await replaced(1, victim);
-  const { ok, failed } = await client.stop();
+  const { after, ok, failed } = await whilePolling(async () => {
+    await killConmon(victim);
+    return replaced(1, victim);
+  });
   assert.equal(failed, [], 'no request failed');
   assert.ok(ok > 0, `the client got answers (${ok})`);
   assert.is(after[0]!.containerId, before[0]!.containerId, 'the other instance is untouched');
