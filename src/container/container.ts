@@ -1,5 +1,5 @@
 import { watch } from 'node:fs';
-import { access, chmod, mkdir, readFile, rm } from 'node:fs/promises';
+import { access, chmod, mkdir, readFile, readdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { constants as osConstants } from 'node:os';
 import { allSettled } from '../util/settled.js';
@@ -14,6 +14,7 @@ import { defaultEnv, normalizeContainerOptions, resolveUser, type NormalizedCont
 import { mountRootfs, rootfsPath, unmountRootfs } from './rootfs.js';
 import { requireExecutable, startConmon } from './conmon.js';
 import { statusInfo } from './exit-file.js';
+import { StepStream, stepNonce, wrapStep } from './step-end.js';
 import { identify, monitorGone, stillRunning, waitForExit, type ProcessIdentity } from './monitor.js';
 import { writeRecord } from './record.js';
 import { runKeepsContainer, runtimeDelete, runtimeKill, runtimeStart, spawnExec, spawnRun, type RuntimeName } from './runtime.js';
@@ -33,6 +34,24 @@ function exitInfo(result: { exitCode?: number; signal?: string }): ExitInfo {
   if (result.exitCode !== undefined) return statusInfo(result.exitCode);
   const signal = result.signal ?? 'SIGKILL';
   return { exitCode: 128 + signalNumber(signal), signal, oomKilled: false, timedOut: false };
+}
+
+/** SIGKILL a process and its direct children (found by their parent pid in /proc). */
+async function killWithChildren(pid: number): Promise<void> {
+  const children: number[] = [];
+  for (const entry of await readdir('/proc').catch(() => [] as string[])) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
+    // Field 4 (ppid), counted after the command name's closing parenthesis.
+    if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) children.push(Number(entry));
+  }
+  for (const target of [...children, pid]) {
+    try {
+      process.kill(target, 'SIGKILL');
+    } catch {
+      // Gone already.
+    }
+  }
 }
 
 /** Resolve when `file` exists or `stop` settles, whichever comes first. */
@@ -103,6 +122,8 @@ export class RuntimeContainer implements MonitoredContainer {
   private execCount = 0;
   private readonly stderrTail = { text: '' };
   private readonly stopWatching = new AbortController();
+  private lostMonitor?: () => void;
+  private readonly monitorLostOnce = new Promise<void>((resolve) => (this.lostMonitor = resolve));
 
   constructor(
     private readonly options: NormalizedContainerOptions,
@@ -221,33 +242,60 @@ export class RuntimeContainer implements MonitoredContainer {
     return Number.parseInt(text, 10);
   }
 
+  /**
+   * Run `args` in the container and resolve with its status once it has exited, even when a
+   * background child it left keeps its stdout or stderr open (see step-end.ts): its output up
+   * to its exit is passed on, later output is not; the leftovers die with the container.
+   */
   async exec(args: string[], options: ExecOptions = {}): Promise<ExitInfo> {
     const n = ++this.execCount;
     const user = resolveUser(options.user ?? this.options.user);
+    const nonce = stepNonce();
     const spec = buildSpec({
       ...specOptions(this.options, this.bundle, this.apparmor),
-      args,
+      args: wrapStep(args, nonce),
       user,
       env: defaultEnv(user, { ...this.options.env, ...options.env }),
       cwd: options.cwd ?? this.options.cwd,
     });
     const processFile = await writeSpec(this.bundle, spec.process as never, `exec-${n}.json`);
     const pidFile = join(this.bundle, `exec-${n}.pid`);
+    let marked!: () => void;
+    const ended = new Promise<void>((resolve) => (marked = resolve));
+    const onEnd = () => {
+      if (stdout.ended && stderr.ended) marked();
+    };
+    const stdout = new StepStream(nonce, (chunk) => options.onStdout?.(chunk), onEnd);
+    const stderr = new StepStream(nonce, (chunk) => options.onStderr?.(chunk), onEnd);
     const subprocess = spawnExec(this.runtime, this.id, processFile, pidFile, {
       stdin: 'ignore',
-      onStdout: options.onStdout,
-      onStderr: options.onStderr,
+      onStdout: (chunk) => stdout.write(chunk),
+      onStderr: (chunk) => stderr.write(chunk),
     });
     let timedOut = false;
     const timer = options.timeoutMs
       ? setTimeout(() => {
           timedOut = true;
-          // runc exec forwards signals but cannot forward SIGKILL: kill the process by its host pid.
-          readFile(pidFile, 'utf8').then((pid) => process.kill(Number.parseInt(pid, 10), 'SIGKILL')).catch(() => subprocess.child.kill('SIGKILL'));
+          // runc exec forwards signals but cannot forward SIGKILL: kill the process (the wrapper's child) and the wrapper by host pid.
+          readFile(pidFile, 'utf8')
+            .then((pid) => killWithChildren(Number.parseInt(pid, 10)))
+            .catch(() => subprocess.child.kill('SIGKILL'));
         }, options.timeoutMs)
       : undefined;
     try {
-      const info = exitInfo(await subprocess.done);
+      const outcome = await Promise.race([ended.then(() => undefined), subprocess.done]);
+      let info: ExitInfo;
+      if (outcome === undefined) {
+        // The process has exited and its output is in; runc may wait on for the leftovers' pipes: let go of it.
+        subprocess.child.stdout?.destroy();
+        subprocess.child.stderr?.destroy();
+        subprocess.child.kill('SIGKILL');
+        info = statusInfo(stdout.status!);
+      } else {
+        stdout.flush();
+        stderr.flush();
+        info = exitInfo(outcome);
+      }
       return { ...info, timedOut, oomKilled: await this.wasOomKilled(info) };
     } finally {
       if (timer) clearTimeout(timer);
@@ -261,12 +309,17 @@ export class RuntimeContainer implements MonitoredContainer {
   wait(): Promise<ExitInfo> {
     const monitor = this.options.monitor;
     if (monitor && !this.exited) {
-      this.exited = waitForExit({ id: this.id, exitDir: monitor.exitDir, ...this.monitorState }, this.stopWatching.signal).then(async (info) =>
+      this.exited = waitForExit({ id: this.id, exitDir: monitor.exitDir, ...this.monitorState }, this.stopWatching.signal, () => this.lostMonitor!()).then(async (info) =>
         info.statusError ? info : { ...info, oomKilled: await this.wasOomKilled(info) },
       );
     }
     if (!this.exited) return Promise.reject(new DropshipError('CONTAINER_NOT_STARTED', `container ${this.id} was never started`, { hint: 'create containers with createContainer(), which starts them' }));
     return this.exited;
+  }
+
+  monitorLost(): Promise<void> {
+    if (this.options.monitor) void this.wait();
+    return this.monitorLostOnce;
   }
 
   destroy(): Promise<void> {

@@ -49,13 +49,16 @@ export interface ExitWatch {
  * on its directory, plus a re-read after the watch is set, so a file written in between is not
  * missed). When conmon is gone without writing one, the init's status went to whoever reaped
  * it (the host's init): the exit is then reported, with an unknown status, once the init is
- * gone too. `abort` ends the wait with what the exit file says by then.
+ * gone too. Before that, while the init runs on unmonitored (its output has no reader, its exit
+ * no recorder), `onMonitorLost` is called once, so the caller can replace the container.
+ * `abort` ends the wait with what the exit file says by then.
  */
-export function waitForExit(target: ExitWatch, abort: AbortSignal): Promise<ExitInfo> {
+export function waitForExit(target: ExitWatch, abort: AbortSignal, onMonitorLost: () => void = () => undefined): Promise<ExitInfo> {
   const path = join(target.exitDir, target.id);
   return new Promise<ExitInfo>((resolve) => {
     let settled = false;
     let timer: NodeJS.Timeout | undefined;
+    let lost = false;
     const watcher = watch(target.exitDir, (_event, name) => {
       if (name === target.id) void check();
     });
@@ -80,7 +83,13 @@ export function waitForExit(target: ExitWatch, abort: AbortSignal): Promise<Exit
     }
     async function checkMonitor(): Promise<void> {
       if (settled || (await stillRunning(target.conmon)) || (await check())) return;
-      if (await stillRunning(target.init)) return;
+      if (await stillRunning(target.init)) {
+        if (!lost && !settled) {
+          lost = true;
+          onMonitorLost();
+        }
+        return;
+      }
       finish(unknownExit(new DropshipError('MONITOR_LOST', `container ${target.id}: its monitor conmon${target.conmon ? ` (pid ${target.conmon.pid})` : ''} is gone and wrote no exit file ${path}; the exit status is lost`, {
         hint: 'conmon was killed from outside dropship; the container has exited or been removed: destroy() it',
       })));

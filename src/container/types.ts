@@ -128,4 +128,10 @@ export interface MonitoredContainer extends Container {
   readonly labels: Record<string, string>;
   /** conmon's pid while this handle knows it alive at start or adoption. */
   readonly conmonPid: number | undefined;
+  /**
+   * Resolves (never rejects) once conmon is found gone while the init runs on without it: the
+   * container's output has no reader and its exit will not be recorded, so it cannot be
+   * supervised any more. Seen within a second of conmon's death, or at once for an adopted one.
+   */
+  monitorLost(): Promise<void>;
 }

@@ -139,7 +139,7 @@ export class AppSupervision {
       const view: ProcessView = { ...processView(spec, routed), processType: type, routed: false, instances: 0 };
       const orphans = new Supervisor(view, { ...this.deps, backends: new AppBackends(unrouted, () => undefined), changed: () => undefined });
       await orphans.start(adoptions);
-      this.deps.event('process-removed', `process type ${type} is not in release ${spec.release}: its adopted instances stopped`);
+      this.deps.event('process-removed', `process type ${type} is not in release ${spec.release}: its adopted instances stop`);
     }
   }
 

@@ -7,7 +7,7 @@ import { APP_LABEL, INSTANCE_LABEL, PROCESS_LABEL, instanceEnv, type ProcessView
 import { createSandbox, imageArgs, loadAppImage, resolveImageUser } from '../sandbox/index.js';
 import type { InstanceHandle, InstanceLauncher, StartRequest } from './instance-launcher.js';
 import { instanceUsage } from './instance-usage.js';
-import { GUID_LABEL, IP_LABEL, instanceDirs } from './paths.js';
+import { DIGEST_LABEL, GUID_LABEL, IP_LABEL, RELEASE_LABEL, instanceDirs } from './paths.js';
 
 /** The supervisor's handle on a monitored container, new or adopted: `destroy` removes network and container. */
 function handleFor(container: MonitoredContainer, ip: string, pid: number, destroy: () => Promise<void>): InstanceHandle {
@@ -19,6 +19,7 @@ function handleFor(container: MonitoredContainer, ip: string, pid: number, destr
     logPath: container.logPath!,
     wait: () => exit,
     kill: (signal) => container.kill(signal),
+    monitorLost: () => container.monitorLost(),
     usage: () => instanceUsage(pid, container.bundle),
     destroy,
   };
@@ -75,13 +76,15 @@ export async function containerLauncher(spec: ProcessView): Promise<InstanceLaun
         hostname: request.guid,
         limits: { memoryBytes: spec.memoryBytes, diskBytes: spec.diskBytes, nofile: DEFAULT_NOFILE },
         idMap,
-        // What a later daemon needs to adopt the instance: whose it is, which process and index, its address.
+        // What a later daemon needs to adopt the instance: whose it is, which process and index, its address, what it runs.
         labels: (ip: string) => ({
           [APP_LABEL]: spec.name,
           [PROCESS_LABEL]: spec.processType,
           [INSTANCE_LABEL]: String(request.index),
           [GUID_LABEL]: request.guid,
           [IP_LABEL]: ip,
+          [RELEASE_LABEL]: String(spec.release),
+          [DIGEST_LABEL]: image.digest,
         }),
         monitor: { logPath: join(dirs.logs, `${id}.log`), exitDir: dirs.exits },
       });

@@ -28,6 +28,7 @@ import { LogTail } from './log-tail.js';
 import { LogWriter } from './log-store.js';
 import { adoptInstance } from './container-launcher.js';
 import type { Adoption } from './instance-slot.js';
+import { DIGEST_LABEL, RELEASE_LABEL } from './paths.js';
 
 const DETACH_TIMEOUT_MS = 10_000;
 
@@ -119,7 +120,9 @@ async function adoptionsOf(app: string, found: MonitoredSummary[]): Promise<Map<
     }
     const type = await processTypeOf(app, summary);
     const ofType = adopted.get(type) ?? new Map<number, Adoption[]>();
-    adopted.set(type, ofType.set(index, [...(ofType.get(index) ?? []), { handle, prior: prior.get(summary.id) }]));
+    const release = Number(summary.labels[RELEASE_LABEL]);
+    const started = { ...(Number.isInteger(release) && release > 0 ? { release } : {}), ...(summary.labels[DIGEST_LABEL] ? { imageDigest: summary.labels[DIGEST_LABEL] } : {}) };
+    adopted.set(type, ofType.set(index, [...(ofType.get(index) ?? []), { handle, prior: prior.get(summary.id), started }]));
   }
   return adopted;
 }

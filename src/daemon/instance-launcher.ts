@@ -13,6 +13,8 @@ export interface InstanceHandle {
   /** From conmon's exit file: resolves at once for a container that exited while nobody watched. */
   wait(): Promise<ExitInfo>;
   kill(signal: NodeJS.Signals): Promise<void>;
+  /** Resolves once its conmon is gone while the container runs on: it can no longer be supervised. */
+  monitorLost(): Promise<void>;
   /** Memory, CPU time and disk in use, from the container's cgroups and quota disk, as far as they can be read. */
   usage(): Promise<InstanceUsage>;
   /** Tear down network and container (the log file stays for the reader). Safe to call twice. */

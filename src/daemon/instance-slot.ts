@@ -20,6 +20,8 @@ export interface SlotContext {
   log: (entry: LogEntry) => void;
   event: (type: string, message: string, instance?: number) => void;
   changed: () => void;
+  /** The slot's container lost its monitor: the supervisor replaces it under a fresh one. */
+  unmonitored: (slot: InstanceSlot) => void;
 }
 
 export function exitText(info: ExitInfo): string {
@@ -31,6 +33,13 @@ export function exitText(info: ExitInfo): string {
 export interface Adoption {
   handle: InstanceHandle;
   prior?: InstanceStatus;
+  /** The release and digest the container was started from (its labels; absent on older containers). */
+  started?: { release?: number; imageDigest?: string };
+}
+
+/** The release an adopted container runs: its label, else the status an earlier daemon wrote. */
+export function adoptedRelease(adoption: Adoption): number | undefined {
+  return adoption.started?.release ?? adoption.prior?.release;
 }
 
 /**
@@ -85,6 +94,9 @@ export class InstanceSlot {
         // Healthy again at once, it has been running since then, not since this daemon began.
         if (prior.state === 'running') this.runningSince = prior.since;
       }
+      const started = adoption.started;
+      if (started?.release !== undefined) this.status.release = started.release;
+      if (started?.imageDigest !== undefined) this.status.imageDigest = started.imageDigest;
     }
     this.done = this.loop().catch((error: Error) => {
       this.cell('err', `Supervisor error: ${error.message}`);
@@ -207,6 +219,7 @@ export class InstanceSlot {
     this.status.containerId = handle.containerId;
     this.status.ip = handle.ip;
     this.status.pid = handle.pid;
+    void handle.monitorLost().then(() => this.monitorLost(handle));
     const tail = (this.tail = this.logTail(handle.logPath));
     await tail.start({ resume: adoption !== undefined });
     if (adoption) this.ctx.event('instance-adopt', `instance ${this.index} adopted in container ${handle.containerId} (pid ${handle.pid})`, this.index);
@@ -236,6 +249,19 @@ export class InstanceSlot {
       return undefined;
     }
     return { reason: healthFailure ?? text, ranForMs: this.ctx.clock.now() - startedAt };
+  }
+
+  /**
+   * conmon died and the container runs on: nobody reads its output (its next write gets
+   * SIGPIPE) and nobody will record its exit, so it cannot be supervised. It keeps serving while
+   * the supervisor starts a replacement under a fresh monitor, as podman and CRI-O would need to.
+   */
+  private monitorLost(handle: InstanceHandle): void {
+    if (this.handle !== handle || this.stopRequested) return;
+    const message = `the monitor (conmon) of container ${handle.containerId} is gone: its output and exit can no longer be seen; replacing it`;
+    this.cell('err', message);
+    this.ctx.event('monitor-lost', `instance ${this.index}: ${message}`, this.index);
+    this.ctx.unmonitored(this);
   }
 
   /** The container's output, from conmon's log file, into the app's log with the instance's tag. */

@@ -13,3 +13,6 @@ export function instanceDirs(root = homePaths().root): { logs: string; exits: st
 /** Labels on an instance's container, beside the apps room's app and index: what adoption needs. */
 export const GUID_LABEL = 'dropship.guid';
 export const IP_LABEL = 'dropship.ip';
+/** The release and image digest an instance was started from: known even when no status was written (a daemon killed mid-roll). */
+export const RELEASE_LABEL = 'dropship.release';
+export const DIGEST_LABEL = 'dropship.digest';

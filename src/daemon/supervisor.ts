@@ -2,7 +2,7 @@ import { DropshipError } from '../errors.js';
 import { DEFAULT_RESTART_POLICY, type RestartPolicy } from './backoff.js';
 import { systemClock, type Clock, type HealthTimings } from './health.js';
 import type { InstanceLauncher } from './instance-launcher.js';
-import { InstanceSlot, type Adoption, type SlotContext } from './instance-slot.js';
+import { InstanceSlot, adoptedRelease, type Adoption, type SlotContext } from './instance-slot.js';
 import type { LogEntry } from './log-line.js';
 import type { AppBackends } from './backends.js';
 import type { ProcessView, InstanceStatus } from '../apps/index.js';
@@ -41,6 +41,8 @@ export class Supervisor {
   private readonly shapes = new WeakMap<InstanceLauncher, string>();
   /** Adopted instances of an older release than the current one. */
   private readonly stale = new WeakSet<InstanceSlot>();
+  /** Instances whose conmon died: they serve until a replacement under a fresh monitor is healthy. */
+  private readonly unmonitored = new WeakSet<InstanceSlot>();
   private readonly ctx: SlotContext;
   private busy: Promise<unknown> = Promise.resolve();
   /** Aborted by cancel(): a roll in progress stops waiting for its new instance. */
@@ -59,6 +61,7 @@ export class Supervisor {
       log: deps.log,
       event: deps.event,
       changed: () => deps.changed(this.snapshot()),
+      unmonitored: (slot) => this.replaceUnmonitored(slot),
     };
   }
 
@@ -79,6 +82,8 @@ export class Supervisor {
    * each adopted instance has had its first health check. Adopted instances beyond the desired
    * count, or a second one for an index, are stopped. A launcher that cannot be made (the image
    * is gone) leaves the adopted instances running; only new ones fail, each with the reason.
+   * Adopted instances of an older release (a daemon killed mid-roll, a release made while none
+   * ran) are then rolled onto the current one, each replacement healthy before one is drained.
    */
   start(adopted: Map<number, Adoption[]> = new Map()): Promise<void> {
     return this.serial(async () => {
@@ -92,11 +97,14 @@ export class Supervisor {
       const extra: InstanceSlot[] = [];
       const taken: InstanceSlot[] = [];
       for (const [index, adoptions] of adopted) {
-        adoptions.forEach((adoption, n) => {
+        // Two for one index (a daemon killed mid-roll): the one of the current release is kept.
+        const ordered = [...adoptions].sort((a, b) => Number(adoptedRelease(b) === this.spec.release) - Number(adoptedRelease(a) === this.spec.release));
+        ordered.forEach((adoption, n) => {
           const slot = new InstanceSlot(index, this.launcher!, this.ctx);
           slot.run(adoption);
-          // Started from another release (a daemon that died mid-roll): the next convergence replaces it.
-          if (adoption.prior?.release !== undefined && adoption.prior.release !== this.spec.release) this.stale.add(slot);
+          const release = adoptedRelease(adoption);
+          // Started from another release (a daemon that died mid-roll): converged below.
+          if (release !== undefined && release !== this.spec.release) this.stale.add(slot);
           if (index < this.spec.instances && n === 0) {
             this.slots.push(slot);
             taken.push(slot);
@@ -106,9 +114,41 @@ export class Supervisor {
       const present = new Set(this.slots.map((s) => s.index));
       for (let i = 0; i < this.spec.instances; i++) if (!present.has(i)) this.addSlot(i);
       if (taken.length) this.deps.backends.hold();
-      void Promise.all(taken.map((slot) => slot.settled())).then(() => this.deps.backends.release());
-      await Promise.all(extra.map((slot) => slot.stop()));
+      const released = Promise.all(taken.map((slot) => slot.settled())).then(() => this.deps.backends.release());
+      if (extra.length || taken.some((slot) => this.stale.has(slot))) void this.converge(released, extra);
     });
+  }
+
+  /**
+   * After start(), in turn: stop the adopted instances not wanted and roll those of an older
+   * release onto the current one. Only once the data path is written again: until then the
+   * rules a dead daemon wrote may still send traffic to an extra one, and a replacement must
+   * really be in the rules before an old one leaves them.
+   */
+  private converge(released: Promise<void>, extra: InstanceSlot[]): Promise<void> {
+    return this.serial(async () => {
+      await released;
+      await Promise.all(extra.map((slot) => slot.stop()));
+      await this.rollSlots((s) => this.stale.has(s));
+      for (const slot of this.slots) this.markRelease(slot);
+      this.ctx.changed();
+    }).catch((error: Error) => this.deps.event('converge', `instances of an older release than ${this.spec.release} were not all replaced: ${error.message}`));
+  }
+
+  /**
+   * A start, roll or stop in progress finishes first; then `slot` is replaced like in a roll.
+   * Should its replacement not become healthy, it serves on and the next roll replaces it.
+   */
+  private replaceUnmonitored(slot: InstanceSlot): void {
+    this.unmonitored.add(slot);
+    void this.serial(() => this.rollSlots((s) => this.unmonitored.has(s))).catch((error: Error) =>
+      this.deps.event('monitor-lost', `instance ${slot.index} has no monitor and was not replaced: ${error.message}; the next restart or roll replaces it`, slot.index),
+    );
+  }
+
+  /** A slot to replace at the next roll: of another shape, of an older release, or without a monitor. */
+  private outdated(slot: InstanceSlot): boolean {
+    return this.shapes.get(slot.launcher) !== this.shape || this.stale.has(slot) || this.unmonitored.has(slot);
   }
 
   /** Let go of every instance without stopping it (the daemon stops; the next one adopts them). */
@@ -160,7 +200,7 @@ export class Supervisor {
       this.slots = this.slots.filter((s) => s.index < spec.instances);
       await Promise.all(removed.map((s) => s.stop()));
       // Every slot not made of the current shape, also those left behind by an earlier roll that failed.
-      await this.rollSlots((s) => this.shapes.get(s.launcher) !== this.shape || this.stale.has(s));
+      await this.rollSlots((s) => this.outdated(s));
       const present = new Set(this.slots.map((s) => s.index));
       for (let i = 0; i < spec.instances; i++) if (!present.has(i)) this.addSlot(i);
       // Instances the new release did not change (a scale) are its instances now.
@@ -206,11 +246,10 @@ export class Supervisor {
     return this.serial(async () => {
       this.cancelled = new AbortController();
       await this.useSpec(spec);
-      const outdated = (s: InstanceSlot) => this.shapes.get(s.launcher) !== this.shape || this.stale.has(s);
-      const gone = this.slots.filter((s) => s.index >= spec.instances || (outdated(s) && s.status.state !== 'running'));
+      const gone = this.slots.filter((s) => s.index >= spec.instances || (this.outdated(s) && s.status.state !== 'running'));
       this.slots = this.slots.filter((s) => !gone.includes(s));
       await Promise.all(gone.map((s) => s.stop()));
-      await this.rollSlots(outdated);
+      await this.rollSlots((s) => this.outdated(s));
       const present = new Set(this.slots.map((s) => s.index));
       for (let i = 0; i < spec.instances; i++) if (!present.has(i)) this.addSlot(i);
       for (const slot of this.slots) this.markRelease(slot);

@@ -46,6 +46,8 @@ function harness(options: { failing?: Set<string> } = {}) {
             exit({ exitCode: 143, signal: 'SIGTERM', oomKilled: false } as unknown as ExitInfo);
           },
           usage: async () => ({}),
+          // In-memory instances have no monitor to lose.
+          monitorLost: () => new Promise<void>(() => undefined),
           destroy: async () => undefined,
         };
       },
