@@ -37,9 +37,14 @@ export interface Adoption {
   started?: { release?: number; imageDigest?: string };
 }
 
-/** The release an adopted container runs: its label, else the status an earlier daemon wrote. */
+/**
+ * The release an adopted container runs: the status an earlier daemon wrote of it, else its label.
+ * The status first: a release that did not change what instances are made of (a scale) is marked
+ * on the instances it kept, whose labels still name the release they were started from; the label
+ * tells when no status was written (a container a daemon killed mid-roll had just started).
+ */
 export function adoptedRelease(adoption: Adoption): number | undefined {
-  return adoption.started?.release ?? adoption.prior?.release;
+  return adoption.prior?.release ?? adoption.started?.release;
 }
 
 /**
@@ -95,8 +100,8 @@ export class InstanceSlot {
         if (prior.state === 'running') this.runningSince = prior.since;
       }
       const started = adoption.started;
-      if (started?.release !== undefined) this.status.release = started.release;
-      if (started?.imageDigest !== undefined) this.status.imageDigest = started.imageDigest;
+      if (prior?.release === undefined && started?.release !== undefined) this.status.release = started.release;
+      if (prior?.imageDigest === undefined && started?.imageDigest !== undefined) this.status.imageDigest = started.imageDigest;
     }
     this.done = this.loop().catch((error: Error) => {
       this.cell('err', `Supervisor error: ${error.message}`);
