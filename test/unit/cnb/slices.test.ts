@@ -21,6 +21,25 @@ test('buildpack.md "launch.toml": slice globs follow Go filepath.Match', () => {
   for (const bad of ['[', '[]', 'a\\', '[z-a]', '[a-]']) assert.throws(() => compileGlob(bad), undefined, bad);
 });
 
+test('slice globs are matched as Go matches them: a buildpack\'s *a*a*a… cannot stall the exporter on a long name', () => {
+  // A backtracking RegExp of this pattern takes longer than the age of the universe on this name (measured: 5 stars, 31 s).
+  const evil = compileGlob(`${'*a'.repeat(40)}b`);
+  assert.not.ok(evil.test('a'.repeat(255)));
+  assert.ok(evil.test(`${'a'.repeat(60)}b`));
+  assert.ok(compileGlob('*a*b').test('xxaxxbxxb'), 'the last chunk still matches at the end');
+  assert.not.ok(compileGlob('a*/b').test('a/x/b'), '* never takes a /');
+  assert.ok(compileGlob('*').test('') && !compileGlob('*').test('a/b'));
+});
+
+test('slice globs work on characters (Go runes), not UTF-16 halves: a class of emoji is a range, a backwards one a glob error', () => {
+  assert.ok(compileGlob('[😀-😂]').test('😁'));
+  assert.ok(compileGlob('?.txt').test('😀.txt'), '? is one character');
+  assert.not.ok(compileGlob('[^😀]').test('😀'));
+  // Was a raw RegExp SyntaxError (a "bug in dropship" line) from parsing launch.toml.
+  assert.throws(() => parseLaunchToml('[[slices]]\npaths = ["[😀-\uE000]"]\n', 'evil/bp'),
+    (e: Error) => e.message === "buildpack evil/bp: launch.toml: slices[0] paths[0]: '[😀-\uE000]' is not a valid glob: the range 😀-\uE000 is backwards");
+});
+
 test('slice paths stay inside the app dir: relative, or absolute below /workspace', () => {
   assert.is(slicePattern('static/'), 'static');
   assert.is(slicePattern('./a//b/*.js'), 'a/b/*.js');
