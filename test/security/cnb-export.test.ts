@@ -8,6 +8,7 @@ import { listContainers } from '../../src/container/index.js';
 import { buildIfCnb, cnbBuild } from '../../src/cnb/index.js';
 import { isDropshipError, type DropshipError } from '../../src/errors.js';
 import { inspectImage, openStore } from '../../src/oci/index.js';
+import { MAX_SBOM_TOTAL_BYTES } from '../../src/cnb/sbom.js';
 import { bp, CNB_APPS, cnbScratch } from '../integration/cnb/helpers.js';
 
 /**
@@ -135,6 +136,29 @@ test('SBOMs: a link to /etc/shadow or a host secret and an oversized file are le
   assert.equal(await readdir(victim), ['keep'], 'the planted link was removed, not followed');
   assert.is((await stat(secret)).mode & 0o777, 0o600);
   assert.equal((await listContainers()).filter((c) => c.labels.app === s.name), []);
+});
+
+test('SBOMs: hardlinks of one file under many layer names cannot make the host hold or write more than the total bound', async () => {
+  // One 15 MB file on the build's disk, six names for it: 90 MB the host would read into memory and write
+  // out three times (image, cache, --sbom-output-dir). A real attack uses thousands of names, or sparse files.
+  const out = join(dir, 'sbom-amplified');
+  const evil = await evilBuildpack('sbomlinked', [
+    'head -c 15000000 /dev/zero >"$layers/one"',
+    'for i in 1 2 3 4 5 6; do',
+    '  printf "[types]\\nbuild = true\\n" >"$layers/l$i.toml"',
+    '  ln "$layers/one" "$layers/l$i.sbom.cdx.json"',
+    'done',
+  ].join('\n'), 'sbom-formats = ["application/vnd.cyclonedx+json"]\n');
+  const r = await s.build({ appDir: HELLO, buildpacks: [evil], tag: s.tag('sbomlinked'), sbomOutputDir: out });
+  const bytes = async (root: string) => {
+    let n = 0;
+    for (const f of r.sbom.files) n += (await stat(join(root, f))).size;
+    return n;
+  };
+  assert.ok(r.sbom.files.length > 0 && r.sbom.files.length < 6, r.sbom.files.join(', '));
+  assert.ok((await bytes(r.sbom.dir)) <= MAX_SBOM_TOTAL_BYTES, 'the cache copy is within the bound');
+  assert.ok((await bytes(out)) <= MAX_SBOM_TOTAL_BYTES, 'the output dir copy is within the bound');
+  assert.ok(r.warnings.includes(`buildpack evil/sbomlinked: l6.sbom.cdx.json is 15000000 bytes, over the ${MAX_SBOM_TOTAL_BYTES} bytes all SBOMs of a build may have together; left out of the SBOMs`), r.warnings.join('\n'));
 });
 
 test('SBOMs: a malformed name or an undeclared format fails the build with one line', async () => {
