@@ -17,7 +17,7 @@ import { applyEnvChanges, envChanges, layerPathChanges, type EnvChange } from '.
 import { exportCnbImage, type ExportResult, type GroupBuildpack } from './export.js';
 import { mergeProcessTypes, parseBuildToml, parseLaunchToml, parseLayerToml, type ProcessType } from './layer-toml.js';
 import { buildpackMount, CNB_PATHS, escapeId } from './layout.js';
-import { groupsFrom, orderGroups, type CnbBuildpack, type Group } from './order.js';
+import { checkDistinctLayersDirs, groupsFrom, orderGroups, type CnbBuildpack, type Group } from './order.js';
 import { entriesFor, parseDetectPlan, resolveGroup, type DetectOutcome, type PlanEntry } from './plan.js';
 import { projectFilter, projectMetadata, readProjectDescriptor, type ProjectDescriptor } from './project.js';
 import { BUILD_WRAPPER, DETECT_WRAPPER, parseLayersDump, StepCapture } from './read-back.js';
@@ -166,6 +166,7 @@ async function run(opts: NormalizedStagingOptions, options: CnbBuildOptions, ses
     }
   }
   const groups = options.grouping === 'order' ? orderGroups(named) : groupsFrom(named);
+  checkDistinctLayersDirs(groups);
   const index = new Map(named.map((bp, i) => [bp, i]));
 
   const appDir = join(work, 'app');

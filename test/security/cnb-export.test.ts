@@ -161,6 +161,14 @@ test('SBOMs: hardlinks of one file under many layer names cannot make the host h
   assert.ok(r.warnings.includes(`buildpack evil/sbomlinked: l6.sbom.cdx.json is 15000000 bytes, over the ${MAX_SBOM_TOTAL_BYTES} bytes all SBOMs of a build may have together; left out of the SBOMs`), r.warnings.join('\n'));
 });
 
+test('the same buildpack twice in a group (one layers dir, its SBOMs taken twice) is refused before it runs, not a crash after the image is tagged', async () => {
+  const error = await failure(s.build({ appDir: HELLO, buildpacks: [bp('slicer'), bp('slicer')], tag: s.tag('twice') }));
+  assert.is(error.code, 'CNB_GROUP_DUPLICATE');
+  assert.ok(error.message.endsWith('are both fixture/slicer in one group: they would share the layers dir /layers/fixture_slicer'), error.message);
+  assert.is(await openStore().layout.getRef(s.tag('twice')), undefined, 'no image was tagged');
+  assert.equal((await listContainers()).filter((c) => c.labels.app === s.name), []);
+});
+
 test('SBOMs: a malformed name or an undeclared format fails the build with one line', async () => {
   const bad = await evilBuildpack('sbomname', 'mkdir -p "$layers/rt"\nprintf "[types]\\nlaunch = true\\n" >"$layers/rt.toml"\necho "<xml/>" >"$layers/rt.sbom.xml.json"', 'sbom-formats = ["application/vnd.cyclonedx+json"]\n');
   const e1 = await failure(s.build({ appDir: HELLO, buildpacks: [bad], tag: s.tag('sbomname') }));
