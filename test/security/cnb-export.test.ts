@@ -207,4 +207,20 @@ test("project.toml is the app's own file: a link, patterns or a buildpack uri re
   assert.is(await openStore().layout.getRef(s.tag('proj')), undefined, 'nothing was built');
 });
 
+test('an app tree deeper than PATH_MAX fails the export with one error line, and the staging work dir still goes', async () => {
+  // Two chains of 100 dirs, one moved into the other: no path the buildpack names is over 4096 bytes.
+  const evil = await evilBuildpack('deep', [
+    'chain() { p=$1; i=0; while [ $i -lt 100 ]; do p=$p/dddddddddddddddddddddddddddddd; i=$((i+1)); done; mkdir -p "$p"; echo "$p"; }',
+    'cd /workspace && a=$(chain deep) && b=$(chain b) && mv b "$a/"',
+    `printf '[[processes]]\\ntype = "web"\\ncommand = ["true"]\\n' >"$layers/launch.toml"`,
+    `if [ -n "\${SLICE:-}" ]; then printf '[[slices]]\\npaths = ["deep"]\\n' >>"$layers/launch.toml"; fi`,
+  ].join('\n'));
+  for (const [slice, code] of [['', 'TAR_READ_FAILED'], ['1', 'CNB_APP_UNREADABLE']] as const) {
+    const error = await failure(s.build({ appDir: HELLO, buildpacks: [evil], tag: s.tag('deep'), env: slice ? { SLICE: slice } : {} }));
+    assert.is(error.code, code, error.message.slice(0, 200));
+    assert.equal((await readdir(join(TEST_HOME, 'tmp'))).filter((n) => n.startsWith(`staging-${s.name}-`)), [], 'no work dir is left behind');
+  }
+  assert.is(await openStore().layout.getRef(s.tag('deep')), undefined);
+});
+
 test.run();
