@@ -223,4 +223,17 @@ test('an app tree deeper than PATH_MAX fails the export with one error line, and
   assert.is(await openStore().layout.getRef(s.tag('deep')), undefined);
 });
 
+test('a tree deeper than PATH_MAX left in the layers dir (no layer of the build) is removed when the cache is restored, not a failure of every later build', async () => {
+  const evil = await evilBuildpack('deepcache', [
+    'chain() { p=$1; i=0; while [ $i -lt 100 ]; do p=$p/dddddddddddddddddddddddddddddd; i=$((i+1)); done; mkdir -p "$p"; echo "$p"; }',
+    'cd "$layers" && a=$(chain junk) && b=$(chain b) && mv b "$a/"',
+    `printf '[[processes]]\\ntype = "web"\\ncommand = ["true"]\\n' >"$layers/launch.toml"`,
+  ].join('\n'));
+  await s.build({ appDir: HELLO, buildpacks: [evil], tag: s.tag('deepcache') });
+  // The second build restores the cache, which removes junk/ (no junk.toml beside it), then makes it again.
+  const again = await s.build({ appDir: HELLO, buildpacks: [evil], tag: s.tag('deepcache') });
+  assert.ok(again.image.digest);
+  assert.equal((await readdir(join(TEST_HOME, 'tmp'))).filter((n) => n.startsWith(`staging-${s.name}-`)), []);
+});
+
 test.run();
