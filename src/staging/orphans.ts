@@ -53,7 +53,8 @@ export async function gcOrphans(options: { home?: string; dryRun?: boolean } = {
   for (const name of (await readdir(tmp).catch(() => [] as string[])).sort()) {
     if (!name.startsWith('staging-')) continue;
     const dir = join(tmp, name);
-    const owner = ownerInName(name) ?? parseOwner(await readFile(join(dir, OWNER_FILE), 'utf8').catch(() => undefined));
+    // An owner file (older stagings) is read first: their names end in the app's, and `web-1.5-XXXXXX` reads as an owner.
+    const owner = parseOwner(await readFile(join(dir, OWNER_FILE), 'utf8').catch(() => undefined)) ?? ownerInName(name);
     if (!owner || (await ownerAlive(owner))) continue;
     report.workDirs.push(dir);
     if (options.dryRun) continue;
