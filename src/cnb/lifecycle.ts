@@ -383,7 +383,15 @@ async function run(opts: NormalizedStagingOptions, options: CnbBuildOptions, ses
   // Build SBOMs are not in the image (platform.md): the last build's stay beside the cache, for the operator.
   const sbomDir = join(cache.root, 'sbom');
   await writeSbomTree(sbomDir, sboms);
-  if (options.sbomOutputDir) await writeSbomTree(options.sbomOutputDir, sboms);
+  if (options.sbomOutputDir) {
+    const out = options.sbomOutputDir;
+    await writeSbomTree(out, sboms).catch((error: unknown) => {
+      // The user's directory: a file there, no permission, a full disk. One line naming the flag, not a crash.
+      throw new DropshipError('SBOM_OUTPUT_FAILED', `--sbom-output-dir ${out}: cannot lay out the SBOMs: ${(error as Error).message}`, {
+        cause: error, hint: `give a directory dropship can write (the image ${image.name}:${image.tag} was built; its SBOMs are also in ${sbomDir})`,
+      });
+    });
+  }
   const exportMs = Date.now() - exportStarted;
   opts.emit({ type: 'phase', phase: 'package', status: 'done', title: `Exported ${image.name}:${image.tag}`, durationMs: exportMs });
   return {

@@ -236,4 +236,13 @@ test('a tree deeper than PATH_MAX left in the layers dir (no layer of the build)
   assert.equal((await readdir(join(TEST_HOME, 'tmp'))).filter((n) => n.startsWith(`staging-${s.name}-`)), []);
 });
 
+test('--sbom-output-dir naming a file is one error line naming the flag, not a crash; the file is untouched', async () => {
+  const file = join(dir, 'not-a-dir');
+  await writeFile(file, 'keep');
+  const error = await failure(s.build({ appDir: HELLO, buildpacks: [bp('slicer')], tag: s.tag('outfile'), sbomOutputDir: file }));
+  assert.is(error.code, 'SBOM_OUTPUT_FAILED');
+  assert.ok(error.message.startsWith(`--sbom-output-dir ${file}: cannot lay out the SBOMs: `), error.message);
+  assert.is(await readFile(file, 'utf8'), 'keep');
+});
+
 test.run();
