@@ -3,6 +3,7 @@ import { chown, lstat, mkdir, open, readdir, readFile, rm } from 'node:fs/promis
 import { join } from 'node:path';
 import { stringify } from 'smol-toml';
 import { writeJsonAtomic } from '../util/atomic.js';
+import { removeTree } from '../util/remove-tree.js';
 import type { ExportedLayer } from './export.js';
 import { parseLayerToml } from './layer-toml.js';
 import { SBOM_NAME } from './sbom.js';
@@ -55,9 +56,9 @@ async function writeNew(path: string, text: string, owner: { uid: number; gid: n
 
 export async function restoreCache(root: string, owner: { uid: number; gid: number }, fresh: boolean): Promise<CnbCache> {
   const layers = join(root, 'layers');
-  if (fresh) await rm(root, { recursive: true, force: true });
+  if (fresh) await removeTree(root);
   await mkdir(layers, { recursive: true, mode: 0o755 });
-  if ((await kind(layers)) !== 'dir') await rm(layers, { recursive: true, force: true }).then(() => mkdir(layers, { mode: 0o755 }));
+  if ((await kind(layers)) !== 'dir') await removeTree(layers).then(() => mkdir(layers, { mode: 0o755 }));
   await chown(layers, owner.uid, owner.gid);
   let previous: Record<string, ExportedLayer> = {};
   try {
@@ -69,20 +70,20 @@ export async function restoreCache(root: string, owner: { uid: number; gid: numb
   for (const bp of await readdir(layers)) {
     const bpDir = join(layers, bp);
     if ((await kind(bpDir)) !== 'dir') {
-      await rm(bpDir, { recursive: true, force: true });
+      await removeTree(bpDir);
       continue;
     }
     const names = await readdir(bpDir);
     for (const name of names) {
       const path = join(bpDir, name);
       if (RESERVED.has(name)) {
-        if (name !== 'store.toml' || (await kind(path)) !== 'file') await rm(path, { recursive: true, force: true });
+        if (name !== 'store.toml' || (await kind(path)) !== 'file') await removeTree(path);
         continue;
       }
       if (name.endsWith('.toml')) continue;
       if (SBOM_NAME.test(name)) continue;
       // A directory or file with no toml beside it is no layer of the last build.
-      if (!names.includes(`${name}.toml`)) await rm(path, { recursive: true, force: true });
+      if (!names.includes(`${name}.toml`)) await removeTree(path);
     }
     const kept = new Set<string>();
     for (const name of names.filter((n) => n.endsWith('.toml') && !RESERVED.has(n))) {
@@ -90,8 +91,8 @@ export async function restoreCache(root: string, owner: { uid: number; gid: numb
       const tomlPath = join(bpDir, name);
       const layerDir = join(bpDir, layer);
       if ((await kind(tomlPath)) !== 'file') {
-        await rm(tomlPath, { recursive: true, force: true });
-        await rm(layerDir, { recursive: true, force: true });
+        await removeTree(tomlPath);
+        await removeTree(layerDir);
         continue;
       }
       let types = { launch: false, cache: false };
@@ -103,7 +104,7 @@ export async function restoreCache(root: string, owner: { uid: number; gid: numb
       }
       const keepDir = types.cache && (await kind(layerDir)) === 'dir';
       const keepToml = types.cache || (types.launch && previous[`${bp}/${layer}`] !== undefined);
-      if (!keepDir) await rm(layerDir, { recursive: true, force: true });
+      if (!keepDir) await removeTree(layerDir);
       if (!keepToml) {
         await rm(tomlPath, { force: true });
         continue;
@@ -115,7 +116,7 @@ export async function restoreCache(root: string, owner: { uid: number; gid: numb
     // A layer's SBOM comes back with its toml; launch. and build. SBOMs are written afresh by every build.
     for (const name of names) {
       const sbom = SBOM_NAME.exec(name);
-      if (sbom && !kept.has(sbom[1]!)) await rm(join(bpDir, name), { recursive: true, force: true });
+      if (sbom && !kept.has(sbom[1]!)) await removeTree(join(bpDir, name));
     }
   }
   return { root, layers, previous, restored };

@@ -38,6 +38,10 @@ function isTable(value: unknown): value is Table {
   return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date);
 }
 
+/** `[[slices]]` of one launch.toml, and their `paths` together. */
+export const MAX_SLICES = 64;
+export const MAX_SLICE_PATHS = 1024;
+
 function tomlError(buildpack: string, file: string, field: string, problem: string, hint: string): DropshipError {
   return new DropshipError('CNB_LAYER_TOML_INVALID', `buildpack ${buildpack}: ${file}: ${field}${field ? ': ' : ''}${problem}`, {
     hint, exitCode: 51, details: { buildpack, file, field },
@@ -112,7 +116,13 @@ export function parseLaunchToml(text: string, buildpack: string, file = 'launch.
     return { key: l.key, value: l.value };
   });
   // Checked here, while the buildpack is named: a glob that could reach outside the app fails its build.
-  const slices = tables(doc.slices, buildpack, file, 'slices').map((s, i) => ({
+  const sliceTables = tables(doc.slices, buildpack, file, 'slices');
+  // Each slice is a layer and every glob is tried against every app path: bounded, so a buildpack's
+  // launch.toml cannot keep the exporter (and the image lock) busy for hours or make an image no runtime can stack.
+  if (sliceTables.length > MAX_SLICES) throw tomlError(buildpack, file, 'slices', `has ${sliceTables.length} entries, more than the ${MAX_SLICES} an image may have`, 'slice the app into fewer layers');
+  const globs = sliceTables.reduce((n, s) => n + (Array.isArray(s.paths) ? s.paths.length : 0), 0);
+  if (globs > MAX_SLICE_PATHS) throw tomlError(buildpack, file, 'slices', `have ${globs} paths in all, more than the ${MAX_SLICE_PATHS} allowed`, 'match directories (a directory brings its subtree) rather than listing files');
+  const slices = sliceTables.map((s, i) => ({
     paths: stringArray(s.paths, buildpack, file, `slices[${i}] paths`).map((raw, j) => {
       try {
         return slicePattern(raw);

@@ -17,7 +17,7 @@ import { applyEnvChanges, envChanges, layerPathChanges, type EnvChange } from '.
 import { exportCnbImage, type ExportResult, type GroupBuildpack } from './export.js';
 import { mergeProcessTypes, parseBuildToml, parseLaunchToml, parseLayerToml, type ProcessType } from './layer-toml.js';
 import { buildpackMount, CNB_PATHS, escapeId } from './layout.js';
-import { groupsFrom, orderGroups, type CnbBuildpack, type Group } from './order.js';
+import { checkDistinctLayersDirs, groupsFrom, orderGroups, type CnbBuildpack, type Group } from './order.js';
 import { entriesFor, parseDetectPlan, resolveGroup, type DetectOutcome, type PlanEntry } from './plan.js';
 import { projectFilter, projectMetadata, readProjectDescriptor, type ProjectDescriptor } from './project.js';
 import { BUILD_WRAPPER, DETECT_WRAPPER, parseLayersDump, StepCapture } from './read-back.js';
@@ -178,6 +178,7 @@ async function run(opts: NormalizedStagingOptions, options: CnbBuildOptions, ses
     }
   }
   const groups = options.grouping === 'order' ? orderGroups(named, registeredGroups(named, options.groups ?? [])) : groupsFrom(named);
+  checkDistinctLayersDirs(groups);
   const index = new Map(named.map((bp, i) => [bp, i]));
 
   const appDir = join(work, 'app');
@@ -394,7 +395,15 @@ async function run(opts: NormalizedStagingOptions, options: CnbBuildOptions, ses
   // Build SBOMs are not in the image (platform.md): the last build's stay beside the cache, for the operator.
   const sbomDir = join(cache.root, 'sbom');
   await writeSbomTree(sbomDir, sboms);
-  if (options.sbomOutputDir) await writeSbomTree(options.sbomOutputDir, sboms);
+  if (options.sbomOutputDir) {
+    const out = options.sbomOutputDir;
+    await writeSbomTree(out, sboms).catch((error: unknown) => {
+      // The user's directory: a file there, no permission, a full disk. One line naming the flag, not a crash.
+      throw new DropshipError('SBOM_OUTPUT_FAILED', `--sbom-output-dir ${out}: cannot lay out the SBOMs: ${(error as Error).message}`, {
+        cause: error, hint: `give a directory dropship can write (the image ${image.name}:${image.tag} was built; its SBOMs are also in ${sbomDir})`,
+      });
+    });
+  }
   const exportMs = Date.now() - exportStarted;
   opts.emit({ type: 'phase', phase: 'package', status: 'done', title: `Exported ${image.name}:${image.tag}`, durationMs: exportMs });
   return {

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { DropshipError } from '../errors.js';
 import type { CnbDescriptor } from './descriptor.js';
+import { escapeId } from './layout.js';
 
 /** A Cloud Native Buildpack on the host, ready to mount. */
 export interface CnbBuildpack {
@@ -81,4 +82,28 @@ function expander(named: CnbBuildpack[]) {
     return expanded.filter((e) => !members.has(e.bp)).map((e) => e.groups);
   };
   return { expand, top };
+}
+
+/**
+ * Every member of a group has a layers dir of its own, `/layers/<escaped id>` (`/` → `_`): the
+ * same buildpack twice, or ids like `a/b` and `a_b`, would share one, and its SBOMs, launch
+ * layers and tomls would be taken twice (the SBOM copy then failed half-written, after the image
+ * was tagged). Refused before anything runs, naming both.
+ */
+export function checkDistinctLayersDirs(groups: Group[]): void {
+  for (const group of groups) {
+    const seen = new Map<string, CnbBuildpack>();
+    for (const { bp } of group) {
+      const dir = escapeId(bp.descriptor.id);
+      const other = seen.get(dir);
+      if (other) {
+        const same = other.descriptor.id === bp.descriptor.id;
+        throw new DropshipError('CNB_GROUP_DUPLICATE', `buildpacks ${other.key} and ${bp.key} ${same ? `are both ${bp.descriptor.id}` : `(${other.descriptor.id} and ${bp.descriptor.id})`} in one group: they would share the layers dir /layers/${dir}`, {
+          hint: same ? `give ${bp.descriptor.id} once` : 'a group\'s buildpack ids must differ after / becomes _; rename one',
+          details: { buildpack: bp.descriptor.id },
+        });
+      }
+      seen.set(dir, bp);
+    }
+  }
 }

@@ -26,6 +26,11 @@ type SbomExt = keyof typeof SBOM_MEDIA_TYPES;
 
 /** A bill of materials is data for scanners: bounded, so a buildpack cannot bloat the image or the host through it. */
 export const MAX_SBOM_BYTES = 16 * 1024 * 1024;
+/**
+ * All SBOMs of one build together: they are held in memory and written out three times (image,
+ * cache, --sbom-output-dir), and a sparse file or hardlinks of one file cost the buildpack no disk.
+ */
+export const MAX_SBOM_TOTAL_BYTES = 64 * 1024 * 1024;
 
 export interface SbomFile {
   kind: 'launch' | 'build';
@@ -57,7 +62,8 @@ function invalid(bp: string, file: string, problem: string, hint: string): Drops
 /** The reference exporter's candidates are `*.sbom.*.json`; the part before `.sbom.` names the layer. */
 export const SBOM_NAME = /^(.*?)\.sbom\.(.+)\.json$/;
 
-async function readBounded(path: string): Promise<{ body?: Buffer; problem?: string }> {
+/** `left`: what the build's SBOMs may still take (MAX_SBOM_TOTAL_BYTES less those read). */
+async function readBounded(path: string, left: number): Promise<{ body?: Buffer; problem?: string }> {
   let handle;
   try {
     handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
@@ -69,7 +75,8 @@ async function readBounded(path: string): Promise<{ body?: Buffer; problem?: str
     const info = await handle.stat();
     if (!info.isFile()) return { problem: 'is not a regular file' };
     if (info.size > MAX_SBOM_BYTES) return { problem: `is ${info.size} bytes, over the ${MAX_SBOM_BYTES} bytes an SBOM may have` };
-    // Read at most one byte past the bound, whatever the size said.
+    if (info.size > left) return { problem: `is ${info.size} bytes, over the ${MAX_SBOM_TOTAL_BYTES} bytes all SBOMs of a build may have together` };
+    // Read at most one byte past the size, whatever it grows to: within both bounds.
     const buffer = Buffer.alloc(info.size + 1);
     let length = 0;
     for (;;) {
@@ -91,6 +98,7 @@ async function readBounded(path: string): Promise<{ body?: Buffer; problem?: str
  */
 export async function collectSboms(layersDir: string, group: SbomSource[], warn: (message: string) => void): Promise<SbomFile[]> {
   const files: SbomFile[] = [];
+  let left = MAX_SBOM_TOTAL_BYTES;
   for (const bp of group) {
     const bpDir = join(layersDir, escapeId(bp.id));
     if (!(await lstat(bpDir).catch(() => undefined))?.isDirectory()) continue;
@@ -110,11 +118,12 @@ export async function collectSboms(layersDir: string, group: SbomSource[], warn:
       if (!declared.has(mediaType)) {
         throw invalid(bp.id, name, `media type ${mediaType} is not declared in buildpack.toml [buildpack] sbom-formats`, `add "${mediaType}" to sbom-formats, or do not write ${ext} SBOMs`);
       }
-      const read = await readBounded(join(bpDir, name));
+      const read = await readBounded(join(bpDir, name), left);
       if (!read.body) {
         warn(`buildpack ${bp.id}: ${name} ${read.problem}; left out of the SBOMs`);
         continue;
       }
+      left -= read.body.length;
       files.push({ kind, buildpackId: bp.id, ...(layer === 'launch' || layer === 'build' ? {} : { layer }), ext: ext as SbomExt, body: read.body });
     }
   }

@@ -1,5 +1,6 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { DropshipError } from '../errors.js';
 import { compileGlob, GlobError } from './glob.js';
 import { CNB_PATHS } from './layout.js';
 
@@ -61,7 +62,14 @@ export async function layoutSlices(appDir: string, slices: AppSlice[]): Promise<
   const children = new Map<string, string[]>();
   const walk = async (rel: string) => {
     const kids: string[] = [];
-    for (const entry of (await readdir(rel ? join(appDir, rel) : appDir, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    const dir = rel ? join(appDir, rel) : appDir;
+    // The tree is the build's: a directory deeper than PATH_MAX is its doing, and is one error line.
+    const entries = await readdir(dir, { withFileTypes: true }).catch((error: unknown) => {
+      throw new DropshipError('CNB_APP_UNREADABLE', `cannot read ${dir} to lay out the app's slices: ${(error as Error).message}`, {
+        cause: error, exitCode: 62, hint: 'the buildpacks left an app directory the host cannot walk (e.g. nested deeper than 4096 bytes of path); keep /workspace shallower',
+      });
+    });
+    for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
       const path = rel ? `${rel}/${entry.name}` : entry.name;
       all.push(path);
       kids.push(path);

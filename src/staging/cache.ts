@@ -1,8 +1,9 @@
-import { lstat, mkdir, readdir, rename, rm } from 'node:fs/promises';
+import { lstat, mkdir, readdir, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { homePaths } from '../home.js';
 import { copyTreeNoFollow } from '../util/copy-tree.js';
 import { withLock } from '../util/lock.js';
+import { removeTree } from '../util/remove-tree.js';
 import { atDir, mkdirNoFollow, openDirNoFollow, sanitizeTree, type Owner } from '../util/no-follow.js';
 
 export interface CacheState {
@@ -21,7 +22,7 @@ export interface CacheState {
  * A planted link in place of a sub-directory is removed, never followed, chowned or listed.
  */
 export async function prepareCache(dir: string, keys: string[], owner: Owner, fresh: boolean): Promise<CacheState> {
-  if (fresh) await rm(dir, { recursive: true, force: true });
+  if (fresh) await removeTree(dir);
   await mkdir(dir, { recursive: true });
   const top = await openDirNoFollow(dir);
   try {
@@ -48,7 +49,7 @@ export async function saveCache(dir: string, keep: string[], owner: Owner): Prom
   for (const name of await readdir(dir)) {
     if (keep.includes(name)) continue;
     // rm removes a link, never what it points to.
-    await rm(join(dir, name), { recursive: true, force: true });
+    await removeTree(join(dir, name));
     removed.push(name);
   }
   await sanitizeTree(dir, { owner });
@@ -69,10 +70,10 @@ export async function workingCopy(dir: string, to: string, owner: Owner): Promis
 /** On success: the saved working copy replaces the cache (two renames on one filesystem). */
 export async function swapCache(copy: string, dir: string): Promise<void> {
   const old = `${dir}.old`;
-  await rm(old, { recursive: true, force: true });
+  await removeTree(old);
   await rename(dir, old);
   await rename(copy, dir);
-  await rm(old, { recursive: true, force: true });
+  await removeTree(old);
 }
 
 /**
@@ -84,7 +85,7 @@ export async function removeStagingCache(app: string, home?: string): Promise<bo
   const dir = join(paths.cache, app);
   return withLock(join(paths.locks, `staging-cache-${app}.lock`), async () => {
     const existed = (await lstat(dir).catch(() => undefined)) !== undefined;
-    await rm(dir, { recursive: true, force: true });
+    await removeTree(dir);
     return existed;
   }, { timeoutMs: 60_000 });
 }

@@ -1,10 +1,11 @@
-import { readdir, readFile, rm, stat } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isMounted, listContainers, unmount } from '../container/index.js';
 import { homePaths } from '../home.js';
 import { removeSandboxes } from '../sandbox/index.js';
 import { removeStagingCache } from './cache.js';
 import { ownerAlive, parseOwner, type StagingOwner } from '../util/owner.js';
+import { removeTree } from '../util/remove-tree.js';
 
 /** The file in which stagings before owner-named work dirs recorded their owner; gc still reads it. */
 const OWNER_FILE = 'owner';
@@ -52,13 +53,14 @@ export async function gcOrphans(options: { home?: string; dryRun?: boolean } = {
   for (const name of (await readdir(tmp).catch(() => [] as string[])).sort()) {
     if (!name.startsWith('staging-')) continue;
     const dir = join(tmp, name);
-    const owner = ownerInName(name) ?? parseOwner(await readFile(join(dir, OWNER_FILE), 'utf8').catch(() => undefined));
+    // An owner file (older stagings) is read first: their names end in the app's, and `web-1.5-XXXXXX` reads as an owner.
+    const owner = parseOwner(await readFile(join(dir, OWNER_FILE), 'utf8').catch(() => undefined)) ?? ownerInName(name);
     if (!owner || (await ownerAlive(owner))) continue;
     report.workDirs.push(dir);
     if (options.dryRun) continue;
     // The staging disk is mounted inside; rm must never descend into it (or into a cache it holds).
     if (await isMounted(join(dir, 'disk'))) await unmount(join(dir, 'disk'));
-    await rm(dir, { recursive: true, force: true });
+    await removeTree(dir);
   }
   const paths = homePaths(options.home);
   for (const name of (await readdir(paths.cache).catch(() => [] as string[])).sort()) {

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isMounted, newContainerId, onInterrupt } from '../container/index.js';
 import type { BindMount } from '../container/types.js';
@@ -7,6 +7,7 @@ import { homePaths } from '../home.js';
 import { createSandbox, type Sandbox } from '../sandbox/index.js';
 import { secureStore } from '../store-modes.js';
 import { withLock } from '../util/lock.js';
+import { removeTree } from '../util/remove-tree.js';
 import type { NormalizedStagingOptions } from './options.js';
 import { OWNER_LABEL, workDirPrefix } from './orphans.js';
 import { currentOwner, formatOwner } from '../util/owner.js';
@@ -91,7 +92,7 @@ export async function withStagingSession<T>(opts: NormalizedStagingOptions, body
         await sandbox?.destroy().catch(() => undefined);
         for (const resource of resources.reverse()) await resource.close().catch(() => undefined);
         // Never through a mount that would not go away: that would empty the app's cache.
-        if (!(await isMounted(diskDir))) await rm(work, { recursive: true, force: true });
+        if (!(await isMounted(diskDir))) await removeTree(work);
       } finally {
         // Last: a Ctrl-C during this cleanup waits for it rather than exiting half-way.
         forget();

@@ -8,6 +8,7 @@ import { listContainers } from '../../src/container/index.js';
 import { buildIfCnb, cnbBuild } from '../../src/cnb/index.js';
 import { isDropshipError, type DropshipError } from '../../src/errors.js';
 import { inspectImage, openStore } from '../../src/oci/index.js';
+import { MAX_SBOM_TOTAL_BYTES } from '../../src/cnb/sbom.js';
 import { bp, CNB_APPS, cnbScratch } from '../integration/cnb/helpers.js';
 
 /**
@@ -137,6 +138,37 @@ test('SBOMs: a link to /etc/shadow or a host secret and an oversized file are le
   assert.equal((await listContainers()).filter((c) => c.labels.app === s.name), []);
 });
 
+test('SBOMs: hardlinks of one file under many layer names cannot make the host hold or write more than the total bound', async () => {
+  // One 15 MB file on the build's disk, six names for it: 90 MB the host would read into memory and write
+  // out three times (image, cache, --sbom-output-dir). A real attack uses thousands of names, or sparse files.
+  const out = join(dir, 'sbom-amplified');
+  const evil = await evilBuildpack('sbomlinked', [
+    'head -c 15000000 /dev/zero >"$layers/one"',
+    'for i in 1 2 3 4 5 6; do',
+    '  printf "[types]\\nbuild = true\\n" >"$layers/l$i.toml"',
+    '  ln "$layers/one" "$layers/l$i.sbom.cdx.json"',
+    'done',
+  ].join('\n'), 'sbom-formats = ["application/vnd.cyclonedx+json"]\n');
+  const r = await s.build({ appDir: HELLO, buildpacks: [evil], tag: s.tag('sbomlinked'), sbomOutputDir: out });
+  const bytes = async (root: string) => {
+    let n = 0;
+    for (const f of r.sbom.files) n += (await stat(join(root, f))).size;
+    return n;
+  };
+  assert.ok(r.sbom.files.length > 0 && r.sbom.files.length < 6, r.sbom.files.join(', '));
+  assert.ok((await bytes(r.sbom.dir)) <= MAX_SBOM_TOTAL_BYTES, 'the cache copy is within the bound');
+  assert.ok((await bytes(out)) <= MAX_SBOM_TOTAL_BYTES, 'the output dir copy is within the bound');
+  assert.ok(r.warnings.includes(`buildpack evil/sbomlinked: l6.sbom.cdx.json is 15000000 bytes, over the ${MAX_SBOM_TOTAL_BYTES} bytes all SBOMs of a build may have together; left out of the SBOMs`), r.warnings.join('\n'));
+});
+
+test('the same buildpack twice in a group (one layers dir, its SBOMs taken twice) is refused before it runs, not a crash after the image is tagged', async () => {
+  const error = await failure(s.build({ appDir: HELLO, buildpacks: [bp('slicer'), bp('slicer')], tag: s.tag('twice') }));
+  assert.is(error.code, 'CNB_GROUP_DUPLICATE');
+  assert.ok(error.message.endsWith('are both fixture/slicer in one group: they would share the layers dir /layers/fixture_slicer'), error.message);
+  assert.is(await openStore().layout.getRef(s.tag('twice')), undefined, 'no image was tagged');
+  assert.equal((await listContainers()).filter((c) => c.labels.app === s.name), []);
+});
+
 test('SBOMs: a malformed name or an undeclared format fails the build with one line', async () => {
   const bad = await evilBuildpack('sbomname', 'mkdir -p "$layers/rt"\nprintf "[types]\\nlaunch = true\\n" >"$layers/rt.toml"\necho "<xml/>" >"$layers/rt.sbom.xml.json"', 'sbom-formats = ["application/vnd.cyclonedx+json"]\n');
   const e1 = await failure(s.build({ appDir: HELLO, buildpacks: [bad], tag: s.tag('sbomname') }));
@@ -173,6 +205,44 @@ test("project.toml is the app's own file: a link, patterns or a buildpack uri re
   assert.is(uri.code, 'PATH_OUTSIDE_APP');
   assert.ok(uri.message.startsWith(`${join(app, 'project.toml')}: io.buildpacks.group[0].uri: `), uri.message);
   assert.is(await openStore().layout.getRef(s.tag('proj')), undefined, 'nothing was built');
+});
+
+test('an app tree deeper than PATH_MAX fails the export with one error line, and the staging work dir still goes', async () => {
+  // Two chains of 100 dirs, one moved into the other: no path the buildpack names is over 4096 bytes.
+  const evil = await evilBuildpack('deep', [
+    'chain() { p=$1; i=0; while [ $i -lt 100 ]; do p=$p/dddddddddddddddddddddddddddddd; i=$((i+1)); done; mkdir -p "$p"; echo "$p"; }',
+    'cd /workspace && a=$(chain deep) && b=$(chain b) && mv b "$a/"',
+    `printf '[[processes]]\\ntype = "web"\\ncommand = ["true"]\\n' >"$layers/launch.toml"`,
+    `if [ -n "\${SLICE:-}" ]; then printf '[[slices]]\\npaths = ["deep"]\\n' >>"$layers/launch.toml"; fi`,
+  ].join('\n'));
+  for (const [slice, code] of [['', 'TAR_READ_FAILED'], ['1', 'CNB_APP_UNREADABLE']] as const) {
+    const error = await failure(s.build({ appDir: HELLO, buildpacks: [evil], tag: s.tag('deep'), env: slice ? { SLICE: slice } : {} }));
+    assert.is(error.code, code, error.message.slice(0, 200));
+    assert.equal((await readdir(join(TEST_HOME, 'tmp'))).filter((n) => n.startsWith(`staging-${s.name}-`)), [], 'no work dir is left behind');
+  }
+  assert.is(await openStore().layout.getRef(s.tag('deep')), undefined);
+});
+
+test('a tree deeper than PATH_MAX left in the layers dir (no layer of the build) is removed when the cache is restored, not a failure of every later build', async () => {
+  const evil = await evilBuildpack('deepcache', [
+    'chain() { p=$1; i=0; while [ $i -lt 100 ]; do p=$p/dddddddddddddddddddddddddddddd; i=$((i+1)); done; mkdir -p "$p"; echo "$p"; }',
+    'cd "$layers" && a=$(chain junk) && b=$(chain b) && mv b "$a/"',
+    `printf '[[processes]]\\ntype = "web"\\ncommand = ["true"]\\n' >"$layers/launch.toml"`,
+  ].join('\n'));
+  await s.build({ appDir: HELLO, buildpacks: [evil], tag: s.tag('deepcache') });
+  // The second build restores the cache, which removes junk/ (no junk.toml beside it), then makes it again.
+  const again = await s.build({ appDir: HELLO, buildpacks: [evil], tag: s.tag('deepcache') });
+  assert.ok(again.image.digest);
+  assert.equal((await readdir(join(TEST_HOME, 'tmp'))).filter((n) => n.startsWith(`staging-${s.name}-`)), []);
+});
+
+test('--sbom-output-dir naming a file is one error line naming the flag, not a crash; the file is untouched', async () => {
+  const file = join(dir, 'not-a-dir');
+  await writeFile(file, 'keep');
+  const error = await failure(s.build({ appDir: HELLO, buildpacks: [bp('slicer')], tag: s.tag('outfile'), sbomOutputDir: file }));
+  assert.is(error.code, 'SBOM_OUTPUT_FAILED');
+  assert.ok(error.message.startsWith(`--sbom-output-dir ${file}: cannot lay out the SBOMs: `), error.message);
+  assert.is(await readFile(file, 'utf8'), 'keep');
 });
 
 test.run();

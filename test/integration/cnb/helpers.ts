@@ -1,9 +1,9 @@
-import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TEST_HOME, uniqueName } from '../../helpers/env.js';
 import { homePaths } from '../../../src/home.js';
 import { cnbBuild, type CnbBuildOptions, type CnbBuildResult } from '../../../src/cnb/index.js';
 import { removeImage } from '../../../src/oci/index.js';
+import { removeTree } from '../../../src/util/remove-tree.js';
 
 export const CNB_BUILDPACKS = new URL('../../../fixtures/cnb/buildpacks/', import.meta.url).pathname;
 export const CNB_APPS = new URL('../../../fixtures/cnb/apps/', import.meta.url).pathname;
@@ -26,7 +26,8 @@ export function cnbScratch(prefix: string) {
     },
     async cleanup() {
       for (const ref of tags) await removeImage(ref).catch(() => undefined);
-      await rm(join(homePaths(TEST_HOME).cache, name), { recursive: true, force: true });
+      // removeTree: a build may leave a tree deeper than Node's rm can name.
+      await removeTree(join(homePaths(TEST_HOME).cache, name));
     },
   };
 }

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -22,6 +22,23 @@ test('gc removes an empty work dir whose owner (in its name) is gone, and keeps 
     const report = await gcOrphans({ home });
     assert.equal(report.workDirs, [dead]);
     assert.equal((await readdir(tmp)).sort(), [alive.slice(tmp.length + 1)]);
+  } finally {
+    await rm(home, { recursive: true, force: true });
+  }
+});
+
+// Work dirs of dropship before owner-named dirs were `staging-NAME-XXXXXX` with an owner file; an app
+// name may end in digits.digits (`web-1.5`), which reads as an owner (pid 1) that is never alive.
+test('gc keeps an older live staging\'s work dir whose app name looks like an owner: its owner file says whose it is', async () => {
+  const home = await mkdtemp('/var/tmp/dropship-orphan-dirs-');
+  try {
+    const tmp = homePaths(home).tmp;
+    await mkdir(tmp, { recursive: true });
+    const old = await mkdtemp(join(tmp, 'staging-web-1.5-'));
+    await writeFile(join(old, 'owner'), formatOwner(await currentOwner()));
+    const report = await gcOrphans({ home });
+    assert.equal(report.workDirs, []);
+    assert.equal(await readdir(tmp), [old.slice(tmp.length + 1)]);
   } finally {
     await rm(home, { recursive: true, force: true });
   }

@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parseDescriptor } from '../../../src/cnb/descriptor.js';
-import { groupsFrom, type CnbBuildpack } from '../../../src/cnb/order.js';
+import { checkDistinctLayersDirs, groupsFrom, type CnbBuildpack } from '../../../src/cnb/order.js';
 
 const bp = (id: string, version = '1', order = ''): CnbBuildpack => ({
   key: id, dir: `/bp/${id}`, descriptor: parseDescriptor(`api = "0.12"\n[buildpack]\nid = "${id}"\nversion = "${version}"\n${order}`, `/bp/${id}/buildpack.toml`),
@@ -34,6 +34,14 @@ test('the detect order without -b: each top-level buildpack (a composite: each o
   const { orderGroups } = await import('../../../src/cnb/order.js');
   const meta = bp('meta', '1', '[[order]]\n[[order.group]]\nid = "a"\n[[order]]\n[[order.group]]\nid = "b"\n');
   assert.equal(ids(orderGroups([bp('x'), meta, bp('a'), bp('b')])), [['x'], ['a'], ['b']]);
+});
+
+test('two members of a group that would share a layers dir (same id, or a/b and a_b) are refused, naming both', () => {
+  assert.throws(() => checkDistinctLayersDirs(groupsFrom([bp('x/y'), bp('z'), bp('x_y')])),
+    (e: Error) => e.message === 'buildpacks x/y and x_y (x/y and x_y) in one group: they would share the layers dir /layers/x_y');
+  assert.throws(() => checkDistinctLayersDirs(groupsFrom([bp('a'), bp('a')])), /^buildpacks a and a are both a in one group/);
+  const meta = bp('meta', '1', '[[order]]\n[[order.group]]\nid = "a"\n[[order]]\n[[order.group]]\nid = "a"\n');
+  checkDistinctLayersDirs(groupsFrom([meta, bp('a')]));
 });
 
 test.run();

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { compileGlob } from '../../../src/cnb/glob.js';
-import { parseLaunchToml } from '../../../src/cnb/layer-toml.js';
+import { MAX_SLICE_PATHS, MAX_SLICES, parseLaunchToml } from '../../../src/cnb/layer-toml.js';
 import { layoutSlices, slicePattern } from '../../../src/cnb/slices.js';
 
 test('buildpack.md "launch.toml": slice globs follow Go filepath.Match', () => {
@@ -19,6 +19,35 @@ test('buildpack.md "launch.toml": slice globs follow Go filepath.Match', () => {
   assert.ok(m('x.[ch]', 'x.h'));
   assert.not.ok(m('x.txt', 'xxtxt'), 'a dot is literal');
   for (const bad of ['[', '[]', 'a\\', '[z-a]', '[a-]']) assert.throws(() => compileGlob(bad), undefined, bad);
+});
+
+test('slice globs are matched as Go matches them: a buildpack\'s *a*a*a… cannot stall the exporter on a long name', () => {
+  // A backtracking RegExp of this pattern takes longer than the age of the universe on this name (measured: 5 stars, 31 s).
+  const evil = compileGlob(`${'*a'.repeat(40)}b`);
+  assert.not.ok(evil.test('a'.repeat(255)));
+  assert.ok(evil.test(`${'a'.repeat(60)}b`));
+  assert.ok(compileGlob('*a*b').test('xxaxxbxxb'), 'the last chunk still matches at the end');
+  assert.not.ok(compileGlob('a*/b').test('a/x/b'), '* never takes a /');
+  assert.ok(compileGlob('*').test('') && !compileGlob('*').test('a/b'));
+});
+
+test('slice globs work on characters (Go runes), not UTF-16 halves: a class of emoji is a range, a backwards one a glob error', () => {
+  assert.ok(compileGlob('[😀-😂]').test('😁'));
+  assert.ok(compileGlob('?.txt').test('😀.txt'), '? is one character');
+  assert.not.ok(compileGlob('[^😀]').test('😀'));
+  // Was a raw RegExp SyntaxError (a "bug in dropship" line) from parsing launch.toml.
+  assert.throws(() => parseLaunchToml('[[slices]]\npaths = ["[😀-\uE000]"]\n', 'evil/bp'),
+    (e: Error) => e.message === "buildpack evil/bp: launch.toml: slices[0] paths[0]: '[😀-\uE000]' is not a valid glob: the range 😀-\uE000 is backwards");
+});
+
+test('a launch.toml cannot ask for more slices or globs than the bound (each glob is tried on every app path, each slice is a layer)', () => {
+  const many = (n: number, paths: string) => Array.from({ length: n }, () => `[[slices]]\npaths = [${paths}]\n`).join('');
+  assert.is(parseLaunchToml(many(MAX_SLICES, '"a"'), 'evil/bp').slices.length, MAX_SLICES);
+  assert.throws(() => parseLaunchToml(many(MAX_SLICES + 1, '"a"'), 'evil/bp'),
+    (e: Error) => e.message === `buildpack evil/bp: launch.toml: slices: has ${MAX_SLICES + 1} entries, more than the ${MAX_SLICES} an image may have`);
+  const paths = Array.from({ length: MAX_SLICE_PATHS / 2 + 1 }, (_, i) => `"p${i}*"`).join(', ');
+  assert.throws(() => parseLaunchToml(many(2, paths), 'evil/bp'),
+    (e: Error) => e.message === `buildpack evil/bp: launch.toml: slices: have ${MAX_SLICE_PATHS + 2} paths in all, more than the ${MAX_SLICE_PATHS} allowed`);
 });
 
 test('slice paths stay inside the app dir: relative, or absolute below /workspace', () => {
