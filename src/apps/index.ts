@@ -22,7 +22,7 @@ export { runAppTask, type AppTaskOptions } from './app-task.js';
 export { listTasks, readTaskLog, type TaskRecord, type TaskState } from './task-records.js';
 export { commitRelease, restoreRelease, listReleases, readRelease, referencedImageDigests, releaseRebasedImage, rebasedImageName, type Release } from './releases.js';
 export { rollbackApp } from './rollback.js';
-export type { StackMark } from './stack-marks.js';
+export { releaseStack, type StackMark } from './stack-marks.js';
 export { sshInstance, type SshOptions } from './ssh.js';
 export { appEnv, setAppEnv, unsetAppEnv, type EnvChange } from './app-env.js';
 export {

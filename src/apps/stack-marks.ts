@@ -1,7 +1,19 @@
 import { homePaths } from '../home.js';
+import { inspectAppImage } from '../sandbox/index.js';
 import { currentStackBuild } from '../stack/stack-file.js';
 import { readRelease } from './releases.js';
-import type { AppSpec, InstanceStatus } from './state.js';
+import type { AppSpec, InstanceStatus, ReleaseContent, ReleaseStack } from './state.js';
+
+/**
+ * The stack under a release: what it recorded, or, for a release made before releases recorded
+ * their stack, what its image says (the io.dropship.stack label and the bottom layer's diff_id,
+ * as the release would have recorded them; only the manifest and config are read). Null: the
+ * image names no stack. Undefined: not recorded, and the image is not in the store to say.
+ */
+export async function releaseStack(release: Pick<ReleaseContent, 'stack' | 'imageDigest'>): Promise<ReleaseStack | null | undefined> {
+  if (release.stack !== undefined) return release.stack;
+  return (await inspectAppImage(release.imageDigest).catch(() => undefined))?.stack;
+}
 
 /** What `ps` says of the stack under a release: its build against the stack's current one. */
 export interface StackMark {
@@ -16,9 +28,9 @@ export interface StackMark {
 
 /**
  * The stack mark of each release in use (the current one and those instances still run), from
- * what each release recorded and the stacks' build records: no image is opened, so `ps` stays a
- * light query. A release from before stacks were recorded, or on an image that names no stack,
- * has no mark (`null`; `ps` shows `?` or `-`, `repave --dry-run` reads the image).
+ * what each release recorded and the stacks' build records; only a release from before stacks
+ * were recorded has its image's config read (releaseStack). An image that names no stack has no
+ * mark (`null`, shown `-`); one that cannot be told (unrecorded, image gone) is undefined (`unknown`).
  */
 export async function stackMarks(spec: AppSpec, instances: InstanceStatus[]): Promise<Map<number, StackMark | null | undefined>> {
   const marks = new Map<number, StackMark | null | undefined>();
@@ -29,7 +41,8 @@ export async function stackMarks(spec: AppSpec, instances: InstanceStatus[]): Pr
     return current.get(name)!;
   };
   for (const version of new Set([spec.release, ...instances.flatMap((i) => (i.release === undefined ? [] : [i.release]))])) {
-    const stack = version === spec.release ? spec.stack : (await readRelease(spec.name, version).catch(() => undefined))?.stack;
+    const release = version === spec.release ? spec : await readRelease(spec.name, version).catch(() => undefined);
+    const stack = release && (await releaseStack(release));
     if (!stack) {
       marks.set(version, stack);
       continue;

@@ -10,11 +10,11 @@ export function uptime(since: string): string {
 
 /**
  * The stack under a release: `tiny`, `tiny (outdated)` when the stack has a newer build here
- * (`dropship repave` moves the app), `?` for a release made before releases recorded their
- * stack (`repave --dry-run` reads its image), `-` for an image that names no stack.
+ * (`dropship repave` moves the app), `-` for an image that names no stack, `unknown` for a release
+ * made before releases recorded their stack whose image is not in the store to say.
  */
 export function stackCell(mark: StackMark | null | undefined): string {
-  if (mark === undefined) return '?';
+  if (mark === undefined) return 'unknown';
   if (mark === null) return '-';
   if (mark.current === undefined) return `${mark.name} (not built here)`;
   return mark.outdated ? `${mark.name} (outdated)` : mark.name;

@@ -79,8 +79,10 @@ export function register(program: Command): void {
 }
 
 /**
- * An app's repave is mostly waiting (an instance starting, its health check, a drain), not CPU:
- * measured on 2 cores, 20 apps took 22 s at 8 in parallel against 40 s at 2. So 4 per core, at most 16.
+ * Below 4 per core an app's repave is mostly waiting (an instance starting, its health check, a
+ * drain); above it, the host's CPU and the store's network lock are the bound. Measured on a shared
+ * 2-core host (load 15-27), 20 apps in one run: 2 → 23.6 s, 4 → 18.5 s, 8 → 11.8 s, 16 → 14.2 s,
+ * 20 → 10.9 s. So 4 per core, at most 16.
  */
 export const DEFAULT_PARALLEL = Math.min(16, 4 * availableParallelism());
 

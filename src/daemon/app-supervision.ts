@@ -2,7 +2,7 @@ import { rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { containerApparmor } from '../container/index.js';
 import { DropshipError } from '../errors.js';
-import { releaseHostPort, removeDataPath, reserveHostPort, setBackends } from '../network/index.js';
+import { releaseHostPort, removeDataPath, reserveHostPort, setManyBackends } from '../network/index.js';
 import {
   appPaths,
   appPortOwner,
@@ -19,6 +19,7 @@ import {
   type ProcessView,
 } from '../apps/index.js';
 import { AppBackends } from './backends.js';
+import { DataPathBatch } from './data-path-batch.js';
 import { containerLauncher } from './container-launcher.js';
 import type { HealthTimings } from './health.js';
 import type { Adoption } from './instance-slot.js';
@@ -33,6 +34,9 @@ export async function forgetDataPath(app: string): Promise<void> {
   await removeDataPath(dataPathOwner(app));
   await releaseHostPort(dataPathOwner(app));
 }
+
+/** Every app's data path writes, batched: many apps roll at once in a repave. */
+const dataPaths = new DataPathBatch(setManyBackends);
 
 /** The healthy set of a process no host port forwards to (a worker): kept, written nowhere. */
 const unrouted = { set: async () => undefined, remove: async () => undefined };
@@ -94,7 +98,7 @@ export class AppSupervision {
     const event = (type: string, message: string, instance?: number) => void recordEvent(name, { type, message, instance }).catch(() => undefined);
     const logs = new LogWriter(paths.logs);
     const backends = new AppBackends(
-      { set: (list) => setBackends(owner, spec.hostPort, list), remove: () => removeDataPath(owner) },
+      { set: (backends) => dataPaths.set({ owner, hostPort: spec.hostPort, backends }), remove: () => removeDataPath(owner) },
       (error) => event('data-path', `updating the data path of host port ${spec.hostPort} failed: ${error.message}`),
     );
     const self = new AppSupervision(name, spec.hostPort, backends, logs, {

@@ -6,7 +6,7 @@ export interface DataPathWriter {
   remove(): Promise<void>;
 }
 
-/** How long a drained instance keeps its open connections before it is told to stop. */
+/** The longest a drained instance keeps its open connections before it is told to stop (see awaitDrained). */
 export const DRAIN_MS = 1000;
 
 /**
@@ -44,11 +44,11 @@ export class AppBackends {
     return this.sync();
   }
 
-  /** Out of the data path; with `drainMs`, resolves that long after the rules changed. */
-  async remove(guid: string, drainMs = 0): Promise<void> {
-    if (!this.members.delete(guid)) return;
+  /** Out of the data path, resolved once the rules say so; false when it was not in it. */
+  async remove(guid: string): Promise<boolean> {
+    if (!this.members.delete(guid)) return false;
     await this.sync();
-    if (drainMs > 0) await new Promise((resolve) => setTimeout(resolve, drainMs));
+    return true;
   }
 
   get size(): number {

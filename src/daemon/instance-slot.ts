@@ -8,6 +8,7 @@ import { appSource, type LogEntry } from './log-line.js';
 import { LogTail } from './log-tail.js';
 import { probeFor } from './probes.js';
 import { DRAIN_MS, type AppBackends } from './backends.js';
+import { awaitDrained, connectionsTo } from './drain.js';
 import type { ProcessView, InstanceState, InstanceStatus } from '../apps/index.js';
 
 /** What a slot shares with its supervisor. */
@@ -165,9 +166,13 @@ export class InstanceSlot {
 
   private terminate(handle: InstanceHandle): Promise<void> {
     this.terminating ??= (async () => {
-      const timeoutMs = this.ctx.spec().stopTimeoutMs;
+      const spec = this.ctx.spec();
+      const timeoutMs = spec.stopTimeoutMs;
       this.setState('stopping');
-      await this.ctx.backends.remove(this.status.guid, Math.min(timeoutMs, DRAIN_MS));
+      // Only an instance that served has connections to let finish; they end before SIGTERM.
+      if (await this.ctx.backends.remove(this.status.guid)) {
+        await awaitDrained(() => connectionsTo(handle.pid, spec.containerPort), Math.min(timeoutMs, DRAIN_MS), this.ctx.clock);
+      }
       this.cell('out', `Stopping instance ${this.status.guid}`);
       await handle.kill('SIGTERM').catch(() => undefined);
       let timer: NodeJS.Timeout | undefined;

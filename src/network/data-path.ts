@@ -5,7 +5,7 @@ import { removeScript, setBackendsScript, storeDataPaths, type Backend } from '.
 import { ensureHostNetwork, iptablesSave, restore } from './host.js';
 import { readHostPorts } from './host-ports.js';
 import { formatIp, parseIp } from './ipv4.js';
-import { parseSave } from './iptables-rules.js';
+import { emptyScript, parseSave, TABLES } from './iptables-rules.js';
 import { withNetworkLock } from './leases.js';
 import { dataPathShort, dpChain, storeTag } from './names.js';
 
@@ -35,6 +35,13 @@ function checkInput(owner: string, hostPort: number, backends: Backend[], config
   return [...seen].sort().map((text) => ({ ip: text.split(':')[0]!, port: Number(text.split(':')[1]) }));
 }
 
+/** One owner's data path as setManyBackends takes it. */
+export interface DataPathChange {
+  owner: string;
+  hostPort: number;
+  backends: Backend[];
+}
+
 /**
  * Point `hostPort` (every host address, 127.0.0.1 included) at `backends` (container addresses)
  * with kernel NAT, spread at random per new connection; an empty list refuses connections at once
@@ -43,24 +50,43 @@ function checkInput(owner: string, hostPort: number, backends: Backend[], config
  * after this process exits. Idempotent: the same call twice leaves the same rules.
  */
 export async function setBackends(owner: string, hostPort: number, backends: Backend[]): Promise<void> {
+  await setManyBackends([{ owner, hostPort, backends }]);
+}
+
+/**
+ * setBackends for several owners at once (a daemon rolling many apps): one hold of the network
+ * lock, one read of the rules, one transaction per table for all of them. Each owner's chains are
+ * its own, so the scripts touch disjoint rules; one owner's bad input or port fails them all,
+ * before anything is written.
+ */
+export async function setManyBackends(changes: DataPathChange[]): Promise<void> {
+  if (!changes.length) return;
   const config = await loadNetworkConfig();
-  const wanted = checkInput(owner, hostPort, backends, config);
+  const wanted = changes.map((change) => ({ ...change, backends: checkInput(change.owner, change.hostPort, change.backends, config) }));
   const home = homePaths().root;
-  const short = dataPathShort(home, owner);
   await withNetworkLock(async () => {
-    // The reservation is what keeps the data path through `gc`, and what keeps two owners off one port.
-    const holder = (await readHostPorts()).ports[hostPort]?.owner;
-    if (holder !== owner) {
-      throw new DropshipError('PORT_NOT_RESERVED', `data path of '${owner}': host port ${hostPort} is ${holder ? `reserved by ${holder}` : 'not reserved'}`, {
-        hint: `reserve it first: reserveHostPort('${owner}'${holder ? '' : `, ${hostPort}`}) gives the owner its port`,
-      });
+    const ports = (await readHostPorts()).ports;
+    for (const { owner, hostPort } of wanted) {
+      // The reservation is what keeps the data path through `gc`, and what keeps two owners off one port.
+      const holder = ports[hostPort]?.owner;
+      if (holder !== owner) {
+        throw new DropshipError('PORT_NOT_RESERVED', `data path of '${owner}': host port ${hostPort} is ${holder ? `reserved by ${holder}` : 'not reserved'}`, {
+          hint: `reserve it first: reserveHostPort('${owner}'${holder ? '' : `, ${hostPort}`}) gives the owner its port`,
+        });
+      }
     }
     await ensureHostNetwork(config);
     const saved = parseSave(await iptablesSave());
-    await restore(
-      setBackendsScript(saved, { short, store: storeTag(home), hostPort, backends: wanted }),
-      `pointing host port ${hostPort} of '${owner}' at ${wanted.length} backend(s) (chain ${dpChain(short)})`,
-    );
+    const script = emptyScript();
+    for (const { owner, hostPort, backends } of wanted) {
+      const own = setBackendsScript(saved, { short: dataPathShort(home, owner), store: storeTag(home), hostPort, backends });
+      for (const table of TABLES) script[table].push(...own[table]);
+    }
+    const step =
+      wanted.length === 1
+        ? `pointing host port ${wanted[0]!.hostPort} of '${wanted[0]!.owner}' at ${wanted[0]!.backends.length} backend(s) (chain ${dpChain(dataPathShort(home, wanted[0]!.owner))})`
+        : `pointing the host ports of ${wanted.map((w) => `'${w.owner}'`).join(', ')} at their backends`;
+    await restore(script, step);
   });
 }
 

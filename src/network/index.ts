@@ -1,7 +1,7 @@
 // The network room: a routed veth per container (no shared L2), host ports, the data path, security groups.
 export { attachNetwork, ensureNetwork, prepareNetwork, teardownNetwork } from './attach.js';
 export { gcNetwork, type NetworkGcOptions, type NetworkGcReport } from './gc.js';
-export { gcDataPaths, removeDataPath, setBackends, type Backend } from './data-path.js';
+export { gcDataPaths, removeDataPath, setBackends, setManyBackends, type Backend, type DataPathChange } from './data-path.js';
 export { hostPortOf, releaseHostPort, reserveHostPort } from './host-ports.js';
 export { freeAddressCount } from './capacity.js';
 export {

@@ -1,12 +1,12 @@
 import '../../helpers/env.js';
-import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { isRoot, uniqueName } from '../../helpers/env.js';
-import { listReleases, readAppSpec } from '../../../src/apps/index.js';
+import { appPaths, listReleases, readAppSpec, releaseStack } from '../../../src/apps/index.js';
 import { ensureUnpacked } from '../../../src/oci/index.js';
 import { deployImage } from '../../../src/push/index.js';
 import { defaultIdMap } from '../../../src/security/idmap.js';
@@ -194,6 +194,24 @@ test('Ctrl-C starts no further app; the one in flight finishes; every app stays 
     const spec = (await readAppSpec(app))!;
     assert.equal((await instancesOf(app)).map((i) => [i.state, i.release, i.imageDigest]), [['running', spec.release, spec.imageDigest], ['running', spec.release, spec.imageDigest]], app);
   }
+});
+
+test('a release from before releases recorded their stack gets it from its image; one whose image is gone is unknown', async () => {
+  if (skip) return;
+  const first = (await listReleases(appA))[0]!;
+  const recorded = first.stack!;
+  assert.is(recorded.name, 'tiny');
+  // As an older dropship wrote it: no stack field.
+  const file = join(appPaths(appA).releases, `${first.version}.json`);
+  const { stack: _stack, ...older } = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
+  await writeFile(file, JSON.stringify(older));
+  assert.equal(await releaseStack({ imageDigest: first.imageDigest }), recorded, 'read from the image: what the release would have recorded');
+  assert.is(await releaseStack({ imageDigest: `sha256:${'0'.repeat(64)}` }), undefined);
+  const listed = await dropship('releases', appA);
+  assert.is(listed.exitCode, 0, listed.stderr);
+  const row = listed.stdout.split('\n').find((line) => new RegExp(`^\\*?\\s*${first.version}\\s`).test(line))!;
+  assert.match(row, ` tiny ${recorded.build.slice(7, 19)} `);
+  assert.not.match(listed.stdout, 'unknown');
 });
 
 test.run();

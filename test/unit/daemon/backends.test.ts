@@ -77,16 +77,17 @@ test('a failed write is reported, and the next change is still written', async (
   assert.equal(writes, [2]);
 });
 
-test('remove with a drain resolves only after the rules changed', async () => {
+test('remove resolves only after the rules changed, and says whether the instance was in them', async () => {
   const order: string[] = [];
   const backends = new AppBackends(
     { set: async (list) => void order.push(`set ${list.length}`), remove: async () => undefined },
     (e) => assert.unreachable(e.message),
   );
   await backends.add('a', { ip: '10.0.0.2', port: 8080 });
-  await backends.remove('a', 20);
-  order.push('drained');
-  assert.equal(order, ['set 1', 'set 0', 'drained']);
+  assert.ok(await backends.remove('a'));
+  order.push('removed');
+  assert.equal(order, ['set 1', 'set 0', 'removed']);
+  assert.not.ok(await backends.remove('a'));
 });
 
 test.run();
