@@ -1,4 +1,5 @@
 import { watch } from 'node:fs';
+import { setTimeout as delay } from 'node:timers/promises';
 import { access, chmod, mkdir, readFile, readdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { constants as osConstants } from 'node:os';
@@ -104,6 +105,8 @@ function specOptions(options: NormalizedContainerOptions, bundle: string, aa?: A
 
 /** How long destroy() lets conmon drain the log and write the exit file after the init is killed. */
 const MONITOR_EXIT_MS = 10_000;
+/** How long an exec's runtime may take to exit after its process did, before it is taken as held by leftovers. */
+const RUNTIME_EXIT_GRACE_MS = 250;
 
 /** What a handle knows of a monitored container's processes (from its start, or from adoption). */
 export interface MonitorState {
@@ -283,10 +286,12 @@ export class RuntimeContainer implements MonitoredContainer {
         }, options.timeoutMs)
       : undefined;
     try {
-      const outcome = await Promise.race([ended.then(() => undefined), subprocess.done]);
+      let outcome = await Promise.race([ended.then(() => undefined), subprocess.done]);
+      // The process has exited and its output is in. runc exits right after unless leftovers hold
+      // its pipes: it is let go of only then, since killing it mid-exit costs the steps after it.
+      if (outcome === undefined) outcome = await Promise.race([subprocess.done, delay(RUNTIME_EXIT_GRACE_MS, undefined)]);
       let info: ExitInfo;
       if (outcome === undefined) {
-        // The process has exited and its output is in; runc may wait on for the leftovers' pipes: let go of it.
         subprocess.child.stdout?.destroy();
         subprocess.child.stderr?.destroy();
         subprocess.child.kill('SIGKILL');
