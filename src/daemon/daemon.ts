@@ -111,9 +111,15 @@ async function adoptionsOf(app: string, found: MonitoredSummary[]): Promise<Map<
   const adopted = new Map<string, Map<number, Adoption[]>>();
   for (const summary of found) {
     const index = Number(summary.labels[INSTANCE_LABEL]);
-    const handle = summary.runtimeStatus === 'gone' || !Number.isInteger(index) ? undefined : await adoptInstance(summary.id, summary.labels).catch(() => undefined);
+    // `created`: a daemon killed between runc create and start left it; it never ran and never
+    // will (its init waits for a start nobody sends, and no health check can pass), so it goes.
+    const debris = summary.runtimeStatus === 'gone' || summary.runtimeStatus === 'created';
+    const handle = debris || !Number.isInteger(index) ? undefined : await adoptInstance(summary.id, summary.labels).catch(() => undefined);
     if (!handle) {
-      const why = summary.runtimeStatus === 'gone' ? 'has no runtime state (the host rebooted, or it was removed)' : 'cannot be adopted';
+      const why =
+        summary.runtimeStatus === 'gone' ? 'has no runtime state (the host rebooted, or it was removed)'
+        : summary.runtimeStatus === 'created' ? 'was created but never started (its daemon was killed in between)'
+        : 'cannot be adopted';
       await recordEvent(app, { type: 'recover', message: `container ${summary.id} ${why}; its instance starts again`, instance: Number.isInteger(index) ? index : undefined }).catch(() => undefined);
       await removeLeftover(app, summary, Number.isInteger(index) ? index : 0);
       continue;

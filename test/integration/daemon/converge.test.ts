@@ -11,6 +11,10 @@ import { commitTinyApp } from '../../helpers/tiny-app-image.js';
 import { isRoot, uniqueName } from '../../helpers/env.js';
 import { dropship, eventually, leaseShorts, leftovers, removeApp } from '../app/helpers.js';
 import { freePort, killDaemon9, pollingClient, runtimeState } from './helpers.js';
+import { createContainer } from '../../../src/container/index.js';
+import { APP_LABEL, INSTANCE_LABEL, PROCESS_LABEL } from '../../../src/apps/index.js';
+import { DIGEST_LABEL, RELEASE_LABEL, instanceDirs } from '../../../src/daemon/paths.js';
+import { tinyLowerDirs } from '../container/tiny.js';
 
 // A store of its own: the daemon is killed mid-roll, which must not touch the shared store's.
 const test = suite('converge on adoption');
@@ -115,6 +119,43 @@ test('kill -9 of the daemon during restart --rolling: the next daemon rolls ever
   assert.equal(after.map((i) => i.imageDigest), [v2, v2, v2]);
   const runc = String((await execa('runc', ['list', '-q'])).stdout).split('\n').filter((id) => id.startsWith(`dropship-${app}-`));
   assert.equal(runc.sort(), after.map((i) => i.containerId!).sort(), 'no instance besides the three');
+});
+
+// A daemon killed between runc create and start leaves a container in runc's `created` state: its
+// init waits for a start nobody will send. Taken for an instance of the current release, it was
+// kept over the running one of its index, which was stopped, and the next daemon waited for a
+// health check that could never pass: it did not answer for a minute.
+test('a container left created, never started, by a killed daemon is removed; the running instances are kept', async () => {
+  if (!isRoot) return console.log('skip: needs root for runc and conmon');
+  const running = await instances();
+  assert.equal(running.map((i) => [i.state, i.release]), [['running', 2], ['running', 2], ['running', 2]]);
+  const id = `dropship-${app}-web-0-deadbeef`;
+  // What the launcher would make for instance 0 of release 2, stopped where the kill would stop it.
+  void createContainer({
+    id,
+    lowerDirs: await tinyLowerDirs(),
+    args: ['/bin/sleep', '600'],
+    user: 'vcap',
+    network: 'none',
+    labels: { [APP_LABEL]: app, [PROCESS_LABEL]: 'web', [INSTANCE_LABEL]: '0', [RELEASE_LABEL]: '2', [DIGEST_LABEL]: running[0]!.imageDigest! },
+    monitor: { logPath: join(instanceDirs().logs, `${id}.log`), exitDir: instanceDirs().exits },
+    beforeStart: () => new Promise<void>(() => undefined),
+  }).catch(() => undefined);
+  await eventually(async () => (await runtimeState(id))?.status === 'created', 'the container to be created', 300, 50);
+  const client = pollingClient(hostPort);
+  let polled: { ok: number; failed: string[] } | undefined;
+  try {
+    await killDaemon9();
+    const after = await instances(); // a new daemon
+    assert.equal(after.map((i) => i.containerId), running.map((i) => i.containerId), 'the same three instances, none restarted');
+    await eventually(async () => (await runtimeState(id)) === undefined, 'the created container to be removed', 150);
+    polled = await client.stop();
+  } finally {
+    if (!polled) await client.stop();
+  }
+  assert.equal(polled.failed, [], 'no request failed');
+  const events = JSON.parse((await dropship('events', app, '--json')).stdout) as Array<{ type: string; message: string }>;
+  assert.ok(events.some((e) => e.type === 'recover' && e.message.includes(`${id} was created but never started`)), JSON.stringify(events.slice(-5)));
 });
 
 test.run();
