@@ -74,7 +74,15 @@ async function withLockFile<T>(path: string, fn: () => Promise<T>, timeoutMs: nu
     signal?.throwIfAborted();
     try {
       const handle = await open(path, 'wx', 0o600);
-      await handle.writeFile(String(process.pid));
+      try {
+        await handle.writeFile(String(process.pid));
+      } catch (error) {
+        // A lock file without its owner's pid would be nobody's to take over: every later caller
+        // would wait for it until its timeout. A full disk is said as such, naming it.
+        await handle.close().catch(() => undefined);
+        await rm(path, { force: true });
+        throw lockWriteFailed(path, error);
+      }
       await handle.close();
       break;
     } catch (error) {
@@ -93,4 +101,13 @@ async function withLockFile<T>(path: string, fn: () => Promise<T>, timeoutMs: nu
   } finally {
     await rm(path, { force: true });
   }
+}
+
+function lockWriteFailed(path: string, error: unknown): unknown {
+  const code = (error as { code?: unknown }).code;
+  if (code !== 'ENOSPC' && code !== 'EDQUOT') return error;
+  return new DropshipError('STORE_DISK_FULL', `taking the lock ${path}: No space left on the store's disk`, {
+    hint: `free space on it (df ${dirname(path)}); dropship gc removes unused layers and what killed stagings left`,
+    cause: error,
+  });
 }

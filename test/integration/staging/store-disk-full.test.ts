@@ -41,6 +41,8 @@ test("a full store disk is named as such, not as the staging disk's limit; no wo
   assert.ok(error.message.includes(home), `the message names the store: ${error.message}`);
   assert.not.match(error.hint ?? '', /--disk/);
   assert.equal((await readdir(join(home, 'tmp'))).filter((name) => name.startsWith('staging-')), []);
+  // A lock file left without its owner's pid would hold every later staging of the app until its timeout.
+  assert.equal(await readdir(join(home, 'locks')).catch(() => []), [], 'no lock file left');
 });
 
 test.run();
