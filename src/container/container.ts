@@ -323,7 +323,8 @@ export class RuntimeContainer implements MonitoredContainer {
   }
 
   monitorLost(): Promise<void> {
-    if (this.options.monitor) void this.wait();
+    // Only to start watching: whoever awaits the exit hears of its failure.
+    if (this.options.monitor) void this.wait().catch(() => undefined);
     return this.monitorLostOnce;
   }
 

@@ -11,10 +11,8 @@ import { commitTinyApp } from '../../helpers/tiny-app-image.js';
 import { isRoot, uniqueName } from '../../helpers/env.js';
 import { dropship, eventually, leaseShorts, leftovers, removeApp } from '../app/helpers.js';
 import { freePort, killDaemon9, pollingClient, runtimeState } from './helpers.js';
-import { createContainer } from '../../../src/container/index.js';
 import { APP_LABEL, INSTANCE_LABEL, PROCESS_LABEL } from '../../../src/apps/index.js';
 import { DIGEST_LABEL, RELEASE_LABEL, instanceDirs } from '../../../src/daemon/paths.js';
-import { tinyLowerDirs } from '../container/tiny.js';
 
 // A store of its own: the daemon is killed mid-roll, which must not touch the shared store's.
 const test = suite('converge on adoption');
@@ -130,18 +128,22 @@ test('a container left created, never started, by a killed daemon is removed; th
   const running = await instances();
   assert.equal(running.map((i) => [i.state, i.release]), [['running', 2], ['running', 2], ['running', 2]]);
   const id = `dropship-${app}-web-0-deadbeef`;
-  // What the launcher would make for instance 0 of release 2, stopped where the kill would stop it.
-  void createContainer({
-    id,
-    lowerDirs: await tinyLowerDirs(),
-    args: ['/bin/sleep', '600'],
-    user: 'vcap',
-    network: 'none',
-    labels: { [APP_LABEL]: app, [PROCESS_LABEL]: 'web', [INSTANCE_LABEL]: '0', [RELEASE_LABEL]: '2', [DIGEST_LABEL]: running[0]!.imageDigest! },
-    monitor: { logPath: join(instanceDirs().logs, `${id}.log`), exitDir: instanceDirs().exits },
-    beforeStart: () => new Promise<void>(() => undefined),
-  }).catch(() => undefined);
+  // What the launcher would make for instance 0 of release 2, made by a process killed -9 where a
+  // daemon's kill would stop it: after runc create, before start.
+  const src = new URL('../../../src/', import.meta.url).pathname;
+  const labels = { [APP_LABEL]: app, [PROCESS_LABEL]: 'web', [INSTANCE_LABEL]: '0', [RELEASE_LABEL]: '2', [DIGEST_LABEL]: running[0]!.imageDigest! };
+  const script = `
+    import { createContainer } from '${src}container/index.ts';
+    import { tinyLowerDirs } from '${new URL('../container/tiny.ts', import.meta.url).pathname}';
+    await createContainer({ id: '${id}', lowerDirs: await tinyLowerDirs(), args: ['/bin/sleep', '600'], user: 'vcap', network: 'none',
+      labels: ${JSON.stringify(labels)},
+      monitor: ${JSON.stringify({ logPath: join(instanceDirs().logs, `${id}.log`), exitDir: instanceDirs().exits })},
+      beforeStart: () => new Promise(() => undefined) });
+  `;
+  const creator = execa(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { reject: false, env: process.env });
   await eventually(async () => (await runtimeState(id))?.status === 'created', 'the container to be created', 300, 50);
+  creator.kill('SIGKILL');
+  await creator;
   const client = pollingClient(hostPort);
   let polled: { ok: number; failed: string[] } | undefined;
   try {
