@@ -39,14 +39,22 @@ export async function commitTinyApp(tag: string, stack: StackInfo, appDir: strin
   return (await commitImage(store, tag, [base, layer.descriptor], config)).digest;
 }
 
+/**
+ * `appDir` as an app that busybox httpd serves on $PORT: /cgi-bin/index answers `answer`, a printf
+ * format whose one `%s` is the instance index. `guard` runs first (it may refuse to start).
+ */
+export async function writeHttpdApp(appDir: string, answer: string, guard = ''): Promise<void> {
+  await mkdir(join(appDir, 'cgi'), { recursive: true });
+  await writeFile(join(appDir, 'web.sh'), `#!/bin/sh\n${guard}mkdir -p /tmp/www/cgi-bin && cp /app/cgi/* /tmp/www/cgi-bin/\ntrap 'kill $child; exit 0' TERM\nhttpd -f -p "$PORT" -h /tmp/www &\nchild=$!\nwait $child\n`, { mode: 0o755 });
+  await writeFile(join(appDir, 'cgi/index'), `#!/bin/sh\nprintf 'Content-Type: text/plain\\r\\n\\r\\n${answer}\\n' "$INSTANCE_INDEX"\n`, { mode: 0o755 });
+}
+
 export async function tinyAppImage(app: string, stack: StackInfo, pinnedLine?: string): Promise<string> {
   await mkdir(homePaths().tmp, { recursive: true });
   const work = await mkdtemp(join(homePaths().tmp, 'app-image-'));
   try {
-    await mkdir(join(work, 'app/cgi'), { recursive: true });
     const guard = pinnedLine ? `grep -qx '${pinnedLine}' /${STACK_MARKER} || { echo "not the stack build I know"; exit 3; }\n` : '';
-    await writeFile(join(work, 'app/web.sh'), `#!/bin/sh\n${guard}mkdir -p /tmp/www/cgi-bin && cp /app/cgi/* /tmp/www/cgi-bin/\ntrap 'kill $child; exit 0' TERM\nhttpd -f -p "$PORT" -h /tmp/www &\nchild=$!\nwait $child\n`, { mode: 0o755 });
-    await writeFile(join(work, 'app/cgi/index'), `#!/bin/sh\nprintf 'Content-Type: text/plain\\r\\n\\r\\n${app} %s\\n' "$INSTANCE_INDEX"\n`, { mode: 0o755 });
+    await writeHttpdApp(join(work, 'app'), `${app} %s`, guard);
     const labels = { 'io.dropship.stack': stack.name, 'io.dropship.stack.digest': stack.diffId };
     return await commitTinyApp(`dropship-apps/${app}:latest`, stack, join(work, 'app'), { labels });
   } finally {

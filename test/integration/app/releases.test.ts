@@ -1,13 +1,13 @@
 import '../../helpers/env.js';
-import { chmod, mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { isRoot, uniqueName } from '../../helpers/env.js';
 import { listReleases } from '../../../src/apps/index.js';
-import { commitImage, type ImageConfig } from '../../../src/oci/image.js';
-import { openStore, writeLayer } from '../../../src/oci/index.js';
+import { openStore } from '../../../src/oci/index.js';
+import { commitTinyApp, writeHttpdApp } from '../../helpers/tiny-app-image.js';
 import { deployImage } from '../../../src/push/index.js';
 import { buildStack, ensureStack } from '../../../src/stack/index.js';
 import { dropship, httpGet, removeApp } from './helpers.js';
@@ -24,29 +24,10 @@ const REBUILT_EPOCH = 1_000_000_000;
 
 /** The app image of `version` under the app's tag, as a push would tag it; returns its digest. */
 async function buildVersion(version: string): Promise<string> {
-  const store = openStore();
-  await store.layout.ensure();
   const work = await mkdtemp(join(home, 'image-'));
   try {
-    await mkdir(join(work, 'app/cgi'), { recursive: true });
-    await writeFile(join(work, 'app/web.sh'), `#!/bin/sh
-mkdir -p /tmp/www/cgi-bin && cp /app/cgi/* /tmp/www/cgi-bin/
-trap 'kill $child; exit 0' TERM
-httpd -f -p "$PORT" -h /tmp/www &
-child=$!
-wait $child
-`, { mode: 0o755 });
-    await writeFile(join(work, 'app/cgi/index'), `#!/bin/sh\nprintf 'Content-Type: text/plain\\r\\n\\r\\n${version} %s\\n' "$INSTANCE_INDEX"\n`, { mode: 0o755 });
-    const stack = await ensureStack('tiny');
-    const layer = await writeLayer(join(work, 'app'), store, { pack: { prefix: 'app/' } });
-    const config: ImageConfig = {
-      architecture: 'amd64',
-      os: 'linux',
-      config: { User: '2000:2000', Env: ['PATH=/bin'], Cmd: ['/bin/sh', '/app/web.sh'], WorkingDir: '/app', ExposedPorts: { '8080/tcp': {} }, Labels: { 'io.dropship.stack': 'tiny' } },
-      rootfs: { type: 'layers', diff_ids: [stack.diffId, layer.diffId] },
-    };
-    const base = { mediaType: stack.mediaType, digest: stack.digest, size: stack.size };
-    return (await commitImage(store, TAG, [base, layer.descriptor], config)).digest;
+    await writeHttpdApp(join(work, 'app'), `${version} %s`);
+    return await commitTinyApp(TAG, await ensureStack('tiny'), join(work, 'app'), { labels: { 'io.dropship.stack': 'tiny' } });
   } finally {
     await rm(work, { recursive: true, force: true });
   }

@@ -1,16 +1,16 @@
 import '../../helpers/env.js';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { fileURLToPath } from 'node:url';
 import { deployImage } from '../../../src/push/index.js';
 import { ensureStack } from '../../../src/stack/index.js';
-import { commitTinyApp } from '../../helpers/tiny-app-image.js';
+import { commitTinyApp, writeHttpdApp } from '../../helpers/tiny-app-image.js';
 import { isRoot, uniqueName } from '../../helpers/env.js';
-import { dropship, eventually, leaseShorts, leftovers, removeApp } from '../app/helpers.js';
-import { freePort, killDaemon9, pollingClient, runtimeState } from './helpers.js';
+import { dropship, eventually, leaseShorts } from '../app/helpers.js';
+import { closePrivateStore, freePort, killDaemon9, pollingClient, runtimeState } from './helpers.js';
 import { APP_LABEL, INSTANCE_LABEL, PROCESS_LABEL } from '../../../src/apps/index.js';
 import { DIGEST_LABEL, RELEASE_LABEL, instanceDirs } from '../../../src/daemon/paths.js';
 
@@ -38,15 +38,7 @@ async function buildVersion(version: string): Promise<string> {
   // Not the 0700 temp dir itself: it would be /app, which vcap could not read.
   const dir = join(work, 'app');
   try {
-    await mkdir(join(dir, 'cgi'), { recursive: true });
-    await writeFile(join(dir, 'web.sh'), `#!/bin/sh
-mkdir -p /tmp/www/cgi-bin && cp /app/cgi/* /tmp/www/cgi-bin/
-trap 'kill $child; exit 0' TERM
-httpd -f -p "$PORT" -h /tmp/www &
-child=$!
-wait $child
-`, { mode: 0o755 });
-    await writeFile(join(dir, 'cgi/index'), `#!/bin/sh\nprintf 'Content-Type: text/plain\\r\\n\\r\\ninstance %s ${version}\\n' "$INSTANCE_INDEX"\n`, { mode: 0o755 });
+    await writeHttpdApp(dir, `instance %s ${version}`);
     return await commitTinyApp(TAG, await ensureStack('tiny'), dir);
   } finally {
     await rm(work, { recursive: true, force: true });
@@ -61,15 +53,7 @@ test.before(async () => {
 });
 
 test.after(async () => {
-  if (isRoot) {
-    for (const short of await leaseShorts(app)) shorts.add(short);
-    await removeApp(app).catch((error: Error) => console.error(`cleanup of ${app}: ${error.message}`));
-    await dropship('daemon', 'stop');
-    const left = await leftovers(app, [...shorts]);
-    await rm(home, { recursive: true, force: true });
-    process.env.DROPSHIP_HOME = sharedHome;
-    assert.equal(left, []);
-  }
+  if (isRoot) assert.equal(await closePrivateStore(app, home, shorts, sharedHome), []);
   process.env.DROPSHIP_HOME = sharedHome;
 });
 

@@ -1,9 +1,9 @@
-import { readFile, readdir } from 'node:fs/promises';
+import { readFile, readdir, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { execa } from 'execa';
 import { daemonPaths } from '../../../src/apps/index.js';
 import { TEST_HOME } from '../../helpers/env.js';
-import { dropship, eventually, httpGet } from '../app/helpers.js';
+import { dropship, eventually, httpGet, leaseShorts, leftovers, removeApp } from '../app/helpers.js';
 
 export interface PsInstance {
   index: number;
@@ -106,4 +106,20 @@ export async function freePort(): Promise<number> {
     });
     if (free) return port;
   }
+}
+
+/**
+ * The end of a suite with a store of its own (one that kills daemons or conmons): `app` deleted,
+ * that store's daemon stopped, the store removed and DROPSHIP_HOME put back to `shared`; then
+ * what of the app is left on the host (containers, mounts, veths, rules of `shorts` and of its
+ * last leases), which the suite asserts is nothing.
+ */
+export async function closePrivateStore(app: string, home: string, shorts: Set<string>, shared: string | undefined): Promise<string[]> {
+  for (const short of await leaseShorts(app)) shorts.add(short);
+  await removeApp(app).catch((error: Error) => console.error(`cleanup of ${app}: ${error.message}`));
+  await dropship('daemon', 'stop');
+  const left = await leftovers(app, [...shorts]);
+  await rm(home, { recursive: true, force: true });
+  process.env.DROPSHIP_HOME = shared;
+  return left;
 }

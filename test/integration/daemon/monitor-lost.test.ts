@@ -1,14 +1,14 @@
 import '../../helpers/env.js';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { homePaths } from '../../../src/home.js';
 import { isRoot, uniqueName } from '../../helpers/env.js';
 import { ensureTestImage } from '../app/fixture.js';
-import { dropship, eventually, leaseShorts, leftovers, removeApp } from '../app/helpers.js';
+import { dropship, eventually, leaseShorts } from '../app/helpers.js';
 import { conmonsFor } from '../container/monitor-helpers.js';
-import { freePort, instances, killDaemon9, pollingClient, runtimeState, type PsInstance } from './helpers.js';
+import { closePrivateStore, freePort, instances, killDaemon9, pollingClient, runtimeState, type PsInstance } from './helpers.js';
 
 // A store of its own: these tests kill the daemon and conmons, which must not touch the shared
 // store's daemon (other suites talk to it). Set in before(), put back in after().
@@ -71,15 +71,7 @@ test.before(async () => {
 });
 
 test.after(async () => {
-  if (isRoot) {
-    for (const short of await leaseShorts(app)) shorts.add(short);
-    await removeApp(app).catch((error: Error) => console.error(`cleanup of ${app}: ${error.message}`));
-    await dropship('daemon', 'stop');
-    const left = await leftovers(app, [...shorts]);
-    await rm(home, { recursive: true, force: true });
-    process.env.DROPSHIP_HOME = sharedHome;
-    assert.equal(left, []);
-  }
+  if (isRoot) assert.equal(await closePrivateStore(app, home, shorts, sharedHome), []);
   process.env.DROPSHIP_HOME = sharedHome;
 });
 
