@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { deleteApp, runApp } from '../src/apps/api.js';
+import { deleteApp } from '../src/apps/api.js';
+import { runApp } from '../src/apps/run-request.js';
 import { loadAppImage } from '../src/sandbox/image-rootfs.js';
 import { BUILT, MAIN, daemonPid, dropship, firstAnswer, mb, rssBytes } from './app-helpers.js';
 import { benchDaemon } from './daemon.js';

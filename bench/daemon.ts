@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { deleteApp, listApps, runApp } from '../src/apps/api.js';
+import { deleteApp, listApps } from '../src/apps/api.js';
+import { runApp } from '../src/apps/run-request.js';
 import { ensureDaemon } from '../src/apps/index.js';
 import { execa } from 'execa';
 import { daemonPid, get } from './app-helpers.js';

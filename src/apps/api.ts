@@ -7,7 +7,7 @@ import { cancelledError, isCancelled } from './control.js';
 import { askApp, spawnSupervisor, supervisorState } from './daemon-client.js';
 import { allocateHostPort, releaseAppHostPort } from './host-port.js';
 import { containerPortFor, inspectAppImage, removeLabelledContainers } from '../sandbox/index.js';
-import { normalizeRunOptions, parseDisk, parseInstances, parseMemory, type RunOptions } from './run-options.js';
+import { normalizeRunOptions, parseDisk, parseInstances, parseMemory, startWaitMs, type NormalizedRunOptions, type RunOptions } from './run-options.js';
 import { commitRelease, restoreRelease } from './releases.js';
 import { requireScaleFits, scaleEventText } from './scale-fit.js';
 import { stackMarks, type StackMark } from './stack-marks.js';
@@ -92,8 +92,12 @@ function appsLock(): string {
 
 /** Validate the options and write the app's desired state; nothing runs yet. */
 export async function createApp(options: RunOptions & { reason?: string }): Promise<AppSpec> {
-  const normalized = await normalizeRunOptions(options);
-  const image = await inspectAppImage(options.image);
+  return createNormalizedApp(await normalizeRunOptions(options), options.reason);
+}
+
+/** createApp of options normalizeRunOptions made (the daemon is handed them so by `run -d`): the image resolved in the store, a host port, release 1. */
+export async function createNormalizedApp(normalized: NormalizedRunOptions, reason = 'run'): Promise<AppSpec> {
+  const image = await inspectAppImage(normalized.image);
   return withLock(appsLock(), async () => {
     if (await readAppSpec(normalized.name)) {
       throw new DropshipError('APP_EXISTS', `an app named '${normalized.name}' exists`, {
@@ -106,7 +110,7 @@ export async function createApp(options: RunOptions & { reason?: string }): Prom
     await recordEvent(normalized.name, { type: 'create', message: `created from image ${image.ref} on host port ${hostPort}` });
     return commitRelease(
       { ...rest, image: image.ref, imageDigest: image.digest, stack: image.stack, hostPort, containerPort: containerPortFor(port.container, image.config.ExposedPorts) },
-      `${options.reason ?? 'run'} ${image.ref}`,
+      `${reason} ${image.ref}`,
     );
   });
 }
@@ -114,11 +118,6 @@ export async function createApp(options: RunOptions & { reason?: string }): Prom
 /** How a command waits for instances to become healthy: `signal` (Ctrl-C) ends the wait at once. */
 export interface WaitOptions {
   signal?: AbortSignal;
-}
-
-/** How long to wait for the first verdict on every instance: the slowest start timeout, and room to spare. */
-function startWaitMs(spec: Pick<AppSpec, 'processes'>): number {
-  return Math.max(...spec.processes.map((p) => p.healthCheck.startTimeoutMs)) + 120_000;
 }
 
 /** Instances of every process type the spec asks for. */
@@ -148,26 +147,18 @@ async function waitForInstances(spec: AppSpec, wait: WaitOptions): Promise<Start
 }
 
 /**
- * `dropship run -d`: a background supervisor owns the app and this resolves once every instance
- * is healthy or has crashed (a foreground run is the daemon's runAppInForeground). An app whose
- * supervisor never came up (its host port taken, say) is removed again, so the same `run` can
- * simply be retried.
+ * Remove an app whose supervisor never came up (its host port taken, say), so that the same
+ * `run` can simply be retried.
  */
-export async function runApp(options: RunOptions & { reason?: string }, wait: WaitOptions = {}): Promise<StartResult> {
-  const spec = await createApp(options);
-  try {
-    await spawnSupervisor(spec.name);
-  } catch (error) {
-    await rm(appPaths(spec.name).dir, { recursive: true, force: true });
-    await releaseAppHostPort(spec.name).catch(() => undefined);
-    throw error;
-  }
-  return waitForInstances(spec, wait);
+export async function discardApp(name: string): Promise<void> {
+  await rm(appPaths(name).dir, { recursive: true, force: true });
+  await releaseAppHostPort(name).catch(() => undefined);
 }
 
-async function summary(name: string): Promise<AppSummary> {
+/** What `ps` shows of one app; `live` is the daemon's status of it (asked for when the app is started and it is not given). */
+export async function appSummary(name: string, live?: { pid: number; instances: InstanceStatus[] }): Promise<AppSummary> {
   const spec = await requireAppSpec(name);
-  const state = await supervisorState(name);
+  const state = live ? { kind: 'running' as const } : await supervisorState(name);
   const base = {
     name,
     image: spec.image,
@@ -189,7 +180,7 @@ async function summary(name: string): Promise<AppSummary> {
     return { processes: processes(instances), stack: mark(spec.release), instances: instances.map((i) => ({ ...i, stack: mark(i.release) })) };
   };
   if (state.kind === 'running') {
-    const status = await askApp<{ pid: number; instances: InstanceStatus[] }>(name, { op: 'status' }, 10_000);
+    const status = live ?? (await askApp<{ pid: number; instances: InstanceStatus[] }>(name, { op: 'status' }, 10_000));
     return { ...base, state: 'started', supervisorPid: status.pid, ...(await withStacks(status.instances)) };
   }
   return { ...base, state: 'stopped', ...(await withStacks([])) };
@@ -210,7 +201,7 @@ export async function listApps(name?: string): Promise<AppSummary[]> {
   const result: AppSummary[] = [];
   for (const n of names) {
     if (!name && !(await readAppSpec(n).catch(() => undefined))) continue;
-    result.push(await summary(n));
+    result.push(await appSummary(n));
   }
   return result;
 }
@@ -292,7 +283,7 @@ export async function scaleApp(name: string, options: { process?: string; instan
   // Before the release: the change asked for is history even if the instances fail to converge.
   await recordEvent(name, { type: 'scale', message: scaleEventText({ ...process, processType: type }, next) });
   await updateApp(name, { processes }, `scale ${type}: ${words}`);
-  return summary(name);
+  return appSummary(name);
 }
 
 /**

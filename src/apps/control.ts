@@ -19,16 +19,24 @@ export type ControlRequest =
    */
   | { op: 'cancel' };
 
-type Reply = { ok: true; result: unknown } | { ok: false; error: { code: string; message: string; hint?: string } };
+type Reply = { ok: true; result: unknown } | { ok: false; error: { code: string; message: string; hint?: string; exitCode?: number } };
+
+/** What the server knows of the connection a request came on. */
+export interface RequestContext {
+  /** Aborts once the asker hung up (a Ctrl-C): whatever it waits for, nobody will hear. */
+  readonly hungUp: AbortSignal;
+}
 
 /**
  * The daemon's control socket: one JSON request per connection, one JSON reply. The socket
  * is 0600 (made under umask 0177, so never wider even for a moment): only root can steer apps.
  */
-export async function serveControl<R extends { op: string } = ControlRequest>(path: string, handle: (request: R) => Promise<unknown>): Promise<Server> {
+export async function serveControl<R extends { op: string } = ControlRequest>(path: string, handle: (request: R, context: RequestContext) => Promise<unknown>): Promise<Server> {
   await rm(path, { force: true });
   const server = createServer((socket) => {
     let text = '';
+    const hungUp = new AbortController();
+    socket.once('close', () => hungUp.abort());
     socket.setEncoding('utf8');
     socket.on('data', async (chunk) => {
       text += chunk;
@@ -36,10 +44,10 @@ export async function serveControl<R extends { op: string } = ControlRequest>(pa
       if (nl === -1) return;
       let reply: Reply;
       try {
-        reply = { ok: true, result: await handle(JSON.parse(text.slice(0, nl)) as R) };
+        reply = { ok: true, result: await handle(JSON.parse(text.slice(0, nl)) as R, { hungUp: hungUp.signal }) };
       } catch (error) {
         reply = isDropshipError(error)
-          ? { ok: false, error: { code: error.code, message: error.message, hint: error.hint } }
+          ? { ok: false, error: { code: error.code, message: error.message, hint: error.hint, ...(error.exitCode === 1 ? {} : { exitCode: error.exitCode }) } }
           : { ok: false, error: { code: 'SUPERVISOR_ERROR', message: (error as Error).message } };
       }
       socket.end(JSON.stringify(reply) + '\n');
@@ -114,7 +122,7 @@ export function callControl<T>(path: string, request: { op: string }, timeoutMs 
         return;
       }
       if (reply.ok) resolve(reply.result as T);
-      else reject(new DropshipError(reply.error.code, reply.error.message, { hint: reply.error.hint }));
+      else reject(new DropshipError(reply.error.code, reply.error.message, { hint: reply.error.hint, exitCode: reply.error.exitCode }));
     });
   });
 }

@@ -7,6 +7,7 @@ import { homePaths } from '../home.js';
 import { processAlive, withLock } from '../util/lock.js';
 import { callControl, type ControlRequest } from './control.js';
 import { livenessIntervalFromEnv } from './liveness-env.js';
+import type { NormalizedRunOptions } from './run-options.js';
 import { appPaths, readSupervisorRecord } from './state.js';
 
 /**
@@ -37,8 +38,22 @@ export function daemonPaths(root = homePaths().root): DaemonPaths {
 /** What one app asks of the daemon: the supervisor's requests, plus start and forget (delete). */
 export type AppRequest = ControlRequest | { op: 'start' } | { op: 'forget' };
 
+/**
+ * `run -d` in one request: the daemon makes the app of the options the CLI normalised (image
+ * resolved in the store, host port, release 1), supervises it and answers once every instance has
+ * a first verdict, with the app as `ps` shows it. One round trip, and the CLI never loads images.
+ */
+export interface RunRequest {
+  op: 'run';
+  app: string;
+  options: NormalizedRunOptions;
+  /** The release's reason, before the image: `run`, `push`. */
+  reason: string;
+}
+
 export type DaemonRequest =
   | { op: 'ping' }
+  | RunRequest
   | { op: 'daemon-status' }
   | { op: 'shutdown' }
   | (AppRequest & { app: string });

@@ -3,7 +3,9 @@
 // networks and images load only in the calls that need them.
 export {
   createApp,
-  runApp,
+  createNormalizedApp,
+  discardApp,
+  appSummary,
   listApps,
   stopApp,
   startApp,
@@ -18,6 +20,7 @@ export {
   type StartResult,
   type WaitOptions,
 } from './api.js';
+export { runApp, type RunResult } from './run-request.js';
 export { runAppTask, type AppTaskOptions } from './app-task.js';
 export { listTasks, readTaskLog, type TaskRecord, type TaskState } from './task-records.js';
 export { commitRelease, restoreRelease, listReleases, readRelease, referencedImageDigests, releaseRebasedImage, rebasedImageName, type Release } from './releases.js';
@@ -27,6 +30,7 @@ export { sshInstance, type SshOptions } from './ssh.js';
 export { appEnv, setAppEnv, unsetAppEnv, type EnvChange } from './app-env.js';
 export {
   normalizeRunOptions,
+  startWaitMs,
   parsePort,
   parseInstances,
   parseMemory,
@@ -34,6 +38,7 @@ export {
   DEFAULTS as RUN_DEFAULTS,
   type ProcessOptions,
   type RunOptions,
+  type NormalizedRunOptions,
 } from './run-options.js';
 export { instanceEnv, isPlatformEnvName, parseUserEnv, type InstanceEnvInput } from './env.js';
 export {
@@ -53,8 +58,9 @@ export {
   type DaemonRequest,
   type DaemonStatus,
   type DaemonPaths,
+  type RunRequest,
 } from './daemon-client.js';
-export { serveControl, callControl, cancelledError, isCancelled, type ControlRequest } from './control.js';
+export { serveControl, callControl, cancelledError, isCancelled, type ControlRequest, type RequestContext } from './control.js';
 export { livenessIntervalFromEnv, LIVENESS_INTERVAL_ENV } from './liveness-env.js';
 export { allocateHostPort, releaseAppHostPort, appPortOwner } from './host-port.js';
 export {

@@ -135,11 +135,19 @@ export function normalizeProcess(options: ProcessOptions, single = false): Proce
   };
 }
 
+/** How long to wait for the first verdict on every instance: the slowest start timeout, and room to spare. */
+export function startWaitMs(spec: Pick<AppSpec, 'processes'>): number {
+  return Math.max(...spec.processes.map((p) => p.healthCheck.startTimeoutMs)) + 120_000;
+}
+
+/** Run options checked and in the shape the app's state keeps them: plain JSON, so the daemon can be handed them as they are. */
+export type NormalizedRunOptions = Omit<AppSpec, 'hostPort' | 'containerPort' | 'imageDigest' | 'release'> & { port: { host?: number; container?: number } };
+
 /**
  * Turn `run` options into the app's spec, validated once; host port, container port and the
  * image digest are filled in later (they depend on the store and the image).
  */
-export async function normalizeRunOptions(options: RunOptions): Promise<Omit<AppSpec, 'hostPort' | 'containerPort' | 'imageDigest' | 'release'> & { port: { host?: number; container?: number } }> {
+export async function normalizeRunOptions(options: RunOptions): Promise<NormalizedRunOptions> {
   const processes = options.processes
     ? options.processes.map((p) => normalizeProcess(p))
     : [normalizeProcess({ ...options, type: options.processType ?? DEFAULTS.processType }, true)];

@@ -42,7 +42,6 @@ export function register(program: Command): void {
     .option('-d, --detach', 'hand the app to a background supervisor and return once it is healthy')
     .option('--json', 'print the result as JSON (with -d)')
     .action(async (image: string, flags: Flags) => {
-      const app = await import('../apps/index.js');
       const options = {
         image,
         name: flags.name,
@@ -60,11 +59,13 @@ export function register(program: Command): void {
         stopTimeout: flags.stopTimeout,
       };
       if (flags.detach) {
-        const result = await app.runApp(options);
+        // Not the apps room's index: that loads the image and container code the daemon runs.
+        const { runApp } = await import('../apps/run-request.js');
+        const { summary, ...result } = await runApp(options);
         if (flags.json) printJson(result);
         else {
           process.stdout.write(`app ${result.app} on host port ${result.hostPort}\n`);
-          printApps(await app.listApps(result.app));
+          printApps([summary]);
         }
         requireHealthy(result.app, result);
         return;

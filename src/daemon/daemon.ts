@@ -14,6 +14,9 @@ import {
   daemonPaths,
   listAppNames,
   livingDaemonPid,
+  appSummary,
+  createNormalizedApp,
+  discardApp,
   readAppSpec,
   readInstanceStatus,
   readSupervisorRecord,
@@ -21,6 +24,9 @@ import {
   serveControl,
   type DaemonRequest,
   type DaemonStatus,
+  type InstanceStatus,
+  type RunRequest,
+  type RunResult,
 } from '../apps/index.js';
 import { AppSupervision, forgetDataPath } from './app-supervision.js';
 import { appSource } from './log-line.js';
@@ -172,6 +178,34 @@ export async function runDaemon(signal: AbortSignal): Promise<void> {
     return pending;
   };
 
+  /** Apps being made by `run` requests: a stop of one waits for it to be made and started, then stops it. */
+  const making = new Map<string, Promise<unknown>>();
+  /** `run -d` in one request (apps/run-request.ts): make the app, supervise it, answer with the first verdict on every instance. */
+  const run = async (request: RunRequest, hungUp: AbortSignal): Promise<RunResult> => {
+    const name = request.options.name;
+    const made = (async () => {
+      const spec = await createNormalizedApp(request.options, request.reason);
+      // The asker hung up (Ctrl-C) before its app ran: it stays made and stopped, as it is told.
+      if (hungUp.aborted) return undefined;
+      try {
+        return { spec, supervision: await begin(name) };
+      } catch (error) {
+        await discardApp(name);
+        throw error;
+      }
+    })();
+    const entry = Promise.all([making.get(name), made.catch(() => undefined)]);
+    making.set(name, entry);
+    void entry.then(() => making.get(name) === entry && making.delete(name));
+    const started = await made;
+    if (!started) throw new DropshipError('CANCELLED', `the start of '${name}' was cancelled`, { hint: `\`dropship start ${name}\` starts it` });
+    const { spec, supervision } = started;
+    await recordEvent(name, { type: 'start', message: `started ${spec.processes.map((p) => `${p.type} ${p.instances}`).join(', ')} instance(s)` });
+    const verdict = (await supervision.handle({ op: 'wait-running' })) as { running: boolean; instances: InstanceStatus[] };
+    const status = (await supervision.handle({ op: 'status' })) as { pid: number; instances: InstanceStatus[] };
+    return { app: name, hostPort: spec.hostPort, ...verdict, summary: await appSummary(name, status) };
+  };
+
   try {
     const found = await scanInstances();
     const names = await listAppNames();
@@ -216,7 +250,7 @@ export async function runDaemon(signal: AbortSignal): Promise<void> {
       return { pid: process.pid, home: homePaths().root, startedAt, apps: list, instances: list.reduce((n, a) => n + a.instances, 0), rssBytes: process.memoryUsage.rss() };
     };
 
-    server = await serveControl<DaemonRequest>(paths.socket, async (request) => {
+    server = await serveControl<DaemonRequest>(paths.socket, async (request, { hungUp }) => {
       switch (request.op) {
         case 'ping':
           return { pid: process.pid, code };
@@ -230,8 +264,10 @@ export async function runDaemon(signal: AbortSignal): Promise<void> {
         throw new DropshipError('DAEMON_STOPPING', 'the dropship daemon is stopping', { hint: 'run the command again: it starts a new daemon' });
       }
       const name = request.app;
+      if (request.op === 'run') return run(request, hungUp);
       if (request.op === 'start') return (await begin(name)).handle(request);
       if (request.op === 'stop' || request.op === 'forget') {
+        await making.get(name);
         const supervision = apps.get(name) ?? (await starting.get(name)?.catch(() => undefined));
         if (supervision) {
           apps.delete(name);

@@ -56,6 +56,22 @@ test('apps, app, ps, logs, events and daemon status of a running app load no ima
   }
 });
 
+test('run -d loads no image, registry, staging or runtime code: the daemon makes and starts the app in one request', async () => {
+  if (!isRoot) return console.log('skip: needs root for runc');
+  const app = uniqueName('dmnlightrun');
+  try {
+    const loaded = await loadedBy('run', await ensureTestImage(), '--name', app, '-d', '--stop-timeout', '1');
+    assert.ok(loaded.includes('apps/run-request.ts'), 'run -d asks the daemon (the recording works)');
+    assert.equal(loaded.filter((path) => HEAVY.test(path) && !LIGHT.has(path)), [], 'only the options and the daemon client');
+    assert.not.ok(loaded.includes('apps/api.ts'), 'not the app API, which loads the image code');
+    const ps = await dropship('ps', app, '--json');
+    const [summary] = JSON.parse(ps.stdout) as Array<{ instances: Array<{ state: string }> }>;
+    assert.equal(summary!.instances.map((i) => i.state), ['running'], 'and the app it made runs');
+  } finally {
+    await removeApp(app);
+  }
+});
+
 test('a task on a bare stack loads no image-building, registry, staging or app code, nor execa or got', async () => {
   if (!isRoot) return console.log('skip: needs root for runc');
   const { src, packages } = await loadedWithPackages('run-task', '--stack', 'tiny', '--', 'true');

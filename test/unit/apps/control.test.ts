@@ -36,4 +36,29 @@ test('one request, one answer over a 0600 unix socket; errors keep their code an
   await rm(dir, { recursive: true, force: true });
 });
 
+test('an error keeps its exit code across the socket; the handler hears when the asker hangs up', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'dropship-control-'));
+  const path = join(dir, 'control.sock');
+  let heard: Promise<boolean> | undefined;
+  const server = await serveControl(path, async (request, { hungUp }) => {
+    if (request.op === 'stop') throw new DropshipError('CANCELLED', 'cancelled', { exitCode: 130 });
+    heard = new Promise((resolve) => hungUp.addEventListener('abort', () => resolve(true), { once: true }));
+    return new Promise(() => undefined);
+  });
+  try {
+    const error = await callControl(path, { op: 'stop' }).catch((e: unknown) => e);
+    assert.is((error as DropshipError).exitCode, 130, 'not the default 1');
+    const asker = new AbortController();
+    const waiting = callControl(path, { op: 'status' }, 30_000, asker.signal).catch((e: unknown) => e);
+    for (let i = 0; i < 200 && !heard; i++) await new Promise((r) => setTimeout(r, 5));
+    assert.not.ok(await Promise.race([heard, new Promise((r) => setTimeout(() => r(false), 50))]), 'not before the hang-up');
+    asker.abort();
+    assert.is(((await waiting) as DropshipError).code, 'CANCELLED');
+    assert.ok(await heard, 'the handler is told');
+  } finally {
+    server.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
 test.run();
