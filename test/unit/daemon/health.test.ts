@@ -33,8 +33,8 @@ test('startup probes come fast at first, then every 2 s, and fail after the star
   });
   assert.equal(outcome, { kind: 'startup-failed', message: 'Failed after 60s: startup health check never passed.' });
   assert.is(healthy, false);
-  assert.equal(probeTimes.slice(0, 10), [0, 25, 75, 175, 375, 775, 1575, 3175, 5175, 7175]);
-  assert.equal(clock.sleeps.slice(0, 9), [25, 50, 100, 200, 400, 800, 1600, 2000, 2000]);
+  assert.equal(probeTimes.slice(0, 10), [0, 5, 15, 35, 75, 155, 315, 635, 1275, 2555]);
+  assert.equal(clock.sleeps.slice(0, 9), [5, 10, 20, 40, 80, 160, 320, 640, 1280]);
   assert.ok(clock.sleeps.every((ms) => ms <= 2000));
   assert.is(probeTimes.at(-1), 60_000);
 });
@@ -59,8 +59,8 @@ test('healthy once a probe passes, then liveness every 30 s until a probe fails'
     signal: new AbortController().signal,
     onHealthy: () => (healthyAt = clock.time),
   });
-  assert.is(healthyAt, 75);
-  assert.equal(probeTimes, [0, 25, 75, 30_075, 60_075, 90_075]);
+  assert.is(healthyAt, 15);
+  assert.equal(probeTimes, [0, 5, 15, 30_015, 60_015, 90_015]);
   assert.equal(outcome, { kind: 'unhealthy', message: 'Container became unhealthy' });
 });
 
