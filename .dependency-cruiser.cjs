@@ -28,6 +28,9 @@ const KNOWN_DEEP_IMPORTS = [
   // The record of a stack's builds (stacks/<name>.json), read with fs only: `ps` marks apps on an
   // older build with it, and stack/index.ts loads the stack builder and the store.
   '^src/stack/stack-file[.]ts$',
+  // `run -d`'s client (options, then one daemon request): the apps face also loads the whole app
+  // API, a few dozen modules, each a millisecond or more of every `run -d`'s start.
+  '^src/apps/run-request[.]ts$',
 ];
 
 const TOP = '^src/(cli/|index[.]ts$)';
