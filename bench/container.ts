@@ -41,7 +41,7 @@ async function minimalBundle(lowerDir: string): Promise<string> {
 }
 
 /** A bundle with dropship's full hardened spec and overlay rootfs, run by the runtime directly. */
-async function hardenedBundle(lowerDirs: string[]): Promise<{ id: string; dir: string }> {
+export async function hardenedBundle(lowerDirs: string[]): Promise<{ id: string; dir: string }> {
   const options = normalizeContainerOptions({ lowerDirs, args: ['/bin/true'], limits: { memoryBytes: 1024 ** 3 } });
   const dir = await createBundle(options.id, hostGid(options.idMap, 0));
   await mountRootfs(dir, lowerDirs, options.idMap);
@@ -92,7 +92,7 @@ async function startTimes(lowerDirs: string[], minimal: string): Promise<{ foreg
   }
 }
 
-async function runtimeRun(runtime: RuntimeName, bundle: string): Promise<void> {
+export async function runtimeRun(runtime: RuntimeName, bundle: string): Promise<void> {
   const cmd = runtimeCommand(runtime, ['run', '--bundle', bundle, newContainerId()]);
   await exec(cmd.file, cmd.args);
 }

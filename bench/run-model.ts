@@ -1,4 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import { cleanupContainer } from '../src/container/index.js';
+import { stackLowerDirs } from '../src/sandbox/task.js';
+import { defaultIdMap } from '../src/security/idmap.js';
+import { hardenedBundle, runtimeRun } from './container.js';
+import { exec } from './exec.js';
 import { spawn } from 'node:child_process';
 import { openStore } from '../src/oci/index.js';
 import { commitImage } from '../src/oci/image.js';
@@ -6,7 +11,7 @@ import { ensureStack } from '../src/stack/index.js';
 import { ensureTestImage } from '../test/integration/app/fixture.js';
 import { BUILT, MAIN, daemonPid, dropship, firstAnswer, hostMemoryUsed, mb, rssBytes } from './app-helpers.js';
 import { podmanMissing, podmanPeer, type PodmanPeer } from './podman.js';
-import { comparedRow, median, type Row } from './row.js';
+import { comparedRow, median, timeMedian, type Row } from './row.js';
 
 const RUNS = Number(process.env.DROPSHIP_BENCH_RUNS ?? 5);
 const TASK_RUNS = Number(process.env.DROPSHIP_BENCH_TASK_RUNS ?? 9);
@@ -108,6 +113,25 @@ async function oneOffTask(podman: PodmanPeer, podmanImage: string): Promise<Row>
     'aim ≤ 0.7×; IMAGE is the tiny stack\'s layer, user 2000 as a vcap task; dropship adds a user namespace and 1G memory limit');
 }
 
+/**
+ * (2b) What no CLI written for Node that starts runc can go below, measured beside podman's task:
+ * Node's own start (`node -e 0`) plus bare `runc run` of dropship's hardened bundle (`true`, its
+ * rootfs mounted beforehand, nothing of dropship's own). `run -d` needs at least the same, plus the
+ * network and the app's own start.
+ */
+async function floor(podman: PodmanPeer, podmanImage: string, podmanRunDetached: number): Promise<Row> {
+  const bundle = await hardenedBundle(await stackLowerDirs('tiny', defaultIdMap()));
+  try {
+    const node = await timeMedian(() => exec('node', ['-e', '0']), TASK_RUNS);
+    const runc = await timeMedian(() => runtimeRun('runc', bundle.dir), TASK_RUNS);
+    const peer = await timeMedian(() => podman.run(['run', '--rm', ...podman.hostFlags, '--network', 'none', podmanImage, 'true']), TASK_RUNS);
+    return comparedRow('floor: `node -e 0` + bare `runc run` of the hardened bundle', [node + runc], '`podman run --rm --network none IMAGE true`', [peer],
+      `node -e 0 ${round(node)} ms + runc run ${round(runc)} ms: a Node CLI that starts runc is at this ratio before doing anything of its own; 0.7× of podman's task is ${round(0.7 * peer)} ms, 0.7× of its \`run -d\` to first answer (row 1) ${round(0.7 * podmanRunDetached)} ms`);
+  } finally {
+    await cleanupContainer(bundle.id);
+  }
+}
+
 /** (3) A fresh daemon's RSS with 20 (and, opted in, 100) idle instances of one app (32M each). */
 async function daemonRss(image: string, port: number): Promise<Row[]> {
   const rows: Row[] = [];
@@ -152,9 +176,11 @@ export async function benchRunModel(): Promise<Row[]> {
   const basePort = 19000 + Math.floor(Math.random() * 500) * 2;
   try {
     const [appImage, taskImage] = [await podman.load(image), await podman.load(task)];
+    const detached = await runDetached(podman, image, appImage, basePort);
     return [
-      await runDetached(podman, image, appImage, basePort),
+      detached,
       await oneOffTask(podman, taskImage),
+      await floor(podman, taskImage, detached.peer_median_ms!),
       ...(await daemonRss(image, basePort + 2 * RUNS + 10)),
     ];
   } finally {
