@@ -8,6 +8,7 @@ import * as assert from 'uvu/assert';
 import { isRoot, uniqueName } from '../../helpers/env.js';
 import { homePaths } from '../../../src/home.js';
 import { shortId } from '../../../src/network/names.js';
+import type { MonitoredContainer } from '../../../src/container/index.js';
 import { createSandbox } from '../../../src/sandbox/index.js';
 import { tinyLowerDirs } from '../container/tiny.js';
 
@@ -75,6 +76,7 @@ test("a monitored sandbox's process starts with its network: its first command s
     args: ['/bin/sh', '-c', 'grep "^eth0" /proc/net/route; ip -4 addr show eth0; echo checked; exec sleep 600'],
     user: 'vcap',
     monitor: { logPath, exitDir: join(dir, 'exits') },
+    labels: (ip) => ({ ip }),
   });
   try {
     let log = '';
@@ -85,6 +87,10 @@ test("a monitored sandbox's process starts with its network: its first command s
     assert.ok(log.includes('checked'), log);
     assert.match(log, /eth0\t00000000\t/, 'the default route was there at the first line');
     assert.match(log, `inet ${sandbox.ip}/32`);
+    // Made from the lease while the rootfs was mounted, and in the record a later daemon adopts it by.
+    assert.is((sandbox.container as MonitoredContainer).labels.ip, sandbox.ip);
+    const record = JSON.parse(await readFile(join(sandbox.container.bundle, 'container.json'), 'utf8')) as { options: { labels: Record<string, string> } };
+    assert.is(record.options.labels.ip, sandbox.ip);
   } finally {
     await sandbox.destroy();
     await rm(dir, { recursive: true, force: true });
