@@ -129,7 +129,7 @@ export class RuntimeContainer implements MonitoredContainer {
   private readonly monitorLostOnce = new Promise<void>((resolve) => (this.lostMonitor = resolve));
 
   constructor(
-    private readonly options: NormalizedContainerOptions,
+    private options: NormalizedContainerOptions,
     private monitorState: MonitorState = {},
   ) {
     this.id = options.id;
@@ -158,18 +158,33 @@ export class RuntimeContainer implements MonitoredContainer {
     this.apparmor = await containerApparmor();
   }
 
-  async start(): Promise<void> {
-    const [apparmor, init] = await Promise.all([containerApparmor(), containerInit()]);
-    this.apparmor = apparmor;
-    await createBundle(this.id, hostGid(this.options.idMap, 0));
+  /**
+   * `completing` is the options with what createContainer's `later` brought: the rootfs needs
+   * none of it and is mounted meanwhile; the spec and record, which do, wait for it.
+   */
+  async start(completing?: Promise<NormalizedContainerOptions>): Promise<void> {
+    const bundled = this.makeBundle();
     // Settled, not Promise.all: the cleanup of a failed start must not race a mount still being made.
     await allSettled([
-      mountRootfs(this.bundle, this.options.lowerDirs, this.options.idMap, this.options.limits.diskBytes, this.options.writableDir),
-      writeSpec(this.bundle, buildSpec({ ...specOptions(this.options, this.bundle, this.apparmor), init })),
-      this.options.monitor ? writeRecord(this.bundle, this.options) : undefined,
+      bundled.then(() => mountRootfs(this.bundle, this.options.lowerDirs, this.options.idMap, this.options.limits.diskBytes, this.options.writableDir)),
+      Promise.all([bundled, completing]).then(([init, completed]) => {
+        if (completed) this.options = completed;
+        return allSettled([
+          writeSpec(this.bundle, buildSpec({ ...specOptions(this.options, this.bundle, this.apparmor), init })),
+          this.options.monitor ? writeRecord(this.bundle, this.options) : undefined,
+        ]);
+      }),
     ]);
     if (this.options.monitor) await this.startMonitored(this.options.monitor);
     else await this.startForeground();
+  }
+
+  /** The bundle directory; resolves with the init's host path, which the spec names. */
+  private async makeBundle(): Promise<string> {
+    const [apparmor, init] = await Promise.all([containerApparmor(), containerInit()]);
+    this.apparmor = apparmor;
+    await createBundle(this.id, hostGid(this.options.idMap, 0));
+    return init;
   }
 
   /**
@@ -384,11 +399,25 @@ export class RuntimeContainer implements MonitoredContainer {
 export async function createContainer(options: ContainerOptions & { monitor: NonNullable<ContainerOptions['monitor']> }): Promise<MonitoredContainer>;
 export async function createContainer(options: ContainerOptions): Promise<Container>;
 export async function createContainer(options: ContainerOptions): Promise<Container> {
-  const normalized = normalizeContainerOptions(options);
+  const { later, ...now } = options;
+  // Handled whatever happens next: a rejection after an earlier failure (an invalid option) must
+  // not go unhandled, which ends the process.
+  later?.catch(() => undefined);
+  const normalized = normalizeContainerOptions(now);
   const container = new RuntimeContainer(normalized);
   track(container);
   try {
-    await container.start();
+    await container.start(
+      later?.then((late) =>
+        normalizeContainerOptions({
+          ...now,
+          id: normalized.id,
+          env: { ...now.env, ...late.env },
+          labels: { ...now.labels, ...late.labels },
+          mounts: [...(now.mounts ?? []), ...(late.mounts ?? [])],
+        }),
+      ),
+    );
   } catch (error) {
     // Someone else's bundle must survive a clash of ids.
     if ((error as DropshipError).code === 'CONTAINER_EXISTS') untrack(container);

@@ -78,6 +78,12 @@ export interface ContainerOptions {
    * from outside (its network) is there when it begins. A failure removes the container.
    */
   beforeStart?: (pid: number) => Promise<void>;
+  /**
+   * Env, labels and mounts known only once something else is done (a sandbox's come from its
+   * network lease), added to those above: the bundle and rootfs are made while it is pending, the
+   * spec once it resolves. A rejection fails the create like any step of it.
+   */
+  later?: Promise<Pick<ContainerOptions, 'env' | 'labels' | 'mounts'>>;
 }
 
 export interface ExitInfo {

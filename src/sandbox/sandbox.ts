@@ -1,7 +1,7 @@
 import { createContainer, onInterrupt, type Container, type ContainerOptions } from '../container/index.js';
-import type { AttachOptions, HostPort, NetworkAttachment } from '../network/index.js';
+import type { AttachOptions, HostPort, NetworkAttachment, PreparedNetwork } from '../network/index.js';
 
-export interface SandboxOptions extends Omit<ContainerOptions, 'id' | 'network' | 'env' | 'labels' | 'beforeStart'> {
+export interface SandboxOptions extends Omit<ContainerOptions, 'id' | 'network' | 'env' | 'labels' | 'beforeStart' | 'later'> {
   id: string;
   /** The container's host name, and the name its /etc/hosts gives its address (default: the id). */
   hostname?: string;
@@ -36,21 +36,26 @@ export interface Sandbox {
 
 /**
  * The one lifecycle of a container, its network and its init, for staging, tasks and app instances:
- * lease → create → attach, one straight sequence, and one cleanup (network out first, then the
- * container) that every failure runs, that Ctrl-C runs, and that can run twice.
+ * lease (while the container's bundle and rootfs are made) → create → attach, and one cleanup
+ * (network out first, then the container) that every failure runs, that Ctrl-C runs, and that can
+ * run twice.
  */
 export async function createSandbox(options: SandboxOptions): Promise<Sandbox> {
-  const { network: networkOptions, env: _env, labels: _labels, onWarning, ...containerOptions } = options;
+  const { network: networkOptions, env, labels, onWarning, ...containerOptions } = options;
   // One name for both: the container's uts name and what its /etc/hosts calls its address.
   const hostname = options.hostname ?? options.id.slice(0, 63);
   // The network room loads only for a sandbox that has a network.
   const network = networkOptions ? await import('../network/index.js') : undefined;
   const attach = { ...networkOptions, containerId: options.id, hostname } as AttachOptions;
+  let leasing: Promise<PreparedNetwork> | undefined;
   let container: Container | undefined;
   let destroying: Promise<void> | undefined;
   const destroy = () =>
     (destroying ??= (async () => {
       try {
+        // A lease still being taken (the container failed first, or a Ctrl-C came) would be
+        // written after this teardown, with nothing left to remove it.
+        await leasing?.catch(() => undefined);
         if (network) await network.teardownNetwork(options.id);
       } finally {
         await container?.destroy();
@@ -62,18 +67,26 @@ export async function createSandbox(options: SandboxOptions): Promise<Sandbox> {
   // A program that exits on Ctrl-C (installCleanupHandlers) removes the network too.
   const forget = onInterrupt(() => destroy().catch(() => undefined));
   try {
-    const prepared = await network?.prepareNetwork(attach);
-    for (const message of prepared?.warnings ?? []) onWarning?.(message);
+    const fromIp = (ip: string) => ({ env: typeof env === 'function' ? env(ip) : env, labels: typeof labels === 'function' ? labels(ip) : labels });
     let attached: NetworkAttachment | undefined;
     const plug = async (pid: number) => void (attached = await network!.attachNetwork({ ...attach, pid }));
+    // The bundle and rootfs need nothing of the lease: only the spec (env, labels, the /etc mounts)
+    // waits for it. A failed create removes its container once its rootfs mount has settled;
+    // destroy() waits for the lease.
+    leasing = network?.prepareNetwork(attach);
     container = await createContainer({
       ...containerOptions,
       id: options.id,
       hostname,
-      env: typeof options.env === 'function' ? options.env(prepared?.ip ?? '127.0.0.1') : options.env,
-      labels: typeof options.labels === 'function' ? options.labels(prepared?.ip ?? '127.0.0.1') : options.labels,
-      mounts: [...(options.mounts ?? []), ...(prepared?.mounts ?? [])],
       network: 'none',
+      ...(leasing
+        ? {
+            later: leasing.then((prepared) => {
+              for (const message of prepared.warnings) onWarning?.(message);
+              return { ...fromIp(prepared.ip), mounts: prepared.mounts };
+            }),
+          }
+        : fromIp('127.0.0.1')),
       ...(network && options.monitor ? { beforeStart: plug } : {}),
     });
     const pid = await container.pid();

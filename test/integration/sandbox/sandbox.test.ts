@@ -1,4 +1,5 @@
 import '../../helpers/env.js';
+import { watch } from 'node:fs';
 import { access, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -7,14 +8,16 @@ import * as assert from 'uvu/assert';
 import { isRoot, uniqueName } from '../../helpers/env.js';
 import { homePaths } from '../../../src/home.js';
 import { shortId } from '../../../src/network/names.js';
+import type { MonitoredContainer } from '../../../src/container/index.js';
 import { createSandbox } from '../../../src/sandbox/index.js';
 import { tinyLowerDirs } from '../container/tiny.js';
 
-/** What a sandbox named `id` left on the host: runtime state, bundle, mounts, network lease, veth, iptables rules. */
+/** What a sandbox named `id` left on the host: runtime state, bundle, mounts, loop device, network lease, veth, iptables rules. */
 async function leftovers(id: string): Promise<string[]> {
   const found: string[] = [];
   if (String((await execa('runc', ['list', '-q'], { reject: false })).stdout).split('\n').includes(id)) found.push('runc');
-  if ((await readFile('/proc/self/mounts', 'utf8')).includes(id)) found.push('mount');
+  if ((await readFile('/proc/self/mountinfo', 'utf8')).includes(id)) found.push('mount');
+  if (String((await execa('losetup', ['-l', '-n', '-O', 'BACK-FILE'], { reject: false })).stdout).includes(id)) found.push('loop device');
   if (await access(`${homePaths().containers}/${id}`).then(() => true, () => false)) found.push('bundle');
   const leases = await readFile(`${homePaths().network}/leases.json`, 'utf8').catch(() => '{"leases":{}}');
   const lease = (JSON.parse(leases) as { leases: Record<string, { containerId: string; short: string }> }).leases;
@@ -73,6 +76,7 @@ test("a monitored sandbox's process starts with its network: its first command s
     args: ['/bin/sh', '-c', 'grep "^eth0" /proc/net/route; ip -4 addr show eth0; echo checked; exec sleep 600'],
     user: 'vcap',
     monitor: { logPath, exitDir: join(dir, 'exits') },
+    labels: (ip) => ({ ip }),
   });
   try {
     let log = '';
@@ -83,6 +87,10 @@ test("a monitored sandbox's process starts with its network: its first command s
     assert.ok(log.includes('checked'), log);
     assert.match(log, /eth0\t00000000\t/, 'the default route was there at the first line');
     assert.match(log, `inet ${sandbox.ip}/32`);
+    // Made from the lease while the rootfs was mounted, and in the record a later daemon adopts it by.
+    assert.is((sandbox.container as MonitoredContainer).labels.ip, sandbox.ip);
+    const record = JSON.parse(await readFile(join(sandbox.container.bundle, 'container.json'), 'utf8')) as { options: { labels: Record<string, string> } };
+    assert.is(record.options.labels.ip, sandbox.ip);
   } finally {
     await sandbox.destroy();
     await rm(dir, { recursive: true, force: true });
@@ -104,6 +112,50 @@ test('a container that cannot be created leaves no lease, veth, bundle or runtim
   } catch (error) {
     assert.not.instance(error, assert.Assertion);
   }
+  assert.equal(await leftovers(id), []);
+});
+
+// The lease is taken while the bundle and the rootfs (here on a quota disk: mkfs and a loop mount)
+// are made. A lease refused meanwhile must not clean up under a mount still being made: a mount
+// that lands after the teardown is left with nothing to remove it. (That the rootfs fails while
+// the lease is taken is the test above: its mount fails at once.)
+test('a lease refused while the rootfs is being mounted leaves no mount, loop device, bundle, lease or veth', async () => {
+  if (!isRoot) return;
+  const holder = await createSandbox({ id: uniqueName('dropship-sbx'), network: { kind: 'running', ports: [{}] }, lowerDirs: await tinyLowerDirs(), args: ['/bin/sleep', '600'], user: 'vcap' });
+  const id = uniqueName('dropship-sbx');
+  let bundleMade = false;
+  const watcher = watch(homePaths().containers, (_event, name) => void (bundleMade ||= name === id));
+  try {
+    // The holder's host port: the lease is refused after the network lock was taken and an address claimed.
+    const port = holder.hostPorts[0]!.host;
+    const error = await createSandbox({
+      id,
+      network: { kind: 'running', ports: [{ host: port }] },
+      lowerDirs: await tinyLowerDirs(),
+      args: ['/bin/true'],
+      user: 'vcap',
+      limits: { diskBytes: 64 * 1024 * 1024 },
+    }).then(() => undefined, (error: unknown) => error);
+    assert.match(String(error), String(port));
+    assert.ok(bundleMade, 'the container was being made when the lease was refused');
+    assert.equal(await leftovers(id), []);
+    // The refusal took nothing of the holder's.
+    assert.ok((await leftovers(holder.id)).includes('lease'));
+  } finally {
+    watcher.close();
+    await holder.destroy();
+  }
+  assert.equal(await leftovers(holder.id), []);
+});
+
+test('a container refused before its lease is taken leaves no lease behind', async () => {
+  if (!isRoot) return;
+  const id = uniqueName('dropship-sbx');
+  // Refused at once (no command), while the lease is still being taken.
+  const error = await createSandbox({ id, network: { kind: 'running', ports: [{}] }, lowerDirs: await tinyLowerDirs(), args: [] }).then(() => undefined, (error: unknown) => error);
+  assert.is((error as { code?: string }).code, 'INVALID_CONTAINER_OPTION');
+  // A lease the teardown did not wait for lands a few ms after it.
+  await new Promise((resolve) => setTimeout(resolve, 500));
   assert.equal(await leftovers(id), []);
 });
 
