@@ -47,16 +47,17 @@ async function tighten(root: string): Promise<void> {
   await Promise.all(known.map((dir) => mkdir(dir, { mode: PRIVATE_MODE }).catch((error: NodeJS.ErrnoException) => {
     if (error.code !== 'EEXIST') throw error;
   })));
-  for (const name of await readdir(root)) {
+  // Every command waits for this: the entries are checked side by side, not one after another.
+  await Promise.all((await readdir(root)).map(async (name) => {
     const path = join(root, name);
     const info = await lstat(path);
-    if (info.isSymbolicLink()) continue;
+    if (info.isSymbolicLink()) return;
     const wanted = info.isDirectory() ? storeModeFor(name) : (info.mode & 0o777 & ~0o077);
     if ((info.mode & 0o7777) !== wanted) await chmod(path, wanted);
-  }
-  for (const id of await readdir(paths.containers)) {
+  }));
+  await Promise.all((await readdir(paths.containers)).map(async (id) => {
     const path = join(paths.containers, id);
     const info = await lstat(path);
     if (info.isDirectory() && (info.mode & 0o007) !== 0) await chmod(path, info.mode & 0o7770);
-  }
+  }));
 }

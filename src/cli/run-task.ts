@@ -108,7 +108,9 @@ async function runOnStack(args: string[], flags: RunTaskFlags): Promise<void> {
   if (!flags.stack) throw new DropshipError('INVALID_OPTION', 'run-task: --stack is missing', { hint: 'dropship run-task --stack tiny -- sh -c "echo hello", or dropship run-task APP -- CMD' });
   if (args.length === 0) throw new DropshipError('INVALID_OPTION', 'run-task: no command given', { hint: 'put the command after --, e.g. dropship run-task --stack tiny -- id' });
   const pids = positiveInteger('--pids', flags.pids);
-  const [{ runTask }, { parsePortMapping }] = await Promise.all([import('../sandbox/index.js'), import('../network/ports.js'), prepareContainers()]);
+  // -p parsing loads only for a task that maps ports.
+  const ports = flags.port?.length ? flags.port.map((await import('../network/ports.js')).parsePortMapping) : [];
+  const [{ runTask }] = await Promise.all([import('../sandbox/index.js'), prepareContainers()]);
   const result = await runTask({
     stack: flags.stack,
     args,
@@ -116,7 +118,7 @@ async function runOnStack(args: string[], flags: RunTaskFlags): Promise<void> {
     memory: flags.memory,
     pids,
     disk: flags.disk,
-    ports: (flags.port ?? []).map(parsePortMapping),
+    ports,
     securityGroups: flags.securityGroup ?? [],
     onNetwork: (network) => {
       for (const port of network.hostPorts) process.stderr.write(`dropship: host port ${port.host} -> task port ${port.container}\n`);

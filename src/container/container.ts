@@ -351,14 +351,13 @@ export class RuntimeContainer implements MonitoredContainer {
   private async teardown(): Promise<void> {
     if (this.options.monitor) return this.teardownMonitored(this.options.monitor);
     try {
-      // The host's rootfs mount can go while the runtime deletes: the container has its own copy.
-      await allSettled([
-        this.runtimeGone ? undefined : runtimeDelete(this.runtime, this.id),
-        this.exited?.catch(() => undefined),
-        unmountRootfs(this.bundle),
-      ]);
-      await removeCgroups(this.id);
-      await removeBundle(this.bundle);
+      // The cgroups can go once the container's processes are gone, the bundle once they are gone
+      // and the rootfs is unmounted (its upper dir is in use until then). The host's rootfs mount
+      // can go while the runtime deletes: the container has its own copy. A failed delete leaves
+      // both for cleanupContainer: the container may still be running.
+      const gone = allSettled([this.runtimeGone ? undefined : runtimeDelete(this.runtime, this.id), this.exited?.catch(() => undefined)]);
+      const unmounted = unmountRootfs(this.bundle);
+      await allSettled([gone.then(() => removeCgroups(this.id)), allSettled([gone, unmounted]).then(() => removeBundle(this.bundle))]);
     } finally {
       untrack(this);
     }

@@ -80,6 +80,8 @@ test('a task on a bare stack loads no image-building, registry, staging or app c
   assert.equal(src.filter((path) => heavy.test(path) && !LIGHT.has(path)), [], 'only the stack, the unpack cache and the runtime');
   assert.equal(packages.filter((name) => name === 'execa' || name === 'got'), [], 'host tools through plain spawn; no HTTP client');
   assert.equal(src.filter((path) => path.startsWith('cli/')).sort(), ['cli/commands.ts', 'cli/main.ts', 'cli/output.ts', 'cli/run-task.ts'], 'only the command that runs is registered');
+  const unneeded = ['network/ports.ts', 'container/adopt.ts', 'container/list.ts', 'container/log-file.ts'];
+  assert.equal(src.filter((path) => unneeded.includes(path)), [], 'no -p parsing without -p; no adoption, listing or log reading');
 });
 
 test.run();
