@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { parseToml as parse } from './toml.js';
 import { DropshipError } from '../errors.js';
-import { readTextIfExists } from '../util/fs.js';
+import { readTextNoFollow } from '../util/no-follow.js';
 
 /** Buildpack APIs this lifecycle implements (buildpacks/spec buildpack.md, "Buildpack API Version"). */
 export const SUPPORTED_BUILDPACK_APIS = ['0.10', '0.11', '0.12'] as const;
@@ -138,10 +138,17 @@ export function parseDescriptor(text: string, file: string): CnbDescriptor {
   };
 }
 
-/** buildpack.toml of a directory, or undefined when it has none (a V2 buildpack). */
+/** Real buildpacks' descriptors list their dependencies and stay well below this; it bounds what root parses. */
+const MAX_BUILDPACK_TOML_BYTES = 4 * 1024 * 1024;
+
+/**
+ * buildpack.toml of a directory, or undefined when it has none (a V2 buildpack). Opened without
+ * following a link (a buildpack's author may point it at a root-only host file, whose text would
+ * come back in a parse error): a link, fifo or device there is refused, naming the file.
+ */
 export async function readDescriptor(dir: string): Promise<CnbDescriptor | undefined> {
   const file = join(dir, 'buildpack.toml');
-  const text = await readTextIfExists(file);
+  const text = await readTextNoFollow(file, MAX_BUILDPACK_TOML_BYTES);
   return text === undefined ? undefined : parseDescriptor(text, file);
 }
 

@@ -2,7 +2,7 @@ import { chown, mkdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { resolveBuildpack } from '../buildpack/index.js';
 import type { BindMount } from '../container/types.js';
-import { DropshipError } from '../errors.js';
+import { DropshipError, isDropshipError } from '../errors.js';
 import { homePaths } from '../home.js';
 import { openStore, reproducibleMtime } from '../oci/index.js';
 import { hostGid, hostUid, VCAP_GID, VCAP_UID } from '../security/idmap.js';
@@ -399,8 +399,9 @@ async function run(opts: NormalizedStagingOptions, options: CnbBuildOptions, ses
     const out = options.sbomOutputDir;
     await writeSbomTree(out, sboms).catch((error: unknown) => {
       // The user's directory: a file there, no permission, a full disk. One line naming the flag, not a crash.
+      const hint = isDropshipError(error) && error.hint ? error.hint : 'give a directory dropship can write';
       throw new DropshipError('SBOM_OUTPUT_FAILED', `--sbom-output-dir ${out}: cannot lay out the SBOMs: ${(error as Error).message}`, {
-        cause: error, hint: `give a directory dropship can write (the image ${image.name}:${image.tag} was built; its SBOMs are also in ${sbomDir})`,
+        cause: error, hint: `${hint} (the image ${image.name}:${image.tag} was built; its SBOMs are also in ${sbomDir})`,
       });
     });
   }

@@ -1,7 +1,8 @@
 import { constants } from 'node:fs';
-import { lstat, mkdir, open, readdir, rm, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { DropshipError } from '../errors.js';
+import { lstat, mkdir, open, readdir, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DropshipError, isDropshipError } from '../errors.js';
+import { createNoFollow, isLinkError, mkdirNoFollow, openDirNoFollow, removeNoFollow } from '../util/no-follow.js';
 import { escapeId } from './layout.js';
 
 /**
@@ -130,17 +131,77 @@ export async function collectSboms(layersDir: string, group: SbomSource[], warn:
   return files.sort((a, b) => (sbomPath(a) < sbomPath(b) ? -1 : 1));
 }
 
+/** DIR itself, held open: created when missing, refused when it is a link or not a directory. */
+async function openOutputDir(dir: string): Promise<FileHandle> {
+  const refuse = async (error: unknown): Promise<never> => {
+    if (!isLinkError(error)) throw error;
+    if ((await lstat(dir).catch(() => undefined))?.isSymbolicLink()) {
+      throw new DropshipError('SBOM_DIR_IS_LINK', `${dir} is a symlink; dropship writes SBOMs only into a real directory`, {
+        hint: 'give the directory itself, not a link to it (a link there may have been planted by whoever else can write its parent)', details: { path: dir },
+      });
+    }
+    throw new DropshipError('SBOM_DIR_NOT_DIRECTORY', `${dir} is not a directory`, { hint: 'give a directory, or a path that does not exist yet', details: { path: dir } });
+  };
+  try {
+    return await openDirNoFollow(dir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') return refuse(error);
+  }
+  // A dangling link at DIR makes this EEXIST; the open below then refuses it as a link.
+  await mkdir(dir, { recursive: true, mode: 0o755 }).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EEXIST') throw error;
+  });
+  return openDirNoFollow(dir).catch(refuse);
+}
+
 /**
  * Lay the SBOMs out below `dir` as `launch/…` and `build/…` (what `pack build --sbom-output-dir`
- * gives), replacing what an earlier build left there.
+ * gives), replacing what an earlier build left there. DIR may be writable by another local user,
+ * who can swap anything in it for a link at any moment: everything below DIR is removed, made and
+ * written through directories held open (no-follow.ts), each file created O_EXCL|O_NOFOLLOW, so a
+ * swap at worst fails the write with one line and never makes root write where a link points.
  */
 export async function writeSbomTree(dir: string, files: SbomFile[]): Promise<void> {
-  await mkdir(dir, { recursive: true, mode: 0o755 });
-  for (const kind of ['launch', 'build']) await rm(join(dir, kind), { recursive: true, force: true });
-  for (const f of files) {
-    const path = join(dir, sbomPath(f));
-    await mkdir(dirname(path), { recursive: true, mode: 0o755 });
-    // wx: a name that is already there (a link planted since) is an error, never a write through it.
-    await writeFile(path, f.body, { flag: 'wx', mode: 0o644 });
+  const owner = { uid: process.getuid!(), gid: process.getgid!() };
+  const top = await openOutputDir(dir);
+  // The directories of the file being written, held open; files come sorted, so each directory's
+  // files are contiguous and one chain from DIR down is all that is ever open.
+  const chain: Array<{ name: string; dir: FileHandle }> = [];
+  let rel = '';
+  try {
+    for (const kind of ['launch', 'build']) {
+      rel = kind;
+      await removeNoFollow(top, kind);
+    }
+    for (const f of files) {
+      const parts = sbomPath(f).split('/');
+      const name = parts.pop()!;
+      let keep = 0;
+      while (keep < chain.length && keep < parts.length && chain[keep]!.name === parts[keep]) keep++;
+      for (const dropped of chain.splice(keep)) await dropped.dir.close();
+      for (const part of parts.slice(keep)) {
+        rel = [...chain.map((c) => c.name), part].join('/');
+        chain.push({ name: part, dir: await mkdirNoFollow(chain.at(-1)?.dir ?? top, part, owner) });
+      }
+      rel = sbomPath(f);
+      const handle = await createNoFollow(chain.at(-1)!.dir, name, 0o644);
+      try {
+        await handle.writeFile(f.body);
+      } finally {
+        await handle.close();
+      }
+    }
+  } catch (error) {
+    if (isDropshipError(error)) throw error;
+    // Errors name /proc/self/fd/N/…: name the path in DIR instead.
+    const code = (error as NodeJS.ErrnoException).code ?? String(error);
+    const swapped = code === 'EEXIST' || isLinkError(error);
+    throw new DropshipError('SBOM_WRITE_FAILED', `${join(dir, rel)}: ${swapped ? 'was replaced while dropship wrote the SBOMs' : `cannot be written (${code})`}`, {
+      cause: error, details: { path: join(dir, rel) },
+      hint: swapped ? `someone else can write ${dir}: give a directory only you can write` : `give a directory dropship can write`,
+    });
+  } finally {
+    for (const held of chain) await held.dir.close();
+    await top.close();
   }
 }

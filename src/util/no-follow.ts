@@ -1,5 +1,5 @@
 import { constants, type Stats } from 'node:fs';
-import { lchown, lstat, mkdir, open, readdir, rm, unlink, type FileHandle } from 'node:fs/promises';
+import { lchown, lstat, mkdir, open, readdir, rm, rmdir, unlink, type FileHandle } from 'node:fs/promises';
 import { DropshipError } from '../errors.js';
 
 // dropship runs as root and touches trees that container code, a buildpack or a local user can
@@ -9,7 +9,7 @@ import { DropshipError } from '../errors.js';
 // which resolves inside the directory that was opened whatever its path now points to (Node has
 // no openat); each file is opened with O_NOFOLLOW and judged by fstat on what was opened.
 
-const { O_RDONLY, O_DIRECTORY, O_NOFOLLOW, O_NONBLOCK } = constants;
+const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_DIRECTORY, O_NOFOLLOW, O_NONBLOCK } = constants;
 const DIR_FLAGS = O_RDONLY | O_DIRECTORY | O_NOFOLLOW;
 // O_NONBLOCK: a fifo swapped in for a file must not hang the open.
 const FILE_FLAGS = O_RDONLY | O_NOFOLLOW | O_NONBLOCK;
@@ -58,6 +58,39 @@ export async function mkdirNoFollow(parent: FileHandle, name: string, owner: Own
     await dir.close();
     throw error;
   }
+}
+
+/**
+ * A new regular file `name` in `dir`, open for writing. O_EXCL: whatever is already at the name (a
+ * link planted there) is an EEXIST, never written through; O_NOFOLLOW says the same to a reader.
+ */
+export function createNoFollow(dir: FileHandle, name: string, mode = 0o644): Promise<FileHandle> {
+  return open(atDir(dir, name), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode);
+}
+
+/**
+ * `rm -rf` of `name` in `parent`, walking held directories: a link is removed as a link, and a
+ * directory swapped for a link while the walk runs is never entered (Node's recursive rm names
+ * every entry by its full path, so a component replaced by a link mid-walk would lead it anywhere).
+ */
+export async function removeNoFollow(parent: FileHandle, name: string): Promise<void> {
+  const path = atDir(parent, name);
+  const info = await lstat(path).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return undefined;
+    throw error;
+  });
+  if (!info) return;
+  if (!info.isDirectory()) {
+    await unlink(path);
+    return;
+  }
+  const dir = await openDirNoFollow(path);
+  try {
+    for (const entry of await readdir(atDir(dir))) await removeNoFollow(dir, entry);
+  } finally {
+    await dir.close();
+  }
+  await rmdir(path);
 }
 
 /** A regular file's text, read without following a link at `path`; undefined when nothing is there. */

@@ -1,6 +1,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { parseDescriptor, supportsTarget } from '../../../src/cnb/descriptor.js';
+import { execFileSync } from 'node:child_process';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseDescriptor, readDescriptor, supportsTarget } from '../../../src/cnb/descriptor.js';
 import { isDropshipError } from '../../../src/errors.js';
 
 const F = '/bp/buildpack.toml';
@@ -77,6 +81,30 @@ test('malformed buildpack.toml: each error names file and field', () => {
 test('an id that would escape the layers directory is refused', () => {
   for (const id of ['../etc', '/abs', 'a/../b', 'a//b', 'app', 'x y', '.hidden']) {
     fails(`api = "0.12"\n[buildpack]\nid = "${id}"\nversion = "1"\n`, 'CNB_BUILDPACK_TOML_INVALID', /\[buildpack\] id: '.*' is not a valid buildpack id$/);
+  }
+});
+
+test('readDescriptor: a buildpack.toml that is a link to a root-only file, or a fifo, is refused naming the file; nothing of the target leaks', async () => {
+  const base = await mkdtemp(join(tmpdir(), 'descriptor-'));
+  try {
+    const secret = join(base, 'root-only');
+    await writeFile(secret, 'SECRET-MARKER-7d1 = [\n', { mode: 0o600 });
+    for (const [name, plant, code] of [
+      ['linked', (file: string) => symlink(secret, file), 'FILE_IS_LINK'],
+      ['fifo', async (file: string) => { execFileSync('mkfifo', [file]); }, 'FILE_NOT_REGULAR'],
+    ] as const) {
+      const dir = join(base, name);
+      await mkdir(dir);
+      await plant(join(dir, 'buildpack.toml'));
+      const error = await readDescriptor(dir).then(() => undefined, (e: unknown) => e);
+      assert.ok(isDropshipError(error), String(error));
+      assert.is(error.code, code);
+      assert.ok(error.message.startsWith(`${join(dir, 'buildpack.toml')} is `), error.message);
+      assert.ok(error.hint);
+      assert.not.ok(`${error.message}${error.hint}`.includes('SECRET-MARKER'), 'the target leaked');
+    }
+  } finally {
+    await rm(base, { recursive: true, force: true });
   }
 });
 
