@@ -7,7 +7,8 @@ import { cancelledError, isCancelled } from './control.js';
 import { askApp, spawnSupervisor, supervisorState } from './daemon-client.js';
 import { allocateHostPort, releaseAppHostPort } from './host-port.js';
 import { containerPortFor, inspectAppImage, removeLabelledContainers } from '../sandbox/index.js';
-import { normalizeRunOptions, parseDisk, parseInstances, parseMemory, startWaitMs, type NormalizedRunOptions, type RunOptions } from './run-options.js';
+import { normalizeRunOptions, parseDisk, parseInstances, parseMemory, startWaitMs, stopWaitMs, type NormalizedRunOptions, type RunOptions } from './run-options.js';
+import { recordStart, stopCancelledStart } from './start-events.js';
 import { commitRelease, restoreRelease } from './releases.js';
 import { requireScaleFits, scaleEventText } from './scale-fit.js';
 import { stackMarks, type StackMark } from './stack-marks.js';
@@ -120,11 +121,6 @@ export interface WaitOptions {
   signal?: AbortSignal;
 }
 
-/** Instances of every process type the spec asks for. */
-function instanceCount(spec: Pick<AppSpec, 'processes'>): number {
-  return spec.processes.reduce((n, p) => n + p.instances, 0);
-}
-
 /** Supervisor up, then wait for the first verdict on every instance (healthy or crashed). */
 async function startDetached(spec: AppSpec, wait: WaitOptions): Promise<StartResult> {
   await spawnSupervisor(spec.name);
@@ -133,16 +129,14 @@ async function startDetached(spec: AppSpec, wait: WaitOptions): Promise<StartRes
 
 /** The first verdict on every instance; a Ctrl-C stops the app again (it was stopped, or new). */
 async function waitForInstances(spec: AppSpec, wait: WaitOptions): Promise<StartResult> {
-  await recordEvent(spec.name, { type: 'start', message: `started ${spec.processes.map((p) => `${p.type} ${p.instances}`).join(', ')} instance(s)` });
+  await recordStart(spec);
   const waitMs = startWaitMs(spec);
   try {
     const result = await askApp<{ running: boolean; instances: InstanceStatus[] }>(spec.name, { op: 'wait-running' }, waitMs, wait.signal);
     return { app: spec.name, hostPort: spec.hostPort, ...result };
   } catch (error) {
     if (!isCancelled(error, wait.signal)) throw error;
-    await askApp(spec.name, { op: 'stop' }, instanceCount(spec) * 1000 + spec.stopTimeoutMs + 60_000);
-    await recordEvent(spec.name, { type: 'stop', message: 'start cancelled (Ctrl-C): stopped' });
-    throw cancelledError(`stopped waiting for '${spec.name}' to start (Ctrl-C): it is stopped, on release ${spec.release}`, `\`dropship start ${spec.name}\` starts it again`, wait.signal);
+    return stopCancelledStart(spec, wait.signal);
   }
 }
 
@@ -210,7 +204,7 @@ export async function listApps(name?: string): Promise<AppSummary[]> {
 export async function stopApp(name: string): Promise<void> {
   const spec = await requireAppSpec(name);
   if ((await supervisorState(name)).kind === 'running') {
-    await askApp(name, { op: 'stop' }, instanceCount(spec) * 1000 + spec.stopTimeoutMs + 60_000);
+    await askApp(name, { op: 'stop' }, stopWaitMs(spec));
   }
   await recordEvent(name, { type: 'stop', message: 'stopped' });
 }

@@ -21,6 +21,7 @@ export {
   type WaitOptions,
 } from './api.js';
 export { runApp, type RunResult } from './run-request.js';
+export { recordStart } from './start-events.js';
 export { runAppTask, type AppTaskOptions } from './app-task.js';
 export { listTasks, readTaskLog, type TaskRecord, type TaskState } from './task-records.js';
 export { commitRelease, restoreRelease, listReleases, readRelease, referencedImageDigests, releaseRebasedImage, rebasedImageName, type Release } from './releases.js';

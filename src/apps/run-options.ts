@@ -140,6 +140,11 @@ export function startWaitMs(spec: Pick<AppSpec, 'processes'>): number {
   return Math.max(...spec.processes.map((p) => p.healthCheck.startTimeoutMs)) + 120_000;
 }
 
+/** How long to wait for every instance to stop: a second each, the stop timeout, and room to spare. */
+export function stopWaitMs(spec: Pick<AppSpec, 'processes' | 'stopTimeoutMs'>): number {
+  return spec.processes.reduce((n, p) => n + p.instances, 0) * 1000 + spec.stopTimeoutMs + 60_000;
+}
+
 /** Run options checked and in the shape the app's state keeps them: plain JSON, so the daemon can be handed them as they are. */
 export type NormalizedRunOptions = Omit<AppSpec, 'hostPort' | 'containerPort' | 'imageDigest' | 'release'> & { port: { host?: number; container?: number } };
 

@@ -1,8 +1,9 @@
 import type { AppSummary, StartResult, WaitOptions } from './api.js';
 import { cancelledError, isCancelled } from './control.js';
-import { askApp, callDaemon } from './daemon-client.js';
+import { callDaemon } from './daemon-client.js';
 import { normalizeRunOptions, startWaitMs, type RunOptions } from './run-options.js';
-import { readAppSpec, recordEvent } from './state.js';
+import { stopCancelledStart } from './start-events.js';
+import { readAppSpec } from './state.js';
 
 /** `run -d`'s answer: the first verdict on every instance, and the app as `ps` then shows it. */
 export interface RunResult extends StartResult {
@@ -28,8 +29,6 @@ export async function runApp(options: RunOptions & { reason?: string }, wait: Wa
     // started is stopped here. Either way it is stopped, on release 1, or was never made.
     const spec = await readAppSpec(name).catch(() => undefined);
     if (!spec) throw cancelledError(`stopped '${name}' before it was made (Ctrl-C): nothing was released`, undefined, wait.signal);
-    await askApp(name, { op: 'stop' }, spec.processes.reduce((n, p) => n + p.instances, 0) * 1000 + spec.stopTimeoutMs + 60_000);
-    await recordEvent(name, { type: 'stop', message: 'start cancelled (Ctrl-C): stopped' });
-    throw cancelledError(`stopped waiting for '${name}' to start (Ctrl-C): it is stopped, on release ${spec.release}`, `\`dropship start ${name}\` starts it again`, wait.signal);
+    return stopCancelledStart(spec, wait.signal);
   }
 }

@@ -17,6 +17,7 @@ import {
   appSummary,
   createNormalizedApp,
   discardApp,
+  recordStart,
   readAppSpec,
   readInstanceStatus,
   readSupervisorRecord,
@@ -200,10 +201,10 @@ export async function runDaemon(signal: AbortSignal): Promise<void> {
     const started = await made;
     if (!started) throw new DropshipError('CANCELLED', `the start of '${name}' was cancelled`, { hint: `\`dropship start ${name}\` starts it` });
     const { spec, supervision } = started;
-    await recordEvent(name, { type: 'start', message: `started ${spec.processes.map((p) => `${p.type} ${p.instances}`).join(', ')} instance(s)` });
+    await recordStart(spec);
     const verdict = (await supervision.handle({ op: 'wait-running' })) as { running: boolean; instances: InstanceStatus[] };
-    const status = (await supervision.handle({ op: 'status' })) as { pid: number; instances: InstanceStatus[] };
-    return { app: name, hostPort: spec.hostPort, ...verdict, summary: await appSummary(name, status) };
+    // The verdict's instances are the status `ps` would ask this daemon for.
+    return { app: name, hostPort: spec.hostPort, ...verdict, summary: await appSummary(name, { pid: process.pid, instances: verdict.instances }) };
   };
 
   try {
